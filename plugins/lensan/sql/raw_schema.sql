@@ -1,0 +1,130 @@
+-- Raw layer: what landed, as it came (typed only where a human form had to be parsed to be
+-- checked). Idempotent: run before every landing. Contract: docs/raw_formats.md.
+create schema if not exists raw;
+
+create table if not exists raw.landed_files (
+    file_id        bigserial primary key,
+    sha256         text        not null unique,
+    source         text        not null,   -- weekly_form | household_register | postmart | voso
+    entity         text,                   -- postmart/voso entity; form | register otherwise
+    original_name  text        not null,
+    archive_path   text        not null,
+    size_bytes     bigint      not null,
+    arrived_at     timestamptz not null,
+    status         text        not null check (status in ('loaded', 'quarantined')),
+    reason_code    text,
+    reason_vi      text,
+    reason_en      text,
+    reason_detail  text,
+    row_count      integer,
+    unit_code      text,
+    period_key     text,                   -- 2026-W47 for forms
+    file_date      date                    -- extract or snapshot date
+);
+
+create table if not exists raw.weekly_forms (
+    file_id             bigint primary key references raw.landed_files (file_id),
+    unit_code           text not null,
+    unit_name           text,
+    map_version         text not null,     -- pre2025 | post2025
+    week_key            text not null,     -- 2026-W47
+    week_start          date not null,
+    week_end            date not null,
+    reporter_name_hash  text,
+    reporter_phone_hash text,
+    received_at         timestamptz not null
+);
+
+create table if not exists raw.weekly_form_rows (
+    file_id          bigint  not null references raw.weekly_forms (file_id),
+    row_number       integer not null,
+    tt               text    not null,
+    section          text    not null,     -- I | II | III | IV
+    indicator_code   text    not null,
+    label            text,
+    unit_label       text,
+    value_in_week    numeric,              -- NULL = not reported (never 0)
+    growth_pct       numeric,
+    cumulative_value numeric,
+    completion_pct   numeric,
+    notes            text,
+    primary key (file_id, indicator_code)
+);
+
+create table if not exists raw.household_register (
+    file_id              bigint  not null references raw.landed_files (file_id),
+    row_number           integer not null,
+    unit_code            text    not null,
+    snapshot_date        date    not null,
+    household_code       text    not null,
+    head_name_hash       text,
+    phone_hash           text,
+    citizen_id_hash      text,
+    commune_code         text,
+    household_type       text,
+    main_product         text,
+    trained_digital_on   date,
+    trained_logistics_on date,
+    training_level       text,
+    primary key (file_id, row_number)
+);
+
+create table if not exists raw.postmart_shops (
+    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    extract_date date not null,
+    shop_id text, owner_phone_hash text, household_code text, commune_code text, created_at text,
+    has_epay text, status text,
+    primary key (file_id, row_number));
+create table if not exists raw.postmart_products (
+    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    extract_date date not null,
+    product_id text, shop_id text, product_name text, product_group text, product_type text,
+    ocop_stars text, traceable text, brand_marked text, household_discount text, listed_at text,
+    primary key (file_id, row_number));
+create table if not exists raw.postmart_orders (
+    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    extract_date date not null,
+    order_id text, ordered_at text, shop_id text, buyer_account_id text, buyer_phone_hash text,
+    product_id text, quantity text, weight_kg text, amount_vnd text, buyer_province_code text,
+    buyer_country text, status text, updated_at text,
+    primary key (file_id, row_number));
+create table if not exists raw.postmart_activity (
+    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    extract_date date not null,
+    account_id text, occurred_at text, activity_type text, commune_code text,
+    primary key (file_id, row_number));
+create table if not exists raw.postmart_info_posts (
+    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    extract_date date not null,
+    post_id text, category text, province_code text, posted_at text,
+    primary key (file_id, row_number));
+
+create table if not exists raw.voso_shops (
+    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    extract_date date not null,
+    shop_id text, owner_phone_hash text, household_code text, commune_code text, created_at text,
+    has_epay text, status text,
+    primary key (file_id, row_number));
+create table if not exists raw.voso_products (
+    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    extract_date date not null,
+    product_id text, shop_id text, product_name text, product_group text, product_type text,
+    ocop_stars text, traceable text, brand_marked text, household_discount text, listed_at text,
+    primary key (file_id, row_number));
+create table if not exists raw.voso_orders (
+    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    extract_date date not null,
+    order_id text, ordered_at text, shop_id text, buyer_account_id text, buyer_phone_hash text,
+    product_id text, quantity text, weight_g text, amount_vnd text, buyer_province_code text,
+    buyer_country text, status text, updated_at text,
+    primary key (file_id, row_number));
+create table if not exists raw.voso_activity (
+    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    extract_date date not null,
+    account_id text, occurred_at text, activity_type text, commune_code text,
+    primary key (file_id, row_number));
+create table if not exists raw.voso_info_posts (
+    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    extract_date date not null,
+    post_id text, category text, province_code text, posted_at text,
+    primary key (file_id, row_number));
