@@ -31,7 +31,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"  # --out overrides
 REFORM_DATE = "2025-07-01"
 PRE_VALID = ("1900-01-01", "2025-06-30")
 POST_VALID = (REFORM_DATE, "9999-12-31")
@@ -224,7 +224,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--old", type=Path, help="vietnam_provinces-0.6.0 wheel (pre-reform map)")
     parser.add_argument("--new", type=Path, help="vietnam_provinces-2025.10.1 wheel (post-reform map)")
+    parser.add_argument("--out", type=Path, help="output folder (default: dbt_project/seeds)")
     args = parser.parse_args()
+    if args.out:
+        global SEEDS
+        SEEDS = args.out
+        SEEDS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         old_wheel = args.old or fetch_wheel("0.6.0", Path(tmp))
         new_wheel = args.new or fetch_wheel("2025.10.1", Path(tmp))
