@@ -1,0 +1,98 @@
+"""Checks done before a file is opened by a parser: size limits, zip bombs, XML entity attacks.
+
+Limits come from the environment:
+LENSAN_MAX_FILE_MB               largest file accepted at all (default 200)
+LENSAN_MAX_XLSX_UNCOMPRESSED_MB  largest total uncompressed size of an XLSX's zip entries (default 100)
+LENSAN_MAX_XLSX_RATIO            largest compression ratio of a big zip entry (default 200)
+LENSAN_MAX_GZIP_UNCOMPRESSED_MB  largest decompressed size of a .jsonl.gz extract (default 4096)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+import zipfile
+from pathlib import Path
+
+from lensan.landing.errors import LandingError
+
+MB = 1024 * 1024
+_XML_DANGER = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def _limit_mb(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def max_file_bytes() -> int:
+    return int(_limit_mb("LENSAN_MAX_FILE_MB", 200) * MB)
+
+
+def max_gzip_uncompressed_bytes() -> int:
+    return int(_limit_mb("LENSAN_MAX_GZIP_UNCOMPRESSED_MB", 4096) * MB)
+
+
+def check_size(path: Path) -> int:
+    """Size of the file; EMPTY_FILE / FILE_TOO_LARGE before anything reads it."""
+    size = path.stat().st_size
+    if size == 0:
+        raise LandingError("EMPTY_FILE")
+    limit = max_file_bytes()
+    if size > limit:
+        raise LandingError("FILE_TOO_LARGE", size_mb=round(size / MB, 1), limit_mb=round(limit / MB, 1))
+    return size
+
+
+def check_xlsx(path: Path) -> None:
+    """Refuse what is not a zip, zip bombs and XML with DOCTYPE/ENTITY declarations — before openpyxl."""
+    max_total = int(_limit_mb("LENSAN_MAX_XLSX_UNCOMPRESSED_MB", 100) * MB)
+    max_ratio = _limit_mb("LENSAN_MAX_XLSX_RATIO", 200)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            names = {e.filename for e in entries}
+            if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+                raise LandingError("UNREADABLE", expected="XLSX", reason="zip without an Excel workbook inside "
+                                   "(không phải tệp Excel .xlsx)")
+            total = sum(e.file_size for e in entries)
+            if total > max_total:
+                raise LandingError("UNSAFE_FILE", reason=f"uncompressed size {total / MB:.1f} MB exceeds "
+                                   f"{max_total / MB:.0f} MB (possible zip bomb)",
+                                   reason_vi=f"dung lượng giải nén {total / MB:.1f} MB vượt {max_total / MB:.0f} MB "
+                                   "(nghi zip bomb)")
+            for entry in entries:
+                if entry.file_size > MB and entry.file_size > max_ratio * max(entry.compress_size, 1):
+                    raise LandingError("UNSAFE_FILE", reason=f"entry {entry.filename} has compression ratio "
+                                       f"{entry.file_size / max(entry.compress_size, 1):.0f}:1 (possible zip bomb)",
+                                       reason_vi=f"mục {entry.filename} có tỉ lệ nén "
+                                       f"{entry.file_size / max(entry.compress_size, 1):.0f}:1 (nghi zip bomb)")
+            for entry in entries:
+                if entry.filename.endswith((".xml", ".rels", ".vml")):
+                    data = archive.read(entry)
+                    if _XML_DANGER.search(data):
+                        raise LandingError("UNSAFE_FILE", reason=f"{entry.filename} declares a DOCTYPE/ENTITY "
+                                           "(XML entity attack)",
+                                           reason_vi=f"{entry.filename} khai báo DOCTYPE/ENTITY (tấn công thực "
+                                           "thể XML)")
+    except zipfile.BadZipFile as exc:
+        raise LandingError("UNREADABLE", expected="XLSX", reason=f"not a valid xlsx/zip file ({exc})") from None
+    except (OSError, EOFError, NotImplementedError, RuntimeError) as exc:  # e.g. encrypted or broken entries
+        raise LandingError("UNREADABLE", expected="XLSX", reason=str(exc)) from None
+
+
+def fold(text: object) -> str:
+    """Case-, diacritic- and spacing-insensitive form of a label: 'Mã ĐƠN  vị:' -> 'ma don vi:'."""
+    if text is None:
+        return ""
+    value = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
+    value = "".join(ch for ch in value if unicodedata.category(ch) != "Mn")
+    return " ".join(value.casefold().split())
+
+
+def fold_heading(text: object) -> str:
+    """Like fold, punctuation dropped too, for column headings."""
+    return " ".join(re.sub(r"[^0-9a-z%]+", " ", fold(text)).split())
