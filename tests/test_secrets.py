@@ -44,6 +44,6 @@ def test_no_secret_patterns_in_the_tree():
 def test_the_patterns_do_catch_secrets():
     assert PATTERNS["password in a URL"].search("postgresql://lensan:" + "s3cretPass@db:5432/lensan")
     assert not PATTERNS["password in a URL"].search("postgresql://lensan:${POSTGRES_PASSWORD}@db:5432/lensan")
-    assert PATTERNS["assigned secret"].search("LENSAN_PSEUDONYM_KEY=9f8e7d6c5b4a39281706")
+    assert PATTERNS["assigned secret"].search("LENSAN_PSEUDONYM_KEY=" + "9f8e7d6c5b4a39281706")
     assert not PATTERNS["assigned secret"].search("LENSAN_PSEUDONYM_KEY=changeme")
     assert PATTERNS["private key"].search("-----BEGIN " + "RSA PRIVATE KEY-----")
