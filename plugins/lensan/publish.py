@@ -1,0 +1,773 @@
+"""Publication of the weekly report (appendix 02 of Quảng Ninh plan 201/KH-UBND) as immutable revisions.
+
+`publish_weekly(week_key)` reads `marts.rpt_weekly_report` for the week and writes, for every scope
+(each province, each region, the nation) found there:
+
+    LENSAN_HOME/exports/week/<week_key>/<scope_level>-<scope_code>/rev-<n>/
+        bao_cao_tuan_<week_key>_<scope_level>-<scope_code>.xlsx   the template, for people
+        bao_cao_tuan_<week_key>_<scope_level>-<scope_code>.csv    UTF-8 with BOM, ';', decimal comma
+        bao_cao_tuan_<week_key>_<scope_level>-<scope_code>.json   machine form, numbers as numbers
+        manifest.json                                             period, scope, revision, SHA-256s …
+    LENSAN_HOME/exports/week/<week_key>/index.json                what was published / unchanged / blocked
+
+Revisions are immutable. A scope's content is the CSV + JSON bytes (both deterministic); when it
+equals the latest revision's content nothing is written (status `unchanged`), otherwise rev n+1 is
+written next to the older ones, with the changed rows (indicator_code, old/new values) listed in its
+manifest. The XLSX is deterministic too apart from generated_at (workbook properties and zip entry
+times are set from it), but revisions are compared on the CSV/JSON content hash only.
+
+Scopes in `blocked_scopes` ("province-22" → reason), and those a gate summary marks as blocked, are
+not written; the summary and index.json list them with their reasons. Every written revision is
+recorded in `ops.publications`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import fcntl
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from lensan import config, periods, warehouse
+
+ISSUING_BODY = "BỘ NÔNG NGHIỆP VÀ MÔI TRƯỜNG"
+SYSTEM_LINE = "Hệ thống giám sát Chương trình 1034 (lensan)"
+TEMPLATE_LINE = ("Mẫu Phụ lục 02 — Kế hoạch số 201/KH-UBND ngày 18/10/2021 của UBND tỉnh Quảng Ninh "
+                 "(báo cáo trước 14h00 thứ 5 hằng tuần)")
+TITLE = "BÁO CÁO TUẦN"
+
+HEADINGS = (
+    "TT",
+    "Chỉ tiêu",
+    "Đơn vị tính",
+    "Chỉ tiêu đạt được trong tuần (Số lượng)",
+    "Tăng trưởng so với tuần trước (%)",
+    "Chỉ tiêu đạt được lũy kế đến hiện tại (Số lượng)",
+    "Tỉ lệ hoàn thành chỉ tiêu đến thời điểm hiện tại (%)",
+    "Ghi chú thông tin bổ sung",
+)
+# the values of columns D–G
+VALUE_FIELDS = ("value_in_week", "growth_pct", "cumulative_value", "target_attainment_pct")
+COMPARED_FIELDS = VALUE_FIELDS + ("target_value", "is_sample_target", "notes", "quality_flags",
+                                  "indicator_label_vi", "unit_vi")
+
+SECTION_TITLES = {
+    "II": "Chỉ tiêu hỗ trợ đưa hộ SXNN lên sàn TMĐT",
+    "III": "Chỉ tiêu hỗ trợ đẩy mạnh tiêu thụ sản phẩm nông nghiệp",
+    "IV": "Chỉ tiêu hỗ trợ cung cấp thông tin, nguyên liệu đầu vào phục vụ sản xuất, kinh doanh",
+    "N": "Chỉ tiêu chung của Chương trình (Quyết định 1034/QĐ-BTTTT)",
+}
+COMPLETENESS_FIELDS = ("expected", "received", "on_time", "late", "missing", "received_pct")
+COMPLETENESS_HEADINGS = ("Số đơn vị phải báo cáo", "Số đơn vị đã báo cáo", "Đúng hạn", "Muộn",
+                         "Chưa báo cáo", "Tỉ lệ đã báo cáo (%)")
+SECTION_NUMERALS = {"I": "I", "II": "II", "III": "III", "IV": "IV", "N": "V"}
+SCOPE_ORDER = {"nation": 0, "region": 1, "province": 2}
+SCOPE_LEVEL_VI = {"nation": "Toàn quốc", "region": "Vùng", "province": "Tỉnh/thành phố"}
+NATION_CODE = "VN"
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+PLATFORM_NOTE = ("Hộ bán trên cả hai sàn (postmart.vn, voso.vn) được đếm một lần trong tổng; số liệu theo "
+                 "từng sàn có thể có tổng lớn hơn tổng chung. \"Chưa báo cáo\" (ô trống) khác với 0.")
+
+
+class NothingToPublish(LookupError):
+    """marts.rpt_weekly_report has no rows for the requested week."""
+
+
+@dataclass
+class ScopePublication:
+    scope_key: str
+    scope_level: str
+    scope_code: str
+    scope_name: str
+    status: str                    # new | unchanged | blocked
+    revision: int | None = None
+    path: str | None = None
+    content_hash: str | None = None
+    reason: str | None = None
+    changed_rows: int = 0
+
+
+@dataclass
+class PublishSummary:
+    period_type: str
+    week_key: str
+    generated_at: str
+    export_dir: str
+    index_path: str
+    gate_status: str | None
+    published: list[dict] = field(default_factory=list)   # new revisions
+    unchanged: list[dict] = field(default_factory=list)   # content equal to the latest revision
+    blocked: dict[str, str] = field(default_factory=dict)  # scope key → reason
+
+    @property
+    def scopes(self) -> list[dict]:
+        return self.published + self.unchanged
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+
+
+def publish_weekly(week_key: str, gate_summary: dict | None = None,
+                   blocked_scopes: dict[str, str] | None = None,
+                   logical_date: dt.datetime | None = None,
+                   generated_at: dt.datetime | None = None) -> PublishSummary:
+    """Publish the weekly report of `week_key` for every province, region and the nation.
+
+    `gate_summary` is the marts gate summary (lensan.gate.run_checkpoint); its status goes into every
+    manifest and its warnings flag the affected rows. `blocked_scopes` ("province-22" → reason) are
+    not written. `logical_date` is accepted for the DAG (the week is already resolved from it);
+    `generated_at` (UTC) defaults to now.
+    """
+    week_start, week_end = periods.week_bounds(week_key)
+    now = (generated_at or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
+    blocked = dict((gate_summary or {}).get("blocked_scopes") or {})
+    blocked.update(blocked_scopes or {})
+
+    conn = warehouse.connect()
+    try:
+        ensure_ops_schema(conn)
+        rows = _read_report(conn, week_key)
+        landed = _landed_files(conn)
+        completeness = _completeness(conn, week_key, week_start, week_end)
+        conn.commit()
+    finally:
+        conn.close()
+    if not rows:
+        raise NothingToPublish(
+            f"Không có dữ liệu marts.rpt_weekly_report cho tuần {week_key} / "
+            f"no rows in marts.rpt_weekly_report for week {week_key}")
+
+    scopes: dict[str, list[dict]] = {}
+    for row in rows:
+        scopes.setdefault(f"{row['scope_level']}-{row['scope_code']}", []).append(row)
+    ordered = sorted(scopes, key=lambda k: (SCOPE_ORDER.get(scopes[k][0]["scope_level"], 9), k))
+
+    week_dir = config.home_dir("exports") / "week" / week_key
+    week_dir.mkdir(parents=True, exist_ok=True)
+    gate_compact = _compact_gate(gate_summary)
+    summary = PublishSummary(period_type="week", week_key=week_key, generated_at=_iso(now),
+                             export_dir=str(week_dir), index_path=str(week_dir / "index.json"),
+                             gate_status=(gate_summary or {}).get("status"))
+    with _lock(week_dir / ".lock"):
+        for key in ordered:
+            if key in blocked:
+                summary.blocked[key] = blocked[key]
+                continue
+            pub = _publish_scope(week_dir, week_key, week_start, week_end, key, scopes[key], now,
+                                 gate_summary, gate_compact, landed, completeness.get(key))
+            (summary.published if pub.status == "new" else summary.unchanged).append(dict(pub.__dict__))
+        for key, reason in blocked.items():  # blocked scopes that have no rows this week too
+            summary.blocked.setdefault(key, reason)
+        _write_index(week_dir, summary, scopes)
+    return summary
+
+
+# --------------------------------------------------------------------------------------------
+# reading
+
+
+def _read_report(conn, week_key: str) -> list[dict]:
+    with conn.cursor() as cur:
+        cur.execute("select * from marts.rpt_weekly_report where week_key = %s"
+                    " order by scope_level, scope_code, sort_order, indicator_code", (week_key,))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _completeness(conn, week_key: str, week_start: dt.date, week_end: dt.date) -> dict[str, dict]:
+    """Reporting completeness per scope key: expected units (the week's map), received, on time,
+    late, missing — from marts.dim_admin_unit and marts.fct_reported_values; {} when they are absent."""
+    from lensan.reference import map_version_for
+
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('marts.dim_admin_unit') is not null"
+                    " and to_regclass('marts.fct_reported_values') is not null")
+        if not cur.fetchone()[0]:
+            return {}
+        cur.execute(
+            """
+            with expected as (
+                select unit_code, map_version, current_province_code, region_code
+                from marts.dim_admin_unit
+                where is_reporting_unit and map_version = %(map)s
+                  and coalesce(valid_from, date '1900-01-01') <= %(end)s
+                  and coalesce(valid_to, date '9999-12-31') >= %(start)s
+            ),
+            received as (
+                select map_version, unit_code, bool_or(is_late) as is_late
+                from marts.fct_reported_values where week_key = %(week)s
+                group by 1, 2
+            ),
+            units as (
+                select e.current_province_code, e.region_code, r.unit_code is not null as has_report, r.is_late
+                from expected as e
+                left join received as r on r.map_version = e.map_version and r.unit_code = e.unit_code
+            )
+            select grouping(current_province_code) as g_province, grouping(region_code) as g_region,
+                   current_province_code, region_code, count(*),
+                   count(*) filter (where has_report), count(*) filter (where has_report and not is_late),
+                   count(*) filter (where has_report and is_late)
+            from units
+            group by grouping sets ((current_province_code), (region_code), ())
+            """,
+            {"map": map_version_for(week_end), "start": week_start, "end": week_end, "week": week_key},
+        )
+        result = {}
+        for g_province, g_region, province, region, expected, received, on_time, late in cur.fetchall():
+            if not g_province:
+                key = f"province-{province}"
+            elif not g_region:
+                key = f"region-{region}"
+            else:
+                key = f"nation-{NATION_CODE}"
+            result[key] = {"expected": expected, "received": received, "on_time": on_time, "late": late,
+                           "missing": expected - received,
+                           "received_pct": round(100.0 * received / expected, 1) if expected else None}
+        return result
+
+
+def _landed_files(conn) -> list[dict]:
+    """Every loaded raw file up to now (the publication may depend on any of them)."""
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('raw.landed_files') is not null")
+        if not cur.fetchone()[0]:
+            return []
+        cur.execute("select file_id, source, original_name, sha256, arrived_at from raw.landed_files"
+                    " where status = 'loaded' order by file_id")
+        return [{"file_id": r[0], "source": r[1], "original_name": r[2], "sha256": r[3],
+                 "arrived_at": _iso(r[4])} for r in cur.fetchall()]
+
+
+# --------------------------------------------------------------------------------------------
+# one scope
+
+
+def _publish_scope(week_dir: Path, week_key: str, week_start: dt.date, week_end: dt.date, key: str,
+                   raw_rows: list[dict], now: dt.datetime, gate_summary: dict | None,
+                   gate_compact: dict | None, landed: list[dict],
+                   completeness: dict | None = None) -> ScopePublication:
+    first = raw_rows[0]
+    level, code = first["scope_level"], first["scope_code"]
+    name = first.get("scope_name") or key
+    rows = [_clean_row(r, key, gate_summary) for r in sorted(raw_rows, key=_row_order)]
+    base = f"bao_cao_tuan_{week_key}_{key}"
+
+    payload = {
+        "period_type": "week", "period_key": week_key,
+        "period_start": week_start.isoformat(), "period_end": week_end.isoformat(),
+        "scope": {"level": level, "code": code, "name": name},
+        "columns": {"tt": HEADINGS[0], "indicator_label_vi": HEADINGS[1], "unit_vi": HEADINGS[2],
+                    "value_in_week": HEADINGS[3], "growth_pct": HEADINGS[4],
+                    "cumulative_value": HEADINGS[5], "target_attainment_pct": HEADINGS[6],
+                    "notes": HEADINGS[7]},
+        "note": PLATFORM_NOTE,
+        "rows": rows,
+        "completeness": completeness,
+    }
+    json_bytes = (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
+    csv_bytes = render_csv(rows)
+    content_hash = hashlib.sha256(b"csv\0" + csv_bytes + b"\0json\0" + json_bytes).hexdigest()
+
+    scope_dir = week_dir / key
+    scope_dir.mkdir(parents=True, exist_ok=True)
+    latest = _latest_revision(scope_dir)
+    if latest is not None:
+        manifest = json.loads((scope_dir / f"rev-{latest}" / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("content_hash") == content_hash:
+            return ScopePublication(key, level, code, name, "unchanged", latest,
+                                    str(scope_dir / f"rev-{latest}"), content_hash)
+    revision = (latest or 0) + 1
+    changes = _changes(scope_dir / f"rev-{latest}" / f"{base}.json", rows) if latest else []
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".rev-{revision}-", dir=scope_dir))
+    try:
+        (tmp / f"{base}.json").write_bytes(json_bytes)
+        (tmp / f"{base}.csv").write_bytes(csv_bytes)
+        xlsx_bytes = render_xlsx(week_key, week_start, week_end, level, code, name, rows, revision, now,
+                                 gate_summary, completeness)
+        (tmp / f"{base}.xlsx").write_bytes(xlsx_bytes)
+        files = [{"name": f"{base}.{ext}", "format": ext, "bytes": len(data),
+                  "sha256": hashlib.sha256(data).hexdigest()}
+                 for ext, data in (("xlsx", xlsx_bytes), ("csv", csv_bytes), ("json", json_bytes))]
+        manifest = {
+            "period_type": "week", "period_key": week_key,
+            "period_start": week_start.isoformat(), "period_end": week_end.isoformat(),
+            "deadline_at": periods.weekly_deadline(week_key).isoformat(),
+            "scope_level": level, "scope_code": code, "scope_name": name, "scope_key": key,
+            "revision": revision, "previous_revision": latest,
+            "generated_at": _iso(now),
+            "content_hash": content_hash,
+            "row_counts": {"indicator_rows": len(rows), "json_rows": len(rows),
+                           "csv_data_rows": len(list(csv.reader(io.StringIO(csv_bytes[3:].decode("utf-8")),
+                                                                delimiter=";"))) - 1,
+                           "section_rows": sum(1 for s_, rs in _section_blocks(rows) if not _is_own_row(s_, rs)),
+                           "reported_rows": sum(1 for r in rows if r["value_in_week"] is not None
+                                                or r["cumulative_value"] is not None)},
+            "files": files,
+            "gate": gate_compact,
+            "quality_flags": sorted({f for r in rows for f in r["quality_flags"]}),
+            "changes": changes,
+            "source_files": landed,
+            "source_file_count": len(landed),
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
+                                           encoding="utf-8")
+        for path in tmp.iterdir():
+            os.chmod(path, 0o444)
+        final = scope_dir / f"rev-{revision}"
+        os.rename(tmp, final)  # atomic: a revision directory is either complete or absent
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    manifest_sha = hashlib.sha256((final / "manifest.json").read_bytes()).hexdigest()
+    _record(week_key, level, code, revision, final, content_hash, manifest_sha, now,
+            (gate_summary or {}).get("status"), len(changes))
+    return ScopePublication(key, level, code, name, "new", revision, str(final), content_hash,
+                            changed_rows=len(changes))
+
+
+def _row_order(row: dict):
+    return (row.get("sort_order") if row.get("sort_order") is not None else 999, row.get("indicator_code") or "")
+
+
+def _clean_row(row: dict, scope_key: str, gate_summary: dict | None) -> dict:
+    flags = _flags(row.get("quality_flags"))
+    for warning in (gate_summary or {}).get("warnings") or []:
+        hits = [r for r in warning.get("sample_unexpected_rows") or []
+                if r.get("scope_key") == scope_key and r.get("row_key") in (row.get("indicator_code"), None)]
+        if hits or (scope_key in (warning.get("affected_scopes") or []) and not warning.get("sample_unexpected_rows")):
+            flag = "gx_warning:" + (warning.get("description") or warning.get("name") or "warning")
+            if flag not in flags:
+                flags.append(flag)
+    return {
+        "section": row.get("section"),
+        "tt": row.get("tt"),
+        "sort_order": row.get("sort_order"),
+        "indicator_code": row.get("indicator_code"),
+        "indicator_label_vi": row.get("indicator_label_vi"),
+        "unit_vi": row.get("unit_vi"),
+        "value_in_week": _number(row.get("value_in_week")),
+        "growth_pct": _number(row.get("growth_pct")),
+        "cumulative_value": _number(row.get("cumulative_value")),
+        "target_value": _number(row.get("target_value")),
+        "target_attainment_pct": _number(row.get("target_attainment_pct")),
+        "is_sample_target": bool(row["is_sample_target"]) if row.get("is_sample_target") is not None else None,
+        "notes": row.get("notes") or None,
+        "quality_flags": flags,
+    }
+
+
+def _flags(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if v not in (None, "")]
+    if isinstance(value, dict):
+        return [f"{k}:{v}" for k, v in value.items()]
+    text = str(value).strip()
+    if text.startswith("["):
+        with contextlib.suppress(ValueError):
+            return _flags(json.loads(text))
+    if text.startswith("{") and text.endswith("}"):  # a PostgreSQL array literal as text
+        return [t.strip().strip('"') for t in text[1:-1].split(",") if t.strip()]
+    return [t.strip() for t in re.split(r"[;,]", text) if t.strip()]
+
+
+def _number(value: Any) -> int | float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, Decimal):
+        if value.is_nan():
+            return None
+        value = value.normalize()
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, float):
+        if value != value:
+            return None
+        return int(value) if value.is_integer() else value
+    return value
+
+
+def _latest_revision(scope_dir: Path) -> int | None:
+    revisions = [int(m[1]) for p in scope_dir.iterdir()
+                 if p.is_dir() and (m := re.fullmatch(r"rev-(\d+)", p.name)) and (p / "manifest.json").exists()]
+    return max(revisions) if revisions else None
+
+
+def _changes(previous_json: Path, rows: list[dict]) -> list[dict]:
+    """Rows that differ from the previous revision: indicator_code + old/new of each changed field."""
+    try:
+        old_rows = json.loads(previous_json.read_text(encoding="utf-8"))["rows"]
+    except (OSError, ValueError, KeyError):
+        return []
+    old = {r["indicator_code"]: r for r in old_rows}
+    new = {r["indicator_code"]: r for r in rows}
+    changes = []
+    for code in list(new) + [c for c in old if c not in new]:
+        before, after = old.get(code), new.get(code)
+        if before is None or after is None:
+            changes.append({"indicator_code": code, "change": "added" if before is None else "removed",
+                            "old": before, "new": after})
+            continue
+        fields = {f: {"old": before.get(f), "new": after.get(f)}
+                  for f in COMPARED_FIELDS if before.get(f) != after.get(f)}
+        if fields:
+            changes.append({"indicator_code": code, "change": "changed",
+                            "label": after.get("indicator_label_vi"), "fields": fields})
+    return changes
+
+
+# --------------------------------------------------------------------------------------------
+# formats
+
+
+def neutralise(text: str | None) -> str | None:
+    """Formula-injection guard for spreadsheet text: a leading = + - @ (tab, CR) gets an apostrophe."""
+    if text and text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def vn_number(value: int | float | None, decimals: int | None = None) -> str:
+    """1234.5 → '1.234,5' (Vietnamese: thousands '.', decimal ',')."""
+    if value is None:
+        return ""
+    if decimals is None:
+        decimals = 0 if float(value).is_integer() else 2
+    text = f"{value:,.{decimals}f}"
+    if decimals:
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def _csv_number(value: int | float | None) -> str:
+    """CSV numbers for a Vietnamese Excel: decimal comma, no thousands separator."""
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return str(int(value))
+    return repr(float(value)).replace(".", ",")
+
+
+def _display_tt(row: dict) -> str:
+    return SECTION_NUMERALS.get(row["tt"], row["tt"]) if row.get("section") == row.get("tt") else (row.get("tt") or "")
+
+
+def _notes_text(row: dict) -> str | None:
+    parts = []
+    if row.get("notes"):
+        parts.append(row["notes"])
+    if row.get("target_value") is not None:
+        sample = " (số liệu mẫu)" if row.get("is_sample_target") else ""
+        parts.append(f"Chỉ tiêu năm{sample}: {vn_number(row['target_value'])} {row.get('unit_vi') or ''}".rstrip())
+    if row.get("quality_flags"):
+        parts.append("Cảnh báo chất lượng: " + "; ".join(row["quality_flags"]))
+    return "\n".join(parts) if parts else None
+
+
+def render_csv(rows: list[dict]) -> bytes:
+    """UTF-8 with BOM, ';' separator (Vietnamese Excel), the 8 template headings, CRLF."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(HEADINGS)
+    for section, section_rows in _section_blocks(rows):
+        if not _is_own_row(section, section_rows):
+            writer.writerow([SECTION_NUMERALS.get(section, section), SECTION_TITLES.get(section, section),
+                             "", "", "", "", "", ""])
+        for row in section_rows:
+            writer.writerow(_csv_cells(row))
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+def _csv_cells(row: dict) -> list[str]:
+    return [
+            neutralise(_display_tt(row)),
+            neutralise(row["indicator_label_vi"]),
+            neutralise(row["unit_vi"]),
+            _csv_number(row["value_in_week"]),
+            _csv_number(row["growth_pct"]),
+            _csv_number(row["cumulative_value"]),
+            _csv_number(row["target_attainment_pct"]),
+            neutralise(_notes_text(row)) or "",
+    ]
+
+
+def _is_own_row(section: str, section_rows: list[dict]) -> bool:
+    """Section I of the template is itself an indicator row (ocop_listed): no separate header row."""
+    return len(section_rows) == 1 and section_rows[0].get("tt") == section
+
+
+def _section_blocks(rows: list[dict]):
+    """(section, rows) in template order; section I is itself the ocop_listed row."""
+    order = []
+    for row in rows:
+        if row.get("section") not in order:
+            order.append(row.get("section"))
+    for section in order:
+        yield section, [r for r in rows if r.get("section") == section]
+
+
+def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: str, code: str, name: str,
+                rows: list[dict], revision: int, generated_at: dt.datetime, gate_summary: dict | None,
+                completeness: dict | None = None) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Báo cáo tuần"
+    thin = Side(style="thin", color="000000")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    left = Alignment(horizontal="left", vertical="center", wrap_text=True)
+    top_left = Alignment(horizontal="left", vertical="top", wrap_text=True)
+    font = "Times New Roman"
+    year, week = week_key.split("-W")
+
+    def text_cell(row, col, value, **style):
+        cell = ws.cell(row=row, column=col)
+        if value is not None:
+            cell.value = str(value)
+            cell.data_type = "s"  # never a formula
+            if str(value).startswith(FORMULA_PREFIXES):
+                cell.quotePrefix = True  # Excel keeps it literal text, also when edited
+        for key, val in style.items():
+            setattr(cell, key, val)
+        return cell
+
+    def banner(row, value, size=12, bold=False, italic=False):
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=8)
+        text_cell(row, 1, value, font=Font(name=font, size=size, bold=bold, italic=italic), alignment=center)
+
+    banner(1, ISSUING_BODY, bold=True)
+    banner(2, f"{SYSTEM_LINE} — {SCOPE_LEVEL_VI.get(level, level)}: {name} (mã {code})")
+    banner(3, TITLE, size=14, bold=True)
+    banner(4, f"Tuần {int(week)}/{year} (từ ngày {week_start:%d/%m/%Y} đến ngày {week_end:%d/%m/%Y})",
+           bold=True)
+    banner(5, f"Phạm vi báo cáo: {name}")
+    banner(6, TEMPLATE_LINE, size=10, italic=True)
+    ws.row_dimensions[3].height = 22
+
+    header_row = 8
+    fill = PatternFill("solid", fgColor="D9E1F2")
+    for col, heading in enumerate(HEADINGS, start=1):
+        text_cell(header_row, col, heading, font=Font(name=font, size=11, bold=True), alignment=center,
+                  border=border, fill=fill)
+    ws.row_dimensions[header_row].height = 60
+
+    r = header_row + 1
+    body_font = Font(name=font, size=11)
+    bold_font = Font(name=font, size=11, bold=True)
+    for section, section_rows in _section_blocks(rows):
+        if not _is_own_row(section, section_rows):
+            text_cell(r, 1, SECTION_NUMERALS.get(section, section), font=bold_font, alignment=center,
+                      border=border)
+            text_cell(r, 2, SECTION_TITLES.get(section, section), font=bold_font, alignment=left, border=border)
+            for col in range(3, 9):
+                ws.cell(row=r, column=col).border = border
+            ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=8)
+            r += 1
+        for row in section_rows:
+            own = row.get("tt") == section
+            fnt = bold_font if own else body_font
+            text_cell(r, 1, _display_tt(row), font=fnt, alignment=center, border=border)
+            text_cell(r, 2, row["indicator_label_vi"], font=fnt, alignment=left, border=border)
+            text_cell(r, 3, row["unit_vi"], font=body_font, alignment=center, border=border)
+            for col, fld in zip((4, 5, 6, 7), VALUE_FIELDS):
+                cell = ws.cell(row=r, column=col)
+                value = row[fld]
+                cell.value = value
+                cell.font = body_font
+                cell.border = border
+                cell.alignment = Alignment(horizontal="right", vertical="center")
+                if value is not None:
+                    pct = fld in ("growth_pct", "target_attainment_pct")
+                    cell.number_format = "#,##0.0" if pct else ("#,##0" if float(value).is_integer() else "#,##0.00")
+            text_cell(r, 8, _notes_text(row), font=Font(name=font, size=10), alignment=top_left, border=border)
+            r += 1
+
+    r += 1
+    gate_status = (gate_summary or {}).get("status")
+    gate_vi = {"passed": "đạt", "warning": "đạt, có cảnh báo", "failed": "không đạt"}.get(gate_status or "",
+                                                                                     "không chạy")
+    footer = [
+        f"Ghi chú: {PLATFORM_NOTE}",
+        f"Kiểm tra chất lượng dữ liệu (cổng GX): {gate_vi}.",
+        f"Lần công bố (revision): {revision}. Lập tự động bởi lensan lúc "
+        f"{generated_at.astimezone(config.LOCAL_TZ):%H:%M ngày %d/%m/%Y} (giờ Việt Nam).",
+    ]
+    for line in footer:
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=8)
+        text_cell(r, 1, line, font=Font(name=font, size=10, italic=True), alignment=left)
+        ws.row_dimensions[r].height = 30
+        r += 1
+
+    if completeness:
+        r += 1
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=8)
+        text_cell(r, 1, "PHỤ LỤC: TÌNH HÌNH GỬI BÁO CÁO TUẦN CỦA CÁC ĐƠN VỊ", font=bold_font, alignment=left)
+        r += 1
+        for col, heading in enumerate(COMPLETENESS_HEADINGS, start=2):
+            text_cell(r, col, heading, font=bold_font, alignment=center, border=border, fill=fill)
+        ws.row_dimensions[r].height = 45
+        r += 1
+        for col, key in enumerate(COMPLETENESS_FIELDS, start=2):
+            cell = ws.cell(row=r, column=col, value=completeness.get(key))
+            cell.font, cell.border = body_font, border
+            cell.alignment = Alignment(horizontal="center", vertical="center")
+            cell.number_format = "#,##0.0" if key == "received_pct" else "#,##0"
+        r += 1
+
+    for col, width in zip("ABCDEFGH", (7, 52, 13, 16, 14, 16, 16, 42)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+
+    stamp = generated_at.astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    wb.properties.creator = "lensan"
+    wb.properties.lastModifiedBy = "lensan"
+    wb.properties.title = f"{TITLE} {week_key} — {name}"
+    wb.properties.created = stamp
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return _deterministic_zip(buffer.getvalue(), stamp)
+
+
+def _deterministic_zip(data: bytes, stamp: dt.datetime) -> bytes:
+    """Rewrite the XLSX package with fixed entry times and core-property dates (= generated_at)."""
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)", rb"\g<1>" + iso.encode() + rb"\2", content)
+                content = re.sub(rb"(<dcterms:created[^>]*>)[^<]*(<)", rb"\g<1>" + iso.encode() + rb"\2", content)
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, content)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------------------------
+# index, ops.publications, helpers
+
+
+def _write_index(week_dir: Path, summary: PublishSummary, scopes: dict[str, list[dict]]) -> None:
+    entries = []
+    for item in summary.published + summary.unchanged:
+        entries.append({k: item[k] for k in ("scope_key", "scope_level", "scope_code", "scope_name", "status",
+                                             "revision", "content_hash", "changed_rows")}
+                       | {"path": os.path.relpath(item["path"], week_dir)})
+    for key, reason in summary.blocked.items():
+        level, _, code = key.partition("-")
+        name = scopes[key][0].get("scope_name") if key in scopes else None
+        latest = _latest_revision(week_dir / key) if (week_dir / key).is_dir() else None
+        entries.append({"scope_key": key, "scope_level": level, "scope_code": code, "scope_name": name,
+                        "status": "blocked", "reason": reason, "latest_published_revision": latest})
+    entries.sort(key=lambda e: (SCOPE_ORDER.get(e["scope_level"], 9), e["scope_key"]))
+    index = {
+        "period_type": "week", "period_key": summary.week_key, "generated_at": summary.generated_at,
+        "gate_status": summary.gate_status,
+        "counts": {"new": len(summary.published), "unchanged": len(summary.unchanged),
+                   "blocked": len(summary.blocked)},
+        "scopes": entries,
+    }
+    tmp = week_dir / ".index.json.tmp"
+    tmp.write_text(json.dumps(index, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, week_dir / "index.json")
+
+
+PUBLICATIONS_DDL = """
+create schema if not exists ops;
+create table if not exists ops.publications (
+    period_type      text        not null,
+    period_key       text        not null,
+    scope_level      text        not null,
+    scope_code       text        not null,
+    revision         integer     not null,
+    path             text        not null,
+    content_hash     text        not null,
+    manifest_sha256  text        not null,
+    gate_status      text,
+    changed_rows     integer     not null default 0,
+    created_at       timestamptz not null,
+    primary key (period_type, period_key, scope_level, scope_code, revision)
+);
+"""
+
+
+def ensure_ops_schema(conn) -> None:
+    with conn.cursor() as cur:
+        cur.execute(PUBLICATIONS_DDL)
+
+
+def _record(week_key, level, code, revision, path, content_hash, manifest_sha, now, gate_status, changed):
+    conn = warehouse.connect()
+    try:
+        ensure_ops_schema(conn)
+        with conn.cursor() as cur:
+            cur.execute(
+                """insert into ops.publications (period_type, period_key, scope_level, scope_code, revision,
+                       path, content_hash, manifest_sha256, gate_status, changed_rows, created_at)
+                   values ('week', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                   on conflict (period_type, period_key, scope_level, scope_code, revision) do update set
+                       path = excluded.path, content_hash = excluded.content_hash,
+                       manifest_sha256 = excluded.manifest_sha256, gate_status = excluded.gate_status,
+                       changed_rows = excluded.changed_rows, created_at = excluded.created_at""",
+                (week_key, level, code, revision, str(path), content_hash, manifest_sha, gate_status, changed, now),
+            )
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _compact_gate(gate_summary: dict | None) -> dict | None:
+    if not gate_summary:
+        return None
+    from lensan.gate import compact
+
+    return compact(gate_summary)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@contextlib.contextmanager
+def _lock(path: Path):
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -1,0 +1,270 @@
+"""lensan.gate against the real embedded PostgreSQL and the committed GX project.
+
+The tests run in a database of their own on the session's server (LENSAN_WAREHOUSE_URL points at
+it for the duration), holding staging/marts tables with the contract's columns, so they never
+collide with a dbt build of the real marts in the shared test warehouse.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import yaml
+
+from lensan import config, gate, reference
+
+WEEK = "2026-W47"
+OTHER_WEEK = "2026-W46"
+TEST_DB = "lensan_gate_test"
+
+DDL = """
+drop schema if exists staging cascade;
+drop schema if exists marts cascade;
+drop schema if exists ops cascade;
+drop schema if exists intermediate cascade;
+create schema staging;
+create schema intermediate;
+create schema marts;
+create table intermediate.int_platform__orders (platform text, order_id text, order_status text);
+create table staging.stg_postmart__orders (platform text, order_id text, ordered_at timestamptz,
+    updated_at timestamptz, order_status text, quantity numeric, weight_kg numeric, weight_t numeric,
+    amount_vnd numeric, file_id bigint, row_number int);
+create table staging.stg_voso__orders (platform text, order_id text, ordered_at timestamptz,
+    updated_at timestamptz, order_status text, quantity numeric, weight_g numeric, weight_t numeric,
+    amount_vnd numeric, file_id bigint, row_number int);
+create table staging.stg_weekly_forms__forms (file_id bigint, unit_code text, unit_name text,
+    map_version text, week_key text, week_start date, week_end date, received_at timestamptz);
+create table staging.stg_weekly_forms__form_rows (file_id bigint, row_number int, tt text, section text,
+    indicator_code text, label text, unit_label text, value_in_week numeric, growth_pct numeric,
+    cumulative_value numeric, completion_pct numeric, notes text);
+create table marts.fct_indicator_values (period_type text, period_key text, scope_level text,
+    scope_code text, map_version text, platform text, indicator_code text, value_in_period numeric,
+    cumulative_value numeric, previous_value numeric, growth_pct numeric, target_year int,
+    target_value numeric, target_attainment_pct numeric, is_sample_target boolean, source text);
+create table marts.rpt_weekly_report (week_key text, scope_level text, scope_code text, scope_name text,
+    section text, tt text, sort_order int, indicator_code text, indicator_label_vi text, unit_vi text,
+    value_in_week numeric, growth_pct numeric, cumulative_value numeric, target_value numeric,
+    target_attainment_pct numeric, notes text, quality_flags text);
+"""
+
+SCOPES = [("nation", "VN", "Toàn quốc"), ("region", "bac", "Miền Bắc"), ("province", "22", "Tỉnh Quảng Ninh")]
+
+
+def _seed_good(conn) -> None:
+    """A clean week W47 (and W46) for three scopes, plus consistent staging rows."""
+    with conn.cursor() as cur:
+        cur.execute(DDL)
+        for week in (OTHER_WEEK, WEEK):
+            for level, code, name in SCOPES:
+                for ind in reference.weekly_form_indicators():
+                    cur.execute(
+                        "insert into marts.rpt_weekly_report values"
+                        " (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                        (week, level, code, name, ind.section, ind.tt, ind.sort_order, ind.code, ind.label_vi,
+                         ind.unit_vi, 5, 10.5, 120, 1000, 12, None, None))
+                for ind in reference.indicators():
+                    for platform in ("all", "postmart", "voso"):
+                        cur.execute(
+                            "insert into marts.fct_indicator_values values"
+                            " ('week',%s,%s,%s,'post2025',%s,%s,5,120,115,4.3,2026,1000,12,true,'platforms')",
+                            (week, level, code, platform, ind.code))
+        cur.execute("""
+            insert into staging.stg_postmart__orders values
+              ('postmart','PM1','2026-11-17 10:00+07','2026-11-17 10:00+07','success',1,1.5,0.0015,100000,1,1),
+              ('postmart','PM1','2026-11-17 10:00+07','2026-11-19 10:00+07','returned',1,1.5,0.0015,100000,2,1);
+            insert into staging.stg_voso__orders values
+              ('voso','VS1','2026-11-18 10:00+07','2026-11-18 10:00+07','success',2,2000,0.002,200000,3,1);
+            insert into intermediate.int_platform__orders values
+              ('postmart','PM1','returned'), ('voso','VS1','success');
+            insert into staging.stg_weekly_forms__forms values
+              (10,'205','Huyện Đông Triều','pre2025','2026-W47','2026-11-16','2026-11-22',now());
+            insert into staging.stg_weekly_forms__form_rows values
+              (10,1,'3','II','hh_with_shop','Số hộ','Hộ',3,10,40,55,null),
+              (10,2,'2','III','volume_sold_t','Sản lượng','Tấn',1.5,-20,10,5,null);
+        """)
+    conn.commit()
+
+
+@pytest.fixture(scope="module")
+def gate_db(warehouse):
+    """A database of this module's own on the session server; LENSAN_WAREHOUSE_URL points at it."""
+    import psycopg2
+
+    from lensan.warehouse import ConnectionInfo
+
+    admin = psycopg2.connect(host=warehouse.host, port=warehouse.port, user=warehouse.user,
+                             password=warehouse.password or None, dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"drop database if exists {TEST_DB} with (force)")
+        cur.execute(f"create database {TEST_DB}")
+    info = ConnectionInfo(warehouse.host, warehouse.port, warehouse.user, warehouse.password, TEST_DB)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LENSAN_WAREHOUSE_URL", info.url)
+        yield info
+    with admin.cursor() as cur:
+        cur.execute(f"drop database if exists {TEST_DB} with (force)")
+    admin.close()
+
+
+@pytest.fixture
+def conn(gate_db):
+    from lensan import warehouse
+
+    connection = warehouse.connect()
+    _seed_good(connection)
+    yield connection
+    connection.rollback()
+    connection.close()
+
+
+def _execute(conn, sql, params=None):
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+    conn.commit()
+
+
+def _gate_rows(conn, checkpoint):
+    with conn.cursor() as cur:
+        cur.execute("select run_id, success, status, failed_error, failed_warning, summary"
+                    " from ops.gate_results where checkpoint = %s order by recorded_at", (checkpoint,))
+        rows = cur.fetchall()
+    conn.commit()
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def test_committed_project_has_no_secret_and_the_expected_objects():
+    root = config.GX_PROJECT_DIR
+    cfg = yaml.safe_load((root / "great_expectations.yml").read_text())
+    ds = cfg["fluent_datasources"]["lensan_warehouse"]
+    assert ds["type"] == "postgres"
+    assert ds["connection_string"] == "${LENSAN_GX_WAREHOUSE_URL}"
+    assert "@" not in json.dumps(cfg["stores"]) and "password" not in (root / "great_expectations.yml").read_text()
+    suites = {p.stem for p in (root / "expectations").glob("*.json")}
+    assert {"staging_orders", "staging_form_rows", "marts_indicator_values", "marts_weekly_report"} <= suites
+    for name in ("staging_checkpoint", "marts_checkpoint"):
+        checkpoint = json.loads((root / "checkpoints" / f"{name}.json").read_text())
+        assert checkpoint["name"] == name and checkpoint["validation_definitions"]
+    suite = json.loads((root / "expectations" / "marts_indicator_values.json").read_text())
+    codes = next(e["kwargs"]["value_set"] for e in suite["expectations"]
+                 if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"]["column"] == "indicator_code")
+    assert sorted(codes) == sorted(i.code for i in reference.indicators()) and len(codes) == 24
+
+
+def test_marts_gate_passes_on_good_rows_and_records_the_summary(conn):
+    summary = gate.run_checkpoint("marts_checkpoint", {"week_key": WEEK})
+    assert summary["success"] is True and summary["status"] == "passed"
+    assert summary["period_key"] == WEEK and summary["batch_parameters"] == {"period_key": WEEK}
+    assert summary["counts"]["validations"] == 2 and summary["counts"]["failed_error"] == 0
+    assert summary["counts"]["evaluated"] == summary["counts"]["successful"] > 10
+    # the batch really is the week: 3 scopes x 17 rows
+    report = next(v for v in summary["validations"] if v["validation"] == "marts_weekly_report")
+    assert report["results"][0]["observed_value"] == 3 * 17
+    rows = _gate_rows(conn, "marts_checkpoint")
+    assert rows[-1][0] == summary["run_id"] and rows[-1][1] is True and rows[-1][2] == "passed"
+    assert os.environ[gate.URL_VARIABLE].endswith(f"/{TEST_DB}")
+
+
+def test_marts_gate_raises_naming_the_failed_expectation_on_negative_households(conn):
+    _execute(conn, "update marts.rpt_weekly_report set cumulative_value = -7 where week_key = %s"
+                   " and scope_code = '22' and indicator_code = 'hh_with_shop'", (WEEK,))
+    with pytest.raises(gate.GateFailed) as caught:
+        gate.run_checkpoint("marts", {"week_key": WEEK}, run_id="test-run-negative")
+    message = str(caught.value)
+    assert "marts_weekly_report.expect_column_values_to_be_between(cumulative_value)" in message
+    assert "KHÔNG ĐẠT" in message and "FAILED" in message and "-7" in message
+    summary = caught.value.summary
+    assert summary["success"] is False and summary["status"] == "failed"
+    failed = summary["failed"][0]
+    assert failed["severity"] == "error" and failed["unexpected_count"] == 1
+    assert failed["affected_scopes"] == ["province-22"]
+    assert failed["sample_unexpected_rows"][0]["row_key"] == "hh_with_shop"
+    assert caught.value.blocked_scopes.keys() == {"province-22"} and summary["blocks_all"] is False
+    rows = _gate_rows(conn, "marts_checkpoint")
+    assert rows[-1][0] == "test-run-negative" and rows[-1][1] is False and rows[-1][3] == 1
+    assert rows[-1][5]["failed"][0]["name"] == failed["name"]
+
+
+def test_gate_results_are_upserted_by_run_id_and_checkpoint(conn):
+    gate.run_checkpoint("marts_checkpoint", {"week_key": WEEK}, run_id="same-run")
+    _execute(conn, "update marts.rpt_weekly_report set cumulative_value = -1 where week_key = %s"
+                   " and scope_code = 'VN' and indicator_code = 'orders'", (WEEK,))
+    _execute(conn, "insert into marts.rpt_weekly_report select * from marts.rpt_weekly_report"
+                   " where week_key = %s and scope_code = 'VN' and indicator_code = 'ocop_listed'", (WEEK,))
+    with pytest.raises(gate.GateFailed):
+        gate.run_checkpoint("marts_checkpoint", {"week_key": WEEK}, run_id="same-run")
+    rows = [r for r in _gate_rows(conn, "marts_checkpoint") if r[0] == "same-run"]
+    assert len(rows) == 1 and rows[0][1] is False
+    names = {f["name"] for f in rows[0][5]["failed"]}
+    assert "marts_weekly_report.expect_compound_columns_to_be_unique(week_key,scope_level,scope_code,indicator_code)" \
+        in names
+    assert rows[0][5]["blocks_all"] is True  # a duplicate grain cannot be pinned on one scope
+
+
+def test_warning_severity_failure_is_recorded_but_does_not_raise(conn):
+    # a stock whose weekly increase is negative: warning (meta.severity = warning), not an error
+    _execute(conn, "update marts.rpt_weekly_report set value_in_week = -2 where week_key = %s"
+                   " and scope_code = '22' and indicator_code = 'hh_with_shop'", (WEEK,))
+    summary = gate.run_checkpoint("marts_checkpoint", {"week_key": WEEK})
+    assert summary["success"] is True and summary["gx_success"] is False and summary["status"] == "warning"
+    assert summary["failed"] == [] and summary["counts"]["failed_warning"] == 1
+    warning = summary["warnings"][0]
+    assert warning["name"] == "marts_weekly_report.expect_column_values_to_be_between(value_in_week)"
+    assert warning["severity"] == "warning" and warning["affected_scopes"] == ["province-22"]
+    assert _gate_rows(conn, "marts_checkpoint")[-1][2] == "warning"
+
+
+def test_the_run_validates_only_the_requested_week(conn):
+    _execute(conn, "update marts.rpt_weekly_report set cumulative_value = -9 where week_key = %s", (OTHER_WEEK,))
+    assert gate.run_checkpoint("marts_checkpoint", {"week_key": WEEK})["success"] is True
+    with pytest.raises(gate.GateFailed):
+        gate.run_checkpoint("marts_checkpoint", {"week_key": OTHER_WEEK})
+
+
+def test_a_week_without_rows_fails_the_gate(conn):
+    with pytest.raises(gate.GateFailed) as caught:
+        gate.run_checkpoint("marts_checkpoint", {"week_key": "2020-W01"})
+    assert "no rows for period 2020-W01" in str(caught.value)
+    assert caught.value.summary["blocks_all"] is True
+
+
+def test_staging_gate_passes_then_names_negative_form_value_and_duplicate_order(conn):
+    summary = gate.run_checkpoint("staging", {"week_key": WEEK})
+    assert summary["status"] == "passed" and summary["counts"]["validations"] == 2
+    _execute(conn, "insert into staging.stg_weekly_forms__form_rows values"
+                   " (10,3,'1','II','hh_trained_digital','x','Hộ',-4,0,10,150,null)")
+    _execute(conn, "insert into staging.stg_voso__orders values ('voso','VS1','2026-11-18 10:00+07',"
+                   "'2026-11-18 10:00+07','cancelled',2,2000,0.002,200000,4,1)")
+    _execute(conn, "insert into intermediate.int_platform__orders values ('postmart','PM1','success')")
+    with pytest.raises(gate.GateFailed) as caught:
+        gate.run_checkpoint("staging_checkpoint", {"week_key": WEEK})
+    names = {f["name"] for f in caught.value.summary["failed"]}
+    assert names == {"staging_form_rows.expect_column_values_to_be_between(value_in_week)",
+                     "staging_orders.expect_column_values_to_be_between(versions_at_update_time)",
+                     "staging_orders.expect_column_values_to_be_between(latest_rows)"}
+    latest = next(f for f in caught.value.summary["failed"] if f["column"] == "latest_rows")
+    assert {r["row_key"] for r in latest["sample_unexpected_rows"]} == {"PM1"}
+    warnings = {w["name"] for w in caught.value.summary["warnings"]}
+    assert "staging_form_rows.expect_column_values_to_be_between(completion_pct)" in warnings
+
+
+def test_build_data_docs_writes_into_lensan_home(conn):
+    gate.run_checkpoint("marts_checkpoint", {"week_key": WEEK})
+    index = gate.build_data_docs()
+    assert index == config.lensan_home() / "data_docs" / "index.html"
+    assert index.exists() and "marts_weekly_report" in index.read_text(encoding="utf-8")
+    assert not (config.GX_PROJECT_DIR / "uncommitted" / "data_docs").exists()
+
+
+def test_inside_airflow_the_run_id_is_the_dag_run(conn, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CTX_DAG_ID", "lensan_publish_weekly")
+    monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", "manual__2026-11-26T03:00:00+00:00")
+    first = gate.run_checkpoint("marts", {"week_key": WEEK})
+    gate.run_checkpoint("marts", {"week_key": WEEK})  # a retry of the same task
+    assert first["run_id"] == "lensan_publish_weekly/manual__2026-11-26T03:00:00+00:00"
+    assert [r[0] for r in _gate_rows(conn, "marts_checkpoint")].count(first["run_id"]) == 1
