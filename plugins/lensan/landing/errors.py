@@ -67,6 +67,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 CODES = tuple(MESSAGES)
 
+# What an error shows instead of a data value that may be personal (e.g. a stray phone number typed
+# beyond the last column): reasons land in raw.landed_files, where personal data must never be.
+EXTRA_DATA = "dữ liệu ngoài cột cuối / data beyond the last column"
+
 
 class _Default(dict):
     def __missing__(self, key):  # a template field nobody filled stays visible, never crashes
@@ -86,7 +90,7 @@ def where_line(line: int, column: str | None = None) -> tuple[str, str]:
 class LandingError(Exception):
     """A file-level problem: the file is quarantined with this reason."""
 
-    def __init__(self, code: str, where: tuple[str, str] | None = None, **detail: Any):
+    def __init__(self, code: str, where: tuple[str, str] | None = None, /, **detail: Any):
         if code not in MESSAGES:
             raise ValueError(f"unknown landing reason code {code!r}")
         self.code = code
@@ -100,6 +104,23 @@ class LandingError(Exception):
         self.message_vi = vi.format_map(fields).replace(" )", ")").replace("  ", " ")
         self.message_en = en.format_map(fields).replace(" )", ")").replace("  ", " ")
         super().__init__(f"{code}: {self.message_en}")
+
+    @classmethod
+    def from_row(cls, code: str, message_vi: str | None, message_en: str | None,
+                 detail_json: str | None) -> "LandingError":
+        """The error recorded in raw.landed_files, rebuilt (for a re-delivered quarantined file)."""
+        import json
+
+        error = cls.__new__(cls)
+        Exception.__init__(error, f"{code}: {message_en}")
+        error.code = code
+        error.message_vi = message_vi or ""
+        error.message_en = message_en or ""
+        try:
+            error.detail = json.loads(detail_json) if detail_json else {}
+        except ValueError:
+            error.detail = {"text": detail_json}
+        return error
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message_vi": self.message_vi, "message_en": self.message_en,

@@ -1,0 +1,24 @@
+"""Landing layer: archive, parse, quarantine and load raw files (contract: docs/raw_formats.md).
+
+Public API (used by the ingest DAG and the `lensan` CLI):
+
+    ensure_raw_schema(conn) -> None
+    land_pending(sources=None, conn=None) -> LandingSummary   (commits per file on `conn`; raises
+        LandingIncomplete, carrying the summary, after the batch if a file failed for infrastructure
+        reasons — bad files never raise, they are quarantined)
+    check_file(path, source=None) -> CheckResult              (validates only: no archive, no database)
+
+Reason codes: `lensan.landing.errors.CODES` (messages in Vietnamese and English in `MESSAGES`).
+
+Parsers: `landing.weekly_form`, `landing.household_register`, `landing.platforms`;
+numbers: `landing.numbers.parse_vn_number`; reason codes: `landing.errors`.
+"""
+
+from lensan.landing.errors import CODES, LandingError
+from lensan.landing.loader import (CheckResult, Landed, LandingIncomplete, LandingSummary, Quarantined, Skipped, check_file,
+                                   detect_source, ensure_raw_schema, land_pending, safe_name)
+from lensan.landing.numbers import NotANumber, parse_vn_number
+
+__all__ = ["CODES", "CheckResult", "Landed", "LandingError", "LandingIncomplete", "LandingSummary", "NotANumber", "Quarantined",
+           "Skipped", "check_file", "detect_source", "ensure_raw_schema", "land_pending", "parse_vn_number",
+           "safe_name"]

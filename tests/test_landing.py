@@ -1,0 +1,421 @@
+"""Landing against the real embedded PostgreSQL: archive, load, quarantine, dedupe, pseudonymise, COPY."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import stat
+import threading
+from dataclasses import astuple
+from pathlib import Path
+
+import pytest
+from psycopg2 import sql
+
+from fixtures.landing_builders import (BUYER_PHONES, CITIZEN_IDS, FORM_ROWS, HEAD_NAMES, HEAD_PHONES, LOCAL_TZ,
+                                       OWNER_PHONES, PM_ORDER_HEADINGS, REPORTER_NAME, REPORTER_PHONE,
+                                       build_form, build_postmart_csv, build_register_csv, build_register_xlsx,
+                                       build_voso_gz, default_header, pm_order, register_rows, vs_order)
+from lensan import config
+from lensan.config import SOURCES
+from lensan.landing import ensure_raw_schema, land_pending
+from lensan.pseudonymise import pseudonymise
+
+
+@pytest.fixture
+def home(warehouse, lensan_home, db):
+    """The session LENSAN_HOME with empty landing folders and the raw schema in place."""
+    for source in SOURCES:
+        folder = config.landing_dir(source)
+        for path in folder.iterdir():
+            if path.is_file():
+                path.unlink()
+    ensure_raw_schema(db)
+    return lensan_home
+
+
+def _form_rows(note: str) -> list[list]:
+    """FORM_ROWS with a distinct note, so each test's file has its own SHA-256."""
+    rows = [list(r) for r in FORM_ROWS]
+    rows[-1][7] = note
+    return rows
+
+
+def _landed(db, name: str) -> list[tuple]:
+    with db.cursor() as cur:
+        cur.execute("""select file_id, status, reason_code, row_count, unit_code, period_key, file_date, arrived_at,
+                              archive_path, sha256, source, entity
+                       from raw.landed_files where original_name = %s order by file_id""", (name,))
+        return cur.fetchall()
+
+
+def _count(db, table: str, file_id: int) -> int:
+    with db.cursor() as cur:
+        cur.execute(sql.SQL("select count(*) from raw.{} where file_id = %s").format(sql.Identifier(table)),
+                    (file_id,))
+        return cur.fetchone()[0]
+
+
+def test_good_form_lands(home, db):
+    name = "bao_cao_tuan_205_2024-W47.xlsx"
+    path = build_form(config.landing_dir("weekly_form") / name, rows=_form_rows("good form"))
+    mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.timezone.utc)
+    summary = land_pending(["weekly_form"])
+    assert [astuple(x) for x in summary.landed] == [("weekly_form", name, 17)]
+    assert summary.quarantined == [] and summary.failed == []
+    assert not path.exists()
+    (file_id, status, reason, rows, unit, period, file_date, arrived_at, archive_path, sha, source,
+     entity), = _landed(db, name)
+    assert (status, reason, rows, unit, period, source, entity) == ("loaded", None, 17, "205", "2024-W47",
+                                                                    "weekly_form", "form")
+    assert arrived_at == mtime and file_date == dt.date(2024, 11, 24)
+    with db.cursor() as cur:
+        cur.execute("""select unit_code, map_version, week_key, week_start, week_end, received_at,
+                              reporter_name_hash, reporter_phone_hash from raw.weekly_forms where file_id = %s""",
+                    (file_id,))
+        form = cur.fetchone()
+        assert form[:6] == ("205", "pre2025", "2024-W47", dt.date(2024, 11, 18), dt.date(2024, 11, 24), mtime)
+        assert form[6] == pseudonymise("name", REPORTER_NAME) and form[7] == pseudonymise("phone", REPORTER_PHONE)
+        cur.execute("""select indicator_code, section, tt, value_in_week, growth_pct, cumulative_value,
+                              completion_pct, notes from raw.weekly_form_rows where file_id = %s
+                       order by row_number""", (file_id,))
+        rows = cur.fetchall()
+    assert len(rows) == 17
+    by_code = {r[0]: r for r in rows}
+    assert by_code["hh_trained_digital"][3:7] == (1234, 12.5, 5678, 45.5)
+    assert by_code["hh_trained_logistics"][3:7] == (None, None, None, None)     # '-' → NULL
+    assert by_code["hh_with_shop"][3:7] == (None, None, None, None)             # blank → NULL
+    assert by_code["hh_branded"][3] == 0                                        # 0 stays 0
+    assert str(by_code["volume_sold_t"][3]) == "1234.5"
+    assert by_code["foreign_markets"][7] == "Danh sách các quốc gia:\nBỉ, Đức, Séc"
+    assert [r[0] for r in rows][:2] == ["ocop_listed", "hh_trained_digital"]
+
+
+def test_archive_is_byte_identical_and_private(home, db):
+    name = "bao_cao_tuan_205_2024-W47_2.xlsx"
+    path = build_form(config.landing_dir("weekly_form") / name, rows=_form_rows("archive test"))
+    original = path.read_bytes()
+    sha = hashlib.sha256(original).hexdigest()
+    land_pending(["weekly_form"])
+    row, = _landed(db, name)
+    archive = Path(row[8])
+    assert row[9] == sha
+    assert archive == home / "archive" / "weekly_form" / "2024" / "11" / f"{sha}__{name}"
+    assert archive.read_bytes() == original
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o600
+
+
+def test_redelivery_is_a_noop(home, db):
+    name = "bao_cao_tuan_205_2024-W47.xlsx"
+    path = build_form(config.landing_dir("weekly_form") / name, rows=_form_rows("redelivery"))
+    data = path.read_bytes()
+    first = land_pending(["weekly_form"])
+    assert len(first.landed) == 1
+
+    def counts():
+        with db.cursor() as cur:
+            cur.execute("select (select count(*) from raw.landed_files), (select count(*) from raw.weekly_forms),"
+                        " (select count(*) from raw.weekly_form_rows)")
+            return cur.fetchone()
+
+    before = counts()
+    again = config.landing_dir("weekly_form") / "bao_cao_tuan_205_2024-W47_resent.xlsx"
+    again.write_bytes(data)
+    second = land_pending(["weekly_form"])
+    assert second.landed == [] and [astuple(s) for s in second.skipped] == [("weekly_form", again.name)]
+    assert counts() == before
+    assert not again.exists()
+
+
+def test_bad_file_is_quarantined_and_batch_continues(home, db):
+    good = build_form(config.landing_dir("weekly_form") / "bao_cao_tuan_205_2024-W47.xlsx",
+                      rows=_form_rows("batch good"))
+    rows = _form_rows("batch bad")
+    rows[2][3] = "khoảng 20"
+    bad = build_form(config.landing_dir("weekly_form") / "bao_cao_tuan_206_2024-W47.xlsx", rows=rows)
+    bad_bytes = bad.read_bytes()
+    garbage = config.landing_dir("weekly_form") / "bao_cao_tuan_207_2024-W47.xlsx"
+    build_form(garbage, header=[["Danh sách"], []], rows=_form_rows("batch garbage"))
+    orders = build_postmart_csv(config.landing_dir("postmart") / "postmart_don_hang_20241118.csv",
+                                PM_ORDER_HEADINGS, [pm_order(i) for i in range(100, 110)])
+    summary = land_pending()
+    assert sorted(astuple(q) for q in summary.quarantined) == [
+        ("weekly_form", bad.name, "VALUE_NOT_NUMBER"), ("weekly_form", garbage.name, "TEMPLATE_NOT_RECOGNISED")]
+    assert sorted((x.name, x.rows) for x in summary.landed) == sorted([(orders.name, 10), (good.name, 17)])
+    quarantine = home / "quarantine" / "weekly_form"
+    assert (quarantine / bad.name).read_bytes() == bad_bytes
+    reason = json.loads((quarantine / (bad.name + ".reason.json")).read_text(encoding="utf-8"))
+    assert reason["code"] == "VALUE_NOT_NUMBER"
+    assert "D11" in reason["message_vi"] and "khoảng 20" in reason["message_vi"]
+    assert "D11" in reason["message_en"] and reason["detail"]["value"] == "khoảng 20"
+    row, = _landed(db, bad.name)
+    assert row[1:3] == ("quarantined", "VALUE_NOT_NUMBER")
+    assert _count(db, "weekly_forms", row[0]) == 0
+    garbage_reason = json.loads((quarantine / (garbage.name + ".reason.json")).read_text(encoding="utf-8"))
+    assert garbage_reason["code"] == "TEMPLATE_NOT_RECOGNISED"
+    assert not any(p.is_file() for s in SOURCES for p in config.landing_dir(s).iterdir())
+    # the same bad bytes again: a duplicate, not a second quarantine
+    bad.write_bytes(bad_bytes)
+    again = land_pending(["weekly_form"])
+    assert again.quarantined == [] and len(again.skipped) == 1
+
+
+@pytest.mark.parametrize("header, arrival, code", [
+    (default_header("07090", 2024, 47), None, "WRONG_MAP_UNIT"),
+    (default_header("205", 2024, 48), dt.datetime(2024, 11, 29, 9, 0, tzinfo=LOCAL_TZ), "FUTURE_PERIOD"),
+])
+def test_form_file_errors_are_quarantined(home, db, header, arrival, code):
+    name = f"bao_cao_tuan_x_{code}.xlsx"
+    build_form(config.landing_dir("weekly_form") / name, header=header, rows=_form_rows(f"error {code}"),
+               mtime=arrival)
+    summary = land_pending(["weekly_form"])
+    assert [astuple(q) for q in summary.quarantined] == [("weekly_form", name, code)]
+    row, = _landed(db, name)
+    assert row[1:3] == ("quarantined", code)
+
+
+def test_register_lands_with_personal_data_hashed(home, db):
+    csv_path = build_register_csv(config.landing_dir("household_register") / "danh_sach_ho_205_20241124.csv")
+    xlsx_path = build_register_xlsx(config.landing_dir("household_register") / "danh_sach_ho_206_20241124.xlsx",
+                                    rows=[[f"HH206-0000{i}", HEAD_NAMES[i], HEAD_PHONES[i], CITIZEN_IDS[i], "7147",
+                                           "Hộ SXNN", "Lúa", "", "", ""] for i in range(2)])
+    summary = land_pending(["household_register"])
+    assert sorted((x.name, x.rows) for x in summary.landed) == [(csv_path.name, 2), (xlsx_path.name, 2)]
+    row, = _landed(db, csv_path.name)
+    assert row[4] == "205" and row[6] == dt.date(2024, 11, 24)
+    with db.cursor() as cur:
+        cur.execute("""select household_code, head_name_hash, phone_hash, citizen_id_hash, commune_code,
+                              trained_digital_on from raw.household_register where file_id = %s
+                       order by row_number""", (row[0],))
+        first = cur.fetchone()
+    assert first == ("HH205-00001", pseudonymise("name", HEAD_NAMES[0]), pseudonymise("phone", HEAD_PHONES[0]),
+                     pseudonymise("citizen_id", CITIZEN_IDS[0]), "07090", dt.date(2024, 11, 5))
+
+
+def test_copy_path_loads_platform_extracts(home, db):
+    n = 2500
+    pm = build_postmart_csv(config.landing_dir("postmart") / "postmart_don_hang_20241117.csv", PM_ORDER_HEADINGS,
+                            [pm_order(i, day="17/11/2024") for i in range(n)])
+    weird = pm_order(n, day="17/11/2024")
+    weird[10] = "VN\\t"                      # characters COPY text format must escape
+    vs = build_voso_gz(config.landing_dir("voso") / "voso_orders_2024-11-17.jsonl.gz",
+                       [vs_order(i) for i in range(n)] + [vs_order(n) | {"product_id": "a\tb\\c\nd"}])
+    build_postmart_csv(pm, PM_ORDER_HEADINGS, [pm_order(i, day="17/11/2024") for i in range(n)] + [weird])
+    summary = land_pending(["postmart", "voso"])
+    assert sorted((x.name, x.rows) for x in summary.landed) == [(pm.name, n + 1), (vs.name, n + 1)]
+    pm_row, = _landed(db, pm.name)
+    vs_row, = _landed(db, vs.name)
+    assert pm_row[3] == n + 1 and vs_row[3] == n + 1 and pm_row[6] == dt.date(2024, 11, 17)
+    assert _count(db, "postmart_orders", pm_row[0]) == n + 1
+    assert _count(db, "voso_orders", vs_row[0]) == n + 1
+    with db.cursor() as cur:
+        cur.execute("""select row_number, extract_date, order_id, buyer_phone_hash, weight_kg, status, buyer_country
+                       from raw.postmart_orders where file_id = %s order by row_number""", (pm_row[0],))
+        rows = cur.fetchall()
+        assert rows[0] == (1, dt.date(2024, 11, 17), "PMDH00000000", pseudonymise("phone", BUYER_PHONES[0]),
+                           "1,5", "Thành công", "VN")
+        assert [r[0] for r in rows] == list(range(1, n + 2))
+        assert rows[-1][6] == "VN\\t"
+        cur.execute("""select order_id, weight_g, amount_vnd, buyer_phone_hash, updated_at, product_id
+                       from raw.voso_orders where file_id = %s order by row_number""", (vs_row[0],))
+        vrows = cur.fetchall()
+    assert vrows[1] == ("VSDH00000001", "1500", "120000", pseudonymise("phone", BUYER_PHONES[1]),
+                        "2024-11-18T04:00:00Z", "VSSP20500101")
+    assert vrows[-1][5] == "a\tb\\c\nd"
+
+
+def test_truncated_gzip_is_quarantined(home, db):
+    name = "voso_orders_2024-11-16.jsonl.gz"
+    build_voso_gz(config.landing_dir("voso") / name, [vs_order(i) for i in range(5000)], truncate=True)
+    summary = land_pending(["voso"])
+    assert [astuple(q) for q in summary.quarantined] == [("voso", name, "TRUNCATED")]
+    row, = _landed(db, name)
+    assert row[1:3] == ("quarantined", "TRUNCATED")
+    assert _count(db, "voso_orders", row[0]) == 0          # the partial COPY was rolled back
+    reason = json.loads((home / "quarantine" / "voso" / f"{name}.reason.json").read_text(encoding="utf-8"))
+    assert reason["code"] == "TRUNCATED" and reason["message_vi"] and reason["message_en"]
+
+
+def test_duplicate_order_in_file_vs_later_status_update(home, db):
+    bad = build_postmart_csv(config.landing_dir("postmart") / "postmart_don_hang_20241115.csv", PM_ORDER_HEADINGS,
+                             [pm_order(7, day="15/11/2024"), pm_order(7, status="Hủy", day="15/11/2024")],
+                             mtime=dt.datetime(2024, 11, 16, 2, 0, tzinfo=LOCAL_TZ))
+    first = build_voso_gz(config.landing_dir("voso") / "voso_orders_2024-11-14.jsonl.gz", [vs_order(900)],
+                          mtime=dt.datetime(2024, 11, 15, 2, 0, tzinfo=LOCAL_TZ))
+    later = build_voso_gz(config.landing_dir("voso") / "voso_orders_2024-11-15.jsonl.gz",
+                          [vs_order(900, status="returned")],
+                          mtime=dt.datetime(2024, 11, 16, 2, 0, tzinfo=LOCAL_TZ))
+    summary = land_pending(["postmart", "voso"])
+    assert [astuple(q) for q in summary.quarantined] == [("postmart", bad.name, "DUPLICATE_ORDER_ID")]
+    assert sorted(x.name for x in summary.landed) == [first.name, later.name]
+
+
+def test_unknown_names_and_empty_files_are_quarantined(home, db):
+    stray = config.landing_dir("postmart") / "bao_cao_tuan_205_2024-W47.xlsx"     # a form in the wrong folder
+    build_form(stray, rows=_form_rows("stray"))
+    empty = config.landing_dir("voso") / "voso_shops_2024-11-16.jsonl.gz"
+    empty.write_bytes(b"")
+    partial = config.landing_dir("voso") / "voso_shops_2024-11-17.jsonl.gz.part"   # still uploading: left alone
+    partial.write_bytes(b"x")
+    summary = land_pending(["postmart", "voso"])
+    assert sorted(astuple(q) for q in summary.quarantined) == [("postmart", stray.name, "UNKNOWN_SOURCE"),
+                                                             ("voso", empty.name, "EMPTY_FILE")]
+    assert partial.exists()
+    partial.unlink()
+
+
+def test_personal_data_never_in_clear(home, db):
+    build_form(config.landing_dir("weekly_form") / "bao_cao_tuan_205_2024-W47.xlsx", rows=_form_rows("pii"))
+    register = register_rows()
+    for row in register:
+        row[0] = row[0].replace("-0000", "-0010")          # own content, so not a duplicate of other tests
+    build_register_csv(config.landing_dir("household_register") / "danh_sach_ho_205_20241117.csv", rows=register,
+                       mtime=dt.datetime(2024, 11, 18, 9, 0, tzinfo=LOCAL_TZ))
+    build_postmart_csv(config.landing_dir("postmart") / "postmart_don_hang_20241114.csv", PM_ORDER_HEADINGS,
+                       [pm_order(i, day="14/11/2024") for i in range(300, 310)])
+    build_postmart_csv(config.landing_dir("postmart") / "postmart_gian_hang_20241114.csv",
+                       ["Mã gian hàng", "SĐT chủ gian hàng", "Mã hộ SXNN", "Mã xã", "Ngày tạo", "Ví VNPostPay",
+                        "Trạng thái"],
+                       [["PMGH1", OWNER_PHONES[0], "HH205-00001", "07090", "14/11/2024 08:00:00", "Có", "Hoạt động"]])
+    build_voso_gz(config.landing_dir("voso") / "voso_orders_2024-11-13.jsonl.gz",
+                  [vs_order(i) for i in range(400, 410)])
+    summary = land_pending()
+    assert summary.quarantined == [] and len(summary.landed) == 5
+    needles = {REPORTER_NAME, *HEAD_NAMES, *CITIZEN_IDS}
+    for phone in (REPORTER_PHONE, *HEAD_PHONES, *BUYER_PHONES, *OWNER_PHONES):
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        needles |= {phone, digits, digits[-9:]}
+    with db.cursor() as cur:
+        cur.execute("""select table_name, column_name from information_schema.columns
+                       where table_schema = 'raw' and data_type = 'text'""")
+        columns = cur.fetchall()
+        assert len(columns) > 50
+        hits = []
+        for table, column in columns:
+            for needle in needles:
+                cur.execute(sql.SQL("select count(*) from raw.{} where position(%s in {}) > 0").format(
+                    sql.Identifier(table), sql.Identifier(column)), (needle,))
+                if cur.fetchone()[0]:
+                    hits.append((table, column, needle))
+    assert hits == []
+
+
+def test_concurrent_runs_land_each_file_once(home, db, warehouse):
+    from lensan import warehouse as wh
+
+    names = []
+    for i in range(6):
+        name = f"voso_activities_2024-11-{i + 1:02d}.jsonl.gz"
+        records = [{"account_id": f"VSTK{i}{j}", "occurred_at": "2024-11-01T01:00:00Z", "activity_type": "search",
+                    "ward_code": "07090"} for j in range(200 + i)]
+        build_voso_gz(config.landing_dir("voso") / name, records, mtime=dt.datetime(2024, 11, 28, tzinfo=LOCAL_TZ))
+        names.append(name)
+    results = []
+
+    def run():
+        conn = wh.connect()
+        try:
+            results.append(land_pending(["voso"], conn=conn))
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    landed = [x.name for r in results for x in r.landed]
+    assert sorted(landed) == sorted(names)
+    assert all(r.failed == [] and r.quarantined == [] for r in results)
+    for name in names:
+        rows = _landed(db, name)
+        assert len(rows) == 1 and _count(db, "voso_activity", rows[0][0]) == rows[0][3]
+
+
+def test_generated_batch_lands_cleanly(home, db, tmp_path):
+    generate = pytest.importorskip("lensan.generate")
+    gen_home = tmp_path / "gen"
+    summary = generate.generate(["22"], ["2025-W26", "2025-W27", "2025-W28"], seed=7, home=gen_home)
+    for path in summary.paths:                      # into the session landing folders, mtimes kept
+        target = config.landing_dir(path.parent.name) / path.name
+        shutil.copy2(path, target)
+    result = land_pending()
+    assert result.failed == []
+    assert result.quarantined == [], result.quarantined[:5]
+    landed_or_dup = len(result.landed) + len(result.skipped)
+    assert landed_or_dup == len(summary.paths)
+    by_source: dict[str, int] = {}
+    for item in result.landed:
+        by_source[item.source] = by_source.get(item.source, 0) + item.rows
+    assert by_source["weekly_form"] == summary.rows_by_entity["weekly_form"] - 17 * sum(
+        1 for s in result.skipped if s.source == "weekly_form")
+    assert by_source["household_register"] == summary.rows_by_entity["household_register"]
+    for platform in ("postmart", "voso"):
+        expected = sum(v for k, v in summary.rows_by_entity.items() if k.startswith(platform + "_"))
+        assert by_source[platform] == expected     # duplicates are only byte-identical empty extracts
+    with db.cursor() as cur:
+        cur.execute("select distinct map_version from raw.weekly_forms where week_key in "
+                    "('2025-W26', '2025-W27', '2025-W28') order by 1")
+        assert [r[0] for r in cur.fetchall()] == ["post2025", "pre2025"]
+
+
+def test_reader_crash_quarantines_but_infrastructure_failure_keeps_file(home, db, monkeypatch):
+    import psycopg2
+
+    from lensan.landing import LandingIncomplete, loader, weekly_form
+
+    path = build_form(config.landing_dir("weekly_form") / "bao_cao_tuan_205_2024-W47.xlsx",
+                      rows=_form_rows("reader crash"))
+    monkeypatch.setattr(weekly_form, "parse", lambda *a, **k: (_ for _ in ()).throw(KeyError("xl/styles.xml")))
+    summary = land_pending(["weekly_form"])
+    assert [q.code for q in summary.quarantined] == ["UNREADABLE"]
+    monkeypatch.undo()
+
+    path = build_form(path, rows=_form_rows("database down"))
+
+    def down(*args, **kwargs):
+        raise psycopg2.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(loader, "_load_form", down)
+    with pytest.raises(LandingIncomplete) as info:
+        land_pending(["weekly_form"])
+    assert [f["name"] for f in info.value.summary.failed] == [path.name]
+    assert path.exists() and _landed(db, path.name)[-1][2] == "UNREADABLE"   # only the earlier quarantine row
+    monkeypatch.undo()
+    summary = land_pending(["weekly_form"])                   # the next run lands it
+    assert [x.name for x in summary.landed] == [path.name]
+
+
+def test_oversized_and_repeated_bad_files(home, db, monkeypatch):
+    big = build_postmart_csv(config.landing_dir("postmart") / "postmart_don_hang_20241112.csv", PM_ORDER_HEADINGS,
+                             [pm_order(i, day="12/11/2024") for i in range(500, 600)])
+    monkeypatch.setenv("LENSAN_MAX_FILE_MB", "0.001")
+    summary = land_pending(["postmart"])
+    assert [astuple(q) for q in summary.quarantined] == [("postmart", big.name, "FILE_TOO_LARGE")]
+    row, = _landed(db, big.name)
+    assert Path(row[8]).parent == home / "quarantine" / "postmart" and Path(row[8]).exists()
+    assert not list((home / "archive" / "postmart").glob(f"*/*/{row[9]}__*"))
+    monkeypatch.delenv("LENSAN_MAX_FILE_MB")
+    # two different empty files have the same SHA-256: the second is a duplicate, yet still quarantined
+    first = config.landing_dir("voso") / "voso_products_2024-11-10.jsonl.gz"
+    second = config.landing_dir("voso") / "voso_products_2024-11-11.jsonl.gz"
+    first.write_bytes(b"")
+    second.write_bytes(b"")
+    summary = land_pending(["voso"])
+    quarantine = home / "quarantine" / "voso"
+    assert (quarantine / first.name).exists() and (quarantine / second.name).exists()
+    reason = json.loads((quarantine / (second.name + ".reason.json")).read_text(encoding="utf-8"))
+    assert reason["code"] == "EMPTY_FILE" and reason["message_en"]
+    assert not first.exists() and not second.exists()
+
+
+def test_content_the_database_refuses_is_quarantined(home, db):
+    name = "voso_orders_2024-11-09.jsonl.gz"
+    build_voso_gz(config.landing_dir("voso") / name, [vs_order(700), vs_order(701) | {"product_id": "VS\u0000X"}])
+    summary = land_pending(["voso"])
+    assert [astuple(q) for q in summary.quarantined] == [("voso", name, "UNREADABLE")]
+    assert summary.failed == []
+    row, = _landed(db, name)
+    assert _count(db, "voso_orders", row[0]) == 0

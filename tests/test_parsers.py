@@ -1,0 +1,480 @@
+"""Parsers without a database: numbers as typed, the weekly form, the register, platform files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import zipfile
+from decimal import Decimal
+
+import pytest
+
+from fixtures.landing_builders import (EXPECTED_FORM, FORM_ROWS, HEADINGS, PM_ORDER_HEADINGS, LOCAL_TZ,
+                                       build_form, build_postmart_csv, build_register_csv, build_register_xlsx,
+                                       build_voso_gz, default_header, pm_order, register_rows, vs_order, week_line)
+from lensan.landing import check_file, safe_name
+from lensan.landing import household_register, platforms, weekly_form
+from lensan.landing.errors import CODES, MESSAGES, LandingError
+from lensan.landing.numbers import NotANumber, parse_vn_number
+
+
+# ------------------------------------------------------------------------------------- numbers
+
+@pytest.mark.parametrize("typed, expected", [
+    (1234, Decimal(1234)),
+    (12.5, Decimal("12.5")),
+    (0.1, Decimal("0.1")),
+    (3.0, Decimal(3)),
+    (Decimal("7.25"), Decimal("7.25")),
+    ("1.234", Decimal(1234)),
+    ("1.234.567", Decimal(1234567)),
+    ("12,5", Decimal("12.5")),
+    ("1.234,5", Decimal("1234.5")),
+    ("15%", Decimal(15)),
+    ("-15,5%", Decimal("-15.5")),
+    ("0,023", Decimal("0.023")),
+    ("  42 ", Decimal(42)),
+    ("1 234", Decimal(1234)),
+    ("12.5", Decimal("12.5")),
+    ("0", Decimal(0)),
+    ("", None),
+    ("   ", None),
+    ("-", None),
+    ("–", None),
+    (None, None),
+])
+def test_parse_vn_number(typed, expected):
+    result = parse_vn_number(typed)
+    assert result == expected
+    if expected is not None:
+        assert isinstance(result, Decimal)
+
+
+def test_not_reported_is_never_zero():
+    assert parse_vn_number("-") is None and parse_vn_number("") is None and parse_vn_number(None) is None
+    assert parse_vn_number("0") == 0
+
+
+@pytest.mark.parametrize("typed", ["khoảng 20", "n/a", "1,234.5", "12a", "%", "1.23.4", "--5", True,
+                                   float("nan")])
+def test_parse_vn_number_rejects_text(typed):
+    with pytest.raises(NotANumber) as info:
+        parse_vn_number(typed)
+    assert isinstance(info.value, ValueError)
+    assert info.value.text == str(typed).strip()
+
+
+def test_every_code_has_both_messages():
+    for code in CODES:
+        vi, en = MESSAGES[code]
+        assert vi and en and vi != en
+    error = LandingError("VALUE_NOT_NUMBER", ("tại ô D12", "cell D12"), value="khoảng 20")
+    assert "D12" in error.message_vi and "khoảng 20" in error.message_vi
+    assert "D12" in error.message_en and "khoảng 20" in error.message_en
+
+
+# ------------------------------------------------------------------------------------- weekly form
+
+def test_good_form_parses_to_17_rows(tmp_path):
+    form = weekly_form.parse(build_form(tmp_path / "bao_cao_tuan_205_2024-W47.xlsx"))
+    assert (form.unit_code, form.map_version, form.week_key) == ("205", "pre2025", "2024-W47")
+    assert (form.week_start, form.week_end) == (dt.date(2024, 11, 18), dt.date(2024, 11, 24))
+    assert form.unit_name == "UBND THÀNH PHỐ ĐÔNG TRIỀU"
+    got = [(r.indicator_code, None if r.value_in_week is None else str(r.value_in_week.normalize()),
+            None if r.cumulative_value is None else str(r.cumulative_value.normalize())) for r in form.rows]
+    expected = [(c, None if d is None else str(Decimal(d).normalize()), None if f is None else
+                 str(Decimal(f).normalize())) for c, d, f in EXPECTED_FORM]
+    assert got == expected
+    rows = {r.indicator_code: r for r in form.rows}
+    assert rows["ocop_listed"].section == "I" and rows["ocop_listed"].tt == "I"
+    assert rows["ocop_listed"].growth_pct == 15 and rows["ocop_listed"].completion_pct == 60
+    assert rows["hh_trained_digital"].growth_pct == Decimal("12.5")
+    assert rows["volume_sold_t"].growth_pct == Decimal("-15.5")
+    # '-' and blank are "not reported": NULL, never 0
+    for code in ("hh_trained_logistics", "hh_with_shop"):
+        r = rows[code]
+        assert (r.value_in_week, r.growth_pct, r.cumulative_value, r.completion_pct) == (None, None, None, None)
+    assert rows["hh_branded"].growth_pct == 0
+    # labels kept as typed, notes verbatim
+    assert rows["hh_trained_digital"].label == "Số hộ được đào tạo..."
+    assert rows["products_branded"].label.endswith("gần mark thương hiệu trên sàn")
+    assert rows["foreign_markets"].notes == "Danh sách các quốc gia:\nBỉ, Đức, Séc"
+    assert rows["domestic_markets"].notes.startswith("Miền Bắc: Hà Nội, Hải Phòng;")
+    assert rows["info_update_days"].section == "IV" and rows["info_update_days"].tt == "2"
+    assert rows["ocop_listed"].row_number == 9   # the worksheet row
+
+
+def test_form_hashes_reporter_with_given_hasher(tmp_path):
+    seen = []
+    weekly_form.parse(build_form(tmp_path / "f.xlsx"), hasher=lambda k, v: seen.append((k, v)) or f"h-{k}")
+    assert ("name", "Nguyễn Văn An") in seen and ("phone", "0912 345 678") in seen
+
+
+@pytest.mark.parametrize("label, code, week, expected", [
+    ("MÃ ĐƠN VỊ: 205", None, (2024, 47), ("205", "pre2025")),
+    ("Mã đơn vị: 205 (Đông Triều)", None, (2024, 47), ("205", "pre2025")),
+    ("Mã đơn vị", "07090 - Phường An Sinh", (2026, 47), ("07090", "post2025")),
+    ("Ma don vi:", 205, (2024, 47), ("205", "pre2025")),
+    ("mã đơn vị", "7", (2024, 47), ("007", "pre2025")),       # Quận Hà Đông? no: 007 is a Hà Nội district
+    ("Mã đơn vị:", 7090, (2026, 47), ("07090", "post2025")),   # typed as a number, zero-padded to 5
+])
+def test_unit_code_label_variants(tmp_path, label, code, week, expected):
+    header = default_header(year=week[0], week=week[1])
+    header[1] = [label] if code is None else [label, code]
+    form = weekly_form.parse(build_form(tmp_path / "f.xlsx", header=header))
+    assert (form.unit_code, form.map_version) == expected
+
+
+def _error(path, **kwargs) -> LandingError:
+    with pytest.raises(LandingError) as info:
+        weekly_form.parse(path, **kwargs)
+    return info.value
+
+
+def test_garbage_header_is_template_not_recognised(tmp_path):
+    header = [["Bảng kê chi tiêu gia đình"], ["Tháng 11"], []]
+    error = _error(build_form(tmp_path / "f.xlsx", header=header))
+    assert error.code == "TEMPLATE_NOT_RECOGNISED"
+    assert "BÁO CÁO TUẦN" in error.message_vi and "BÁO CÁO TUẦN" in error.message_en
+
+
+def test_no_table_header_is_template_not_recognised(tmp_path):
+    error = _error(build_form(tmp_path / "f.xlsx", headings=["STT", "Nội dung"]))
+    assert error.code == "TEMPLATE_NOT_RECOGNISED" and "TT" in error.message_en
+
+
+def test_missing_and_unexpected_columns(tmp_path):
+    headings = HEADINGS[:4] + HEADINGS[5:]
+    assert _error(build_form(tmp_path / "a.xlsx", headings=headings)).code == "MISSING_COLUMN"
+    error = _error(build_form(tmp_path / "b.xlsx", headings=HEADINGS + ["Người nhập"]))
+    assert error.code == "UNEXPECTED_COLUMN" and "I8" in error.message_en and "Người nhập" in error.message_vi
+    swapped = HEADINGS[:3] + [HEADINGS[5], HEADINGS[4], HEADINGS[3]] + HEADINGS[6:]
+    assert _error(build_form(tmp_path / "c.xlsx", headings=swapped)).code == "UNEXPECTED_COLUMN"
+    # spacing, case, diacritics and "tỷ"/"tỉ" do not matter
+    relaxed = [h.upper() for h in HEADINGS]
+    relaxed[6] = "Tỷ lệ hoàn thành chỉ tiêu đến thời điểm  hiện tại(%)"
+    assert len(weekly_form.parse(build_form(tmp_path / "d.xlsx", headings=relaxed)).rows) == 17
+
+
+def test_missing_unit_code(tmp_path):
+    header = default_header()
+    header[1] = ["Mã đơn vị:"]
+    assert _error(build_form(tmp_path / "a.xlsx", header=header)).code == "MISSING_UNIT_CODE"
+    del header[1]
+    assert _error(build_form(tmp_path / "b.xlsx", header=header)).code == "MISSING_UNIT_CODE"
+
+
+def test_wrong_map_and_unknown_units(tmp_path):
+    # 07090 is a post-reform ward: wrong for a 2024 week (pre-reform districts)
+    error = _error(build_form(tmp_path / "a.xlsx", header=default_header("07090", 2024, 47)))
+    assert error.code == "WRONG_MAP_UNIT" and "07090" in error.message_en and "pre2025" in error.message_en
+    # district 205 no longer reports after the reform
+    error = _error(build_form(tmp_path / "b.xlsx", header=default_header("205", 2026, 47)))
+    assert error.code in ("WRONG_MAP_UNIT", "UNKNOWN_UNIT")
+    error = _error(build_form(tmp_path / "c.xlsx", header=default_header("99999", 2026, 47)))
+    assert error.code == "UNKNOWN_UNIT"
+    assert _error(build_form(tmp_path / "d.xlsx", header=default_header("ĐT-01", 2024, 47))).code == "UNKNOWN_UNIT"
+
+
+@pytest.mark.parametrize("line", [
+    "Tuần 47/2024 (từ ngày 19/11/2024 đến ngày 25/11/2024)",    # dates do not match the ISO week
+    "Tuần 54/2024 (từ ngày 18/11/2024 đến ngày 24/11/2024)",    # no such week
+    "Tuần 47/2024 (từ ngày 31/11/2024 đến ngày 24/11/2024)",    # no such date
+    "Tuần bốn mươi bảy",
+])
+def test_bad_week(tmp_path, line):
+    header = default_header()
+    header[3] = [line]
+    error = _error(build_form(tmp_path / "f.xlsx", header=header))
+    assert error.code == "BAD_WEEK" and line in error.message_vi
+
+
+def test_future_week(tmp_path):
+    path = build_form(tmp_path / "f.xlsx")
+    during = dt.datetime(2024, 11, 24, 23, 0, tzinfo=LOCAL_TZ)   # Sunday evening of the reported week
+    error = _error(path, arrived_at=during)
+    assert error.code == "FUTURE_PERIOD" and "2024-W47" in error.message_en
+    assert len(weekly_form.parse(path, arrived_at=dt.datetime(2024, 11, 25, 0, 0, tzinfo=LOCAL_TZ)).rows) == 17
+
+
+def _rows_with(tt_section: str, tt: int | str, column: int, value) -> list[list]:
+    rows = [list(r) for r in FORM_ROWS]
+    section = None
+    for row in rows:
+        if row[0] in ("I", "II", "III", "IV"):
+            section = row[0]
+        if section == tt_section and row[0] == tt:
+            row[column] = value
+            return rows
+    raise AssertionError("row not found")
+
+
+def test_text_in_number_cell(tmp_path):
+    error = _error(build_form(tmp_path / "f.xlsx", rows=_rows_with("II", 1, 3, "khoảng 20")))
+    assert error.code == "VALUE_NOT_NUMBER"
+    assert error.detail["value"] == "khoảng 20"
+    assert "D11" in error.message_vi and "khoảng 20" in error.message_vi and "D11" in error.message_en
+
+
+def test_negative_counts(tmp_path):
+    error = _error(build_form(tmp_path / "a.xlsx", rows=_rows_with("II", 3, 5, -4)))   # a level (F)
+    assert error.code == "NEGATIVE_COUNT" and "F13" in error.message_en
+    error = _error(build_form(tmp_path / "b.xlsx", rows=_rows_with("III", 2, 3, "-1,5")))  # a flow (tonnes)
+    assert error.code == "NEGATIVE_COUNT" and "D17" in error.message_en
+
+
+def test_percent_out_of_range(tmp_path):
+    error = _error(build_form(tmp_path / "a.xlsx", rows=_rows_with("II", 1, 6, "-5%")))
+    assert error.code == "PERCENT_OUT_OF_RANGE" and "G11" in error.message_en
+    error = _error(build_form(tmp_path / "b.xlsx", rows=_rows_with("II", 1, 4, "-150%")))
+    assert error.code == "PERCENT_OUT_OF_RANGE"
+
+
+def test_percent_formatted_cell_is_scaled(tmp_path):
+    form = weekly_form.parse(build_form(tmp_path / "f.xlsx", percent_cells={"G11": 0.455}))
+    assert form.rows[1].completion_pct == Decimal("45.5")
+
+
+def test_section_numbers_with_dots_and_prefixes(tmp_path):
+    rows = [list(r) for r in FORM_ROWS]
+    rows[0][0] = "I."
+    rows[2][0] = "1."
+    rows[3][0] = "II.2"
+    rows[4][0] = 3.0
+    form = weekly_form.parse(build_form(tmp_path / "f.xlsx", rows=rows))
+    assert [r.indicator_code for r in form.rows][:4] == ["ocop_listed", "hh_trained_digital",
+                                                         "hh_trained_logistics", "hh_with_shop"]
+    rows[3][0] = "III.2"                                  # a III number inside section II
+    assert _error(build_form(tmp_path / "g.xlsx", rows=rows)).code == "UNKNOWN_INDICATOR_ROW"
+
+
+def test_unknown_indicator_rows(tmp_path):
+    rows = [list(r) for r in FORM_ROWS]
+    rows.insert(6, [5, "Số hộ có chữ ký số", "Hộ", 1, None, 2, None, None])      # II.5 does not exist
+    error = _error(build_form(tmp_path / "a.xlsx", rows=rows))
+    assert error.code == "UNKNOWN_INDICATOR_ROW" and "A15" in error.message_en
+    rows = [list(r) for r in FORM_ROWS] + [["V", "Chỉ tiêu khác", "Hộ", 1, None, 1, None, None]]
+    assert _error(build_form(tmp_path / "b.xlsx", rows=rows)).code == "UNKNOWN_INDICATOR_ROW"
+    rows = [list(r) for r in FORM_ROWS]
+    del rows[3]
+    assert _error(build_form(tmp_path / "c.xlsx", rows=rows)).code == "MISSING_INDICATOR_ROW"
+
+
+def test_unreadable_and_unsafe_xlsx(tmp_path):
+    bogus = tmp_path / "bao_cao_tuan_205_2024-W47.xlsx"
+    bogus.write_text("TT;Chỉ tiêu\n", encoding="utf-8")
+    assert _error(bogus).code == "UNREADABLE"
+    # XML entity attack: a DOCTYPE in a workbook part
+    good = build_form(tmp_path / "good.xlsx")
+    evil = tmp_path / "evil.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(evil, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>' + data
+            dst.writestr(item, data)
+    error = _error(evil)
+    assert error.code == "UNSAFE_FILE" and "DOCTYPE" in error.message_en
+    # zip bomb: a huge, highly compressible entry
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item))
+        dst.writestr("xl/media/padding.bin", b"\0" * (20 * 1024 * 1024))
+    assert _error(bomb).code == "UNSAFE_FILE"
+
+
+def test_uncompressed_limit_is_configurable(tmp_path, monkeypatch):
+    path = build_form(tmp_path / "f.xlsx")
+    monkeypatch.setenv("LENSAN_MAX_XLSX_UNCOMPRESSED_MB", "0.001")
+    assert _error(path).code == "UNSAFE_FILE"
+
+
+def test_check_file_size_limits(tmp_path, monkeypatch):
+    empty = tmp_path / "bao_cao_tuan_205_2024-W47.xlsx"
+    empty.write_bytes(b"")
+    assert check_file(empty).code == "EMPTY_FILE"
+    path = build_form(tmp_path / "bao_cao_tuan_205_2024-W48.xlsx")
+    monkeypatch.setenv("LENSAN_MAX_FILE_MB", "0.001")
+    result = check_file(path)
+    assert result.code == "FILE_TOO_LARGE" and not result.ok
+
+
+def test_check_file_detects_source_and_reports(tmp_path):
+    path = build_form(tmp_path / "bao_cao_tuan_205_2024-W47.xlsx")
+    result = check_file(path)
+    assert result.ok and result.source == "weekly_form" and result.code is None
+    assert (result.unit_code, result.week_key, result.row_count) == ("205", "2024-W47", 17)
+    odd = tmp_path / "report.xlsx"
+    odd.write_bytes(path.read_bytes())
+    result = check_file(odd)
+    assert not result.ok and result.code == "UNKNOWN_SOURCE" and "report.xlsx" in result.message_vi
+    given = check_file(odd, source="weekly_form")      # given: the name is only a hint for a form
+    assert given.ok and given.unit_code == "205"
+    assert check_file(odd, source="postmart").code == "UNKNOWN_SOURCE"
+    misplaced = tmp_path / "danh_sach_ho_205_20241124.xlsx"
+    misplaced.write_bytes(path.read_bytes())
+    assert check_file(misplaced, source="weekly_form").code == "UNKNOWN_SOURCE"
+
+
+# ------------------------------------------------------------------------------------- register
+
+def test_register_csv_and_xlsx(tmp_path):
+    hashes = lambda kind, value: f"{kind}:{value}" if value else None  # noqa: E731
+    csv_reg = household_register.parse(build_register_csv(tmp_path / "danh_sach_ho_205_20241124.csv"),
+                                       hasher=hashes)
+    xlsx_reg = household_register.parse(build_register_xlsx(tmp_path / "danh_sach_ho_205_20241124.xlsx"),
+                                        hasher=hashes)
+    for reg in (csv_reg, xlsx_reg):
+        assert (reg.unit_code, reg.map_version, reg.snapshot_date) == ("205", "pre2025", dt.date(2024, 11, 24))
+        assert len(reg.rows) == 2
+        first = dict(zip(("row_number",) + household_register.RAW_COLUMNS, reg.rows[0]))
+        assert first["household_code"] == "HH205-00001" and first["commune_code"] == "07090"
+        assert first["trained_digital_on"] == dt.date(2024, 11, 5) and first["trained_logistics_on"] is None
+        assert first["head_name_hash"].startswith("name:") and first["phone_hash"].startswith("phone:")
+
+
+@pytest.mark.parametrize("mutate, code", [
+    (lambda rows: rows[1].__setitem__(7, "31/02/2024"), "BAD_DATE"),
+    (lambda rows: rows[1].__setitem__(0, "HH205-00001"), "DUPLICATE_HOUSEHOLD_CODE"),
+    (lambda rows: rows[0].__setitem__(0, ""), "MISSING_VALUE"),
+])
+def test_register_errors(tmp_path, mutate, code):
+    rows = register_rows()
+    mutate(rows)
+    path = build_register_csv(tmp_path / "danh_sach_ho_205_20241124.csv", rows=rows)
+    with pytest.raises(LandingError) as info:
+        household_register.parse(path)
+    assert info.value.code == code
+
+
+def test_register_name_is_authoritative(tmp_path):
+    cases = {"danh_sach_ho_07090_20241124.csv": "WRONG_MAP_UNIT", "danh_sach_ho_205_20241332.csv": "BAD_DATE",
+             "danh_sach_ho__20241124.csv": "MISSING_UNIT_CODE"}
+    for name, code in cases.items():
+        result = check_file(build_register_csv(tmp_path / name))
+        assert result.code == code, (name, result)
+
+
+# ------------------------------------------------------------------------------------- platforms
+
+def test_describe_platform_names():
+    extract = platforms.describe("postmart_don_hang_20241118.csv")
+    assert (extract.platform, extract.entity, extract.table) == ("postmart", "don_hang", "postmart_orders")
+    assert extract.extract_date == dt.date(2024, 11, 18)
+    extract = platforms.describe("voso_info_posts_2024-11-18.jsonl.gz")
+    assert (extract.entity, extract.table) == ("info_posts", "voso_info_posts")
+    for bad in ("postmart_khach_hang_20241118.csv", "voso_orders_20241118.jsonl.gz", "postmart.csv",
+                "voso_orders_2024-11-18.json"):
+        with pytest.raises(LandingError) as info:
+            platforms.describe(bad)
+        assert info.value.code in ("UNKNOWN_SOURCE", "BAD_DATE"), bad
+
+
+def test_postmart_rows_and_validation(tmp_path):
+    path = build_postmart_csv(tmp_path / "postmart_don_hang_20241118.csv", PM_ORDER_HEADINGS,
+                              [pm_order(i) for i in range(5)])
+    rows = list(platforms.records(path, platforms.describe(path.name), lambda k, v: "h"))
+    assert len(rows) == 5 and rows[0][0] == "PMDH00000000" and rows[0][4] == "h" and rows[0][7] == "1,5"
+    assert check_file(path).row_count == 5
+
+    def code_for(row_change: dict[int, str], name="postmart_don_hang_20241118.csv") -> str | None:
+        rows = [pm_order(i) for i in range(3)]
+        for col, value in row_change.items():
+            rows[2][col] = value
+        return check_file(build_postmart_csv(tmp_path / name, PM_ORDER_HEADINGS, rows)).code
+
+    assert code_for({1: "2024-11-18 10:00"}) == "BAD_DATE"
+    assert code_for({7: "nặng"}) == "VALUE_NOT_NUMBER"
+    assert code_for({6: "-2"}) == "NEGATIVE_COUNT"
+    assert code_for({0: ""}) == "MISSING_VALUE"
+    shop_headings = ["Mã gian hàng", "SĐT chủ gian hàng", "Mã hộ SXNN", "Mã xã", "Ngày tạo", "Ví VNPostPay",
+                     "Trạng thái"]
+    shop = ["PMGH205001", "0355 444 555", "", "07090", "18/11/2024 08:00:00", "Có", "Hoạt động"]
+    assert check_file(build_postmart_csv(tmp_path / "postmart_gian_hang_20241118.csv", shop_headings,
+                                         [shop])).ok
+    shop[5] = "Yes"
+    result = check_file(build_postmart_csv(tmp_path / "postmart_gian_hang_20241118.csv", shop_headings, [shop]))
+    assert result.code == "BAD_BOOLEAN" and "Yes" in result.message_vi and "Ví VNPostPay" in result.message_en
+    result = check_file(build_postmart_csv(tmp_path / "postmart_gian_hang_20241118.csv", shop_headings[:-1],
+                                           [shop[:-1]]))
+    assert result.code == "MISSING_COLUMN" and "Trạng thái" in result.message_en
+
+
+def test_duplicate_order_ids_within_a_file(tmp_path):
+    same = [pm_order(1), pm_order(1)]                      # exact repeat: harmless
+    assert check_file(build_postmart_csv(tmp_path / "postmart_don_hang_20241118.csv", PM_ORDER_HEADINGS,
+                                         same)).ok
+    changed = [pm_order(1), pm_order(2), pm_order(1, status="Hoàn")]
+    result = check_file(build_postmart_csv(tmp_path / "postmart_don_hang_20241118.csv", PM_ORDER_HEADINGS,
+                                           changed))
+    assert result.code == "DUPLICATE_ORDER_ID" and "PMDH00000001" in result.message_en
+    assert result.detail["first_line"] == 2 and result.detail["line"] == 4
+    records = [vs_order(1), vs_order(1, status="returned")]
+    assert check_file(build_voso_gz(tmp_path / "voso_orders_2024-11-18.jsonl.gz", records)).code \
+        == "DUPLICATE_ORDER_ID"
+
+
+def test_voso_validation(tmp_path):
+    def code_for(change: dict) -> str | None:
+        record = vs_order(1) | change
+        return check_file(build_voso_gz(tmp_path / "voso_orders_2024-11-18.jsonl.gz", [vs_order(2), record])).code
+
+    assert code_for({}) is None
+    assert code_for({"ordered_at": "18/11/2024"}) == "BAD_DATE"
+    assert code_for({"weight_g": "nặng"}) == "VALUE_NOT_NUMBER"
+    assert code_for({"amount_vnd": -5}) == "NEGATIVE_COUNT"
+    assert code_for({"extra": 1}) == "UNEXPECTED_COLUMN"
+    record = vs_order(1)
+    del record["status"]
+    assert check_file(build_voso_gz(tmp_path / "voso_orders_2024-11-18.jsonl.gz", [record])).code \
+        == "MISSING_COLUMN"
+    shop = {"shop_id": "VSSH1", "owner_phone": "0355444555", "household_code": None, "ward_code": "07090",
+            "created_at": "2024-11-18T01:00:00Z", "has_ewallet": "yes", "status": "active"}
+    assert check_file(build_voso_gz(tmp_path / "voso_shops_2024-11-18.jsonl.gz", [shop])).code == "BAD_BOOLEAN"
+
+
+def test_gzip_problems(tmp_path):
+    records = [vs_order(i) for i in range(300)]
+    result = check_file(build_voso_gz(tmp_path / "voso_orders_2024-11-18.jsonl.gz", records, truncate=True))
+    assert result.code == "TRUNCATED" and not result.ok
+    plain = tmp_path / "voso_orders_2024-11-19.jsonl.gz"
+    plain.write_text('{"order_id": "x"}\n')
+    assert check_file(plain).code == "UNREADABLE"
+    latin = tmp_path / "voso_orders_2024-11-20.jsonl.gz"
+    latin.write_bytes(gzip.compress('{"order_id": "Hà"}\n'.encode("latin-1")))
+    assert check_file(latin).code == "UNREADABLE"
+    broken = tmp_path / "voso_orders_2024-11-21.jsonl.gz"
+    broken.write_bytes(gzip.compress(b'{"order_id": \n'))
+    assert check_file(broken).code == "UNREADABLE"
+
+
+def test_future_extract(tmp_path):
+    path = build_postmart_csv(tmp_path / "postmart_don_hang_20241118.csv", PM_ORDER_HEADINGS, [pm_order(1)],
+                              mtime=dt.datetime(2024, 11, 17, 23, 0, tzinfo=LOCAL_TZ))
+    assert check_file(path).code == "FUTURE_PERIOD"
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("bao_cao_tuan_205_2024-W47.xlsx", "bao_cao_tuan_205_2024-W47.xlsx"),
+    ("../../etc/passwd", "passwd"),
+    ("..\\..\\win.ini", "win.ini"),
+    ("Báo cáo tuần 47.xlsx", "B_o_c_o_tu_n_47.xlsx"),
+    ("...hidden", "hidden"),
+])
+def test_safe_name(name, expected):
+    assert safe_name(name) == expected
+
+
+def test_week_line_helper_is_consistent():
+    assert week_line(2024, 47) == "Tuần 47/2024 (từ ngày 18/11/2024 đến ngày 24/11/2024)"
+
+
+def test_check_file_changes_nothing(tmp_path, lensan_home):
+    path = build_form(tmp_path / "bao_cao_tuan_205_2024-W47.xlsx")
+    before = sorted(p for p in lensan_home.rglob("*") if "warehouse" not in p.parts)
+    data = path.read_bytes()
+    assert check_file(path).ok
+    assert check_file(build_voso_gz(tmp_path / "voso_orders_2024-11-18.jsonl.gz", [vs_order(1)])).ok
+    after = sorted(p for p in lensan_home.rglob("*") if "warehouse" not in p.parts)
+    assert before == after and path.read_bytes() == data
