@@ -11,10 +11,10 @@ from lensan.config import PROJECT_ROOT
 PATTERNS = {
     "private key": re.compile("-----BEGIN " + r"(RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----"),
     "AWS access key": re.compile(r"\bAKIA" + r"[0-9A-Z]{16}\b"),
-    "password in a URL": re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@'\"]+:(?!\$\{|<|\*|changeme|CHANGE_ME|pass@|password@)[^@\s'\"/]{3,}@"),
+    "password in a URL": re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@'\"]+:(?!\$\{|<|\*|(?i:change-?me|change_me)|pass@|password@|secret@)[^@\s'\"/]{3,}@"),
     "assigned secret": re.compile(
         r"(?i)(password|passwd|secret|api_key|token|pseudonym_key)\s*[:=]\s*['\"]?"
-        r"(?!\$\{|<|changeme|CHANGE_ME|placeholder|\{\{|os\.environ|None|null|''|\"\"|test-only)[A-Za-z0-9/+_\-]{12,}"),
+        r"(?!\$\{|<|change-?me|change_me|placeholder|\{\{|os\.environ|None|null|''|\"\"|test-only)[A-Za-z0-9/+_\-]{12,}"),
 }
 ALLOWED_FILES = {"requirements-lock.txt"}
 
