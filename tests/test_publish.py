@@ -1,7 +1,9 @@
-"""lensan.publish: weekly exports, manifests and immutable revisions, against the real embedded PostgreSQL.
+"""lensan.publish: weekly / monthly / 6-monthly / yearly exports, manifests, immutable revisions, the
+chart sheet, the HTML summary and the JSON schema, against the real embedded PostgreSQL.
 
-Runs in a database of its own (LENSAN_WAREHOUSE_URL points at it) holding marts.rpt_weekly_report
-with the contract's columns, and in a LENSAN_HOME of its own per test for the exports.
+Runs in a database of its own (LENSAN_WAREHOUSE_URL points at it) holding marts.rpt_weekly_report and
+marts.fct_indicator_values with the contract's columns, and in a LENSAN_HOME of its own per test for
+the exports. Nothing here needs LibreOffice (scripts/render_report.sh is the visual check).
 """
 
 from __future__ import annotations
@@ -9,14 +11,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import html.parser
+import inspect
 import io
 import json
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from lensan import publish, reference
+from lensan import charts, publish, reference
 
 WEEK = "2026-W47"
 TEST_DB = "lensan_publish_test"
@@ -52,6 +58,11 @@ insert into marts.dim_admin_unit values
     ('post2025','commune','07092','Xã C','22','bac','22',true,'2025-07-01','9999-12-31'),
     ('post2025','province','22','Quảng Ninh','22','bac','22',false,'2025-07-01','9999-12-31'),
     ('pre2025','district','205','Đông Triều','22','bac','22',true,'1900-01-01','2025-06-30');
+create table marts.fct_indicator_values (period_type text, period_key text, scope_level text, scope_code text,
+    map_version text, platform text, indicator_code text, indicator_kind text, value_in_period numeric,
+    cumulative_value numeric, previous_value numeric, growth_pct numeric, target_year integer,
+    target_value numeric, target_attainment_pct numeric, is_sample_target boolean, source text,
+    platforms_additive boolean);
 create table marts.fct_reported_values (week_key text, map_version text, unit_code text, indicator_code text,
     is_late boolean);
 insert into marts.fct_reported_values values
@@ -288,6 +299,9 @@ def test_xlsx_is_deterministic_apart_from_generated_at(home):
     first = publish.render_xlsx(*args, when, None)
     assert publish.render_xlsx(*args, when, None) == first
     assert publish.render_xlsx(*args, when + dt.timedelta(hours=1), None) != first
+    provinces = [charts.ProvinceValues("22", "Quảng Ninh", "bac", {"hh_with_shop": 61.7})]
+    with_charts = publish.render_xlsx(*args, when, None, provinces=provinces)
+    assert publish.render_xlsx(*args, when, None, provinces=provinces) == with_charts != first
 
 
 def test_blocked_scopes_are_not_written_and_are_listed(home):
@@ -326,3 +340,339 @@ def test_vietnamese_number_text():
     assert publish.vn_number(1234567) == "1.234.567"
     assert publish.vn_number(1234.5) == "1.234,5"
     assert publish.neutralise("@SUM(A1)") == "'@SUM(A1)" and publish.neutralise("Hà Nội") == "Hà Nội"
+
+
+# ------------------------------------------------------------------------------------------------
+# chart sheet, HTML summary, JSON schema, other periods
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "schemas"
+CHART_SHEET = "Biểu đồ"
+
+
+def _add_province_92(conn, hh_with_shop_pct=80):
+    """A second province (Cần Thơ, region nam): a copy of province 22 with another attainment."""
+    _execute(conn, """
+        insert into marts.rpt_weekly_report
+        select week_key, 'province', '92', 'Thành phố Cần Thơ', section, tt, sort_order, indicator_code,
+               indicator_label_vi, unit_vi, value_in_week, growth_pct, cumulative_value, target_value,
+               case when indicator_code = 'hh_with_shop' then %s else target_attainment_pct end,
+               case when indicator_code = 'foreign_markets' then null else notes end, quality_flags
+        from marts.rpt_weekly_report where scope_level = 'province' and scope_code = '22'""", (hh_with_shop_pct,))
+
+
+def _charts(path: Path):
+    wb = load_workbook(path)
+    assert wb.sheetnames[1] == CHART_SHEET
+    return wb, wb[CHART_SHEET]._charts
+
+
+def _rich(title) -> str:
+    return "".join(run.t for p in title.tx.rich.p for run in (p.r or []))
+
+
+def _categories(chart, series=0) -> list[str]:
+    cache = chart.series[series].cat.strRef.strCache
+    return [pt.v for pt in sorted(cache.pt, key=lambda p: p.idx)]
+
+
+def _values(chart, series=0) -> dict[int, float]:
+    return {pt.idx: pt.v for pt in chart.series[series].val.numRef.numCache.pt}
+
+
+def test_every_workbook_has_a_chart_sheet_of_attainment_per_indicator(home):
+    root, _ = home
+    publish.publish_weekly(WEEK)
+    wb, found = _charts(_rev_dir(root, "province-22", 1) / f"bao_cao_tuan_{WEEK}_province-22.xlsx")
+    assert wb.sheetnames == ["Báo cáo tuần", CHART_SHEET]
+    assert len(found) == 1  # a province workbook has no per-province chart
+    chart = found[0]
+    assert chart.tagname == "barChart" and chart.type == "bar" and len(chart.series) == 1
+    assert "Tỉ lệ hoàn thành chỉ tiêu năm" in _rich(chart.title) and "Tỉnh Quảng Ninh" in _rich(chart.title)
+    assert _rich(chart.y_axis.title) == "Tỉ lệ hoàn thành chỉ tiêu năm (%)"
+    labels = _categories(chart)
+    assert len(labels) == 17  # every seeded indicator has a target
+    assert labels[3] == "Hộ có gian hàng trên sàn"
+    values = _values(chart)
+    assert values[3] == 61.7
+    assert 16 not in values  # inputs_discounted: not reported → no bar, not a 0 bar
+    ws = wb[CHART_SHEET]
+    row = next(r for r in range(1, 40) if ws.cell(row=r, column=2).value == "Hộ có gian hàng trên sàn")
+    assert ws.cell(row=row, column=1).value == "II.3" and ws.cell(row=row, column=3).value == 61.7
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+
+
+def test_national_and_region_workbooks_chart_the_headline_indicators_per_province(home):
+    root, conn = home
+    _add_province_92(conn)
+    publish.publish_weekly(WEEK)
+    _, found = _charts(_rev_dir(root, "nation-VN", 1) / f"bao_cao_tuan_{WEEK}_nation-VN.xlsx")
+    assert len(found) == 2
+    per_province = found[1]
+    assert len(per_province.series) == len(charts.HEADLINE_INDICATORS) == 3
+    assert "tỉnh/thành phố" in _rich(per_province.title)
+    names = [s.tx.strRef.strCache.pt[0].v for s in per_province.series]
+    assert names == ["Hộ được tập huấn kỹ năng số (%)", "Hộ có gian hàng trên sàn (%)",
+                     "Sản lượng tiêu thụ qua sàn (%)"]
+    assert _categories(per_province) == ["Quảng Ninh", "Cần Thơ"]
+    assert _values(per_province, 1) == {0: 61.7, 1: 80.0}  # hh_with_shop per province
+    _, region = _charts(_rev_dir(root, "region-bac", 1) / f"bao_cao_tuan_{WEEK}_region-bac.xlsx")
+    assert len(region) == 2 and _categories(region[1]) == ["Quảng Ninh"]  # Cần Thơ is in the south
+
+
+def test_summary_html_is_self_contained_with_provinces_numbers_and_links(home):
+    root, conn = home
+    _add_province_92(conn)
+    summary = publish.publish_weekly(WEEK, gate_summary=GATE)
+    week_dir = root / "exports" / "week" / WEEK
+    assert summary.summary_html == str(week_dir / f"tom_tat_{WEEK}.html")
+    page = Path(summary.summary_html).read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="vi">' in page
+    assert "TÓM TẮT BÁO CÁO TUẦN" in page and "Tuần 47/2026 (từ ngày 16/11/2026 đến ngày 22/11/2026)" in page
+    assert "đạt, có cảnh báo" in page  # the gate status
+    assert "1.234.567" in page and "-12,5" in page  # national volume sold in the week, growth
+    assert "61,7%" in page and "80,0%" in page  # attainment bars
+    assert ">Quảng Ninh<" in page and ">Cần Thơ<" in page  # per-province bars
+    assert "66,7" in page  # completeness of province 22 (2 of 3 units)
+    assert "<script" not in page.lower() and "<link" not in page.lower()
+    assert set(re.findall(r"https?://[^\"' <]+", page)) == {"http://www.w3.org/2000/svg"}
+    svgs = re.findall(r"<svg.*?</svg>", page, re.S)
+    assert len(svgs) == 1 + len(charts.HEADLINE_INDICATORS)
+    for svg in svgs:
+        ET.fromstring(svg)  # well-formed
+
+    class Links(html.parser.HTMLParser):
+        hrefs: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "a":
+                self.hrefs.append(dict(attrs)["href"])
+
+    parser = Links()
+    parser.hrefs = []
+    parser.feed(page)
+    assert len(parser.hrefs) == 4 * 3  # nation, region bac, provinces 22 and 92 × xlsx/csv/json
+    assert f"province-22/rev-1/bao_cao_tuan_{WEEK}_province-22.xlsx" in parser.hrefs
+    for href in parser.hrefs:
+        assert (week_dir / href).is_file(), href
+
+    _execute(conn, "update marts.rpt_weekly_report set cumulative_value = 99 where scope_code = '22'"
+                   " and indicator_code = 'orders'")
+    publish.publish_weekly(WEEK)
+    page = (week_dir / f"tom_tat_{WEEK}.html").read_text(encoding="utf-8")
+    assert f"province-22/rev-2/bao_cao_tuan_{WEEK}_province-22.json" in page  # links follow the latest revision
+    assert "province-22/rev-1/" not in page and "nation-VN/rev-1/" in page
+
+
+def test_a_blocked_province_stays_out_of_charts_and_summary(home):
+    root, conn = home
+    _add_province_92(conn, hh_with_shop_pct=87.5)
+    summary = publish.publish_weekly(WEEK, blocked_scopes={"province-92": "gate: negative households"})
+    _, found = _charts(_rev_dir(root, "nation-VN", 1) / f"bao_cao_tuan_{WEEK}_nation-VN.xlsx")
+    assert _categories(found[1]) == ["Quảng Ninh"]
+    page = Path(summary.summary_html).read_text(encoding="utf-8")
+    assert "87,5" not in page and ">Cần Thơ<" not in page
+    assert "Bị chặn: gate: negative households" in page
+
+
+def _validator(name: str):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+def test_every_published_json_validates_against_its_schema_and_broken_ones_do_not(home):
+    root, conn = home
+    _seed_period(conn, "month", "2026-11")
+    publish.publish_weekly(WEEK, gate_summary=GATE)
+    publish.publish_period("month", "2026-11")
+    weekly, period = _validator("weekly_report"), _validator("period_report")
+    weekly_files = sorted((root / "exports" / "week").glob("*/*/rev-*/bao_cao_tuan_*.json"))
+    month_files = sorted((root / "exports" / "month").glob("*/*/rev-*/bao_cao_thang_*.json"))
+    assert len(weekly_files) == 3 and len(month_files) == 3
+    for path in weekly_files:
+        assert list(weekly.iter_errors(json.loads(path.read_text(encoding="utf-8")))) == [], path
+    for path in month_files:
+        assert list(period.iter_errors(json.loads(path.read_text(encoding="utf-8")))) == [], path
+
+    good = json.loads(weekly_files[0].read_text(encoding="utf-8"))
+
+    def broken(change):
+        data = json.loads(json.dumps(good))
+        change(data)
+        return data
+
+    cases = {
+        "number as text": lambda d: d["rows"][0].update(value_in_week="1.234"),
+        "missing rows": lambda d: d.pop("rows"),
+        "unknown period type": lambda d: d.update(period_type="weekly"),
+        "bad week key": lambda d: d.update(period_key="2026-47"),
+        "extra row field": lambda d: d["rows"][0].update(value=1),
+        "negative completeness": lambda d: d.update(completeness={"expected": -1, "received": 0, "on_time": 0,
+                                                                  "late": 0, "missing": 0, "received_pct": None}),
+        "bad scope level": lambda d: d["scope"].update(level="district"),
+        "bad date": lambda d: d.update(period_start="2026-02-30"),
+    }
+    for label, change in cases.items():
+        assert list(weekly.iter_errors(broken(change))), label
+    month = json.loads(month_files[0].read_text(encoding="utf-8"))
+    assert list(weekly.iter_errors(month))  # a monthly file is not a weekly report
+    month["period_key"] = "2026-13"
+    assert list(period.iter_errors(month))
+
+
+# --- other periods -------------------------------------------------------------------------------
+
+
+def _seed_period(conn, period_type: str, period_key: str, value: int = 10, year: int = 2026) -> None:
+    """marts.fct_indicator_values rows of one period for the nation, region bac and province 22 (post2025,
+    platform 'all'), plus rows publish_period must ignore (pre-2025 province, one platform only)."""
+    with conn.cursor() as cur:
+        for level, code, _ in SCOPES:
+            for ind in reference.indicators():
+                target = 1000 if ind.kind in ("stock", "flow") else None
+                cumulative = value * 10
+                cur.execute(
+                    "insert into marts.fct_indicator_values (period_type, period_key, scope_level, scope_code,"
+                    " map_version, platform, indicator_code, indicator_kind, value_in_period, cumulative_value,"
+                    " previous_value, growth_pct, target_year, target_value, target_attainment_pct,"
+                    " is_sample_target) values (%s,%s,%s,%s,'post2025','all',%s,%s,%s,%s,%s,%s,%s,%s,%s,true)",
+                    (period_type, period_key, level, code, ind.code, ind.kind, value, cumulative, value - 2, 25,
+                     year, target, None if target is None else round(100.0 * cumulative / target, 2)))
+        cur.execute(
+            "insert into marts.fct_indicator_values (period_type, period_key, scope_level, scope_code, map_version,"
+            " platform, indicator_code, value_in_period, cumulative_value) values"
+            " (%s,%s,'province','22','pre2025','all','orders',999,999),"
+            " (%s,%s,'province','22','post2025','postmart','orders',555,555)",
+            (period_type, period_key, period_type, period_key))
+    conn.commit()
+
+
+def test_month_publication_has_its_own_tree_title_and_revisions(home):
+    root, conn = home
+    _seed_period(conn, "month", "2026-11")
+    summary = publish.publish_period("month", "2026-11")
+    assert summary.period_type == "month" and summary.period_key == "2026-11"
+    assert sorted(p["scope_key"] for p in summary.published) == ["nation-VN", "province-22", "region-bac"]
+    rev = root / "exports" / "month" / "2026-11" / "province-22" / "rev-1"
+    base = "bao_cao_thang_2026-11_province-22"
+    assert sorted(p.name for p in rev.iterdir()) == sorted([f"{base}.xlsx", f"{base}.csv", f"{base}.json",
+                                                            "manifest.json"])
+    manifest = json.loads((rev / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["period_type"] == "month" and manifest["period_start"] == "2026-11-01"
+    assert manifest["period_end"] == "2026-11-30" and manifest["deadline_at"] == "2026-12-04T00:00:00+07:00"
+    assert manifest["row_counts"]["json_rows"] == 24
+    for entry in manifest["files"]:
+        assert hashlib.sha256((rev / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
+    data = json.loads((rev / f"{base}.json").read_text(encoding="utf-8"))
+    assert data["title"] == "BÁO CÁO THÁNG 11/2026" and data["target_year"] == 2026
+    assert data["scope"] == {"level": "province", "code": "22", "name": "Quảng Ninh"}
+    orders = next(r for r in data["rows"] if r["indicator_code"] == "orders")
+    assert orders["value_in_period"] == 10 and "value_in_week" not in orders  # not the pre-2025 / postmart rows
+    shop = next(r for r in data["rows"] if r["indicator_code"] == "hh_with_shop")
+    assert shop["target_attainment_pct"] == 10 and shop["section"] == "II" and shop["tt"] == "3"
+    rows = list(csv.reader(io.StringIO((rev / f"{base}.csv").read_bytes()[3:].decode("utf-8")), delimiter=";"))
+    assert rows[0][3] == "Chỉ tiêu đạt được trong tháng (Số lượng)"
+    assert rows[0][4] == "Tăng trưởng so với tháng trước (%)"
+    ws = load_workbook(rev / f"{base}.xlsx").active
+    texts = [ws.cell(row=r, column=1).value for r in range(1, 8)]
+    assert "BÁO CÁO THÁNG 11/2026" in texts
+    assert "Tháng 11/2026 (từ ngày 01/11/2026 đến ngày 30/11/2026)" in texts
+    assert ws.title == "Báo cáo tháng"
+    assert (root / "exports" / "month" / "2026-11" / "tom_tat_2026-11.html").is_file()
+    index = json.loads((root / "exports" / "month" / "2026-11" / "index.json").read_text(encoding="utf-8"))
+    assert index["period_type"] == "month" and index["counts"]["new"] == 3
+
+    again = publish.publish_period("month", "2026-11")
+    assert again.published == [] and {u["revision"] for u in again.unchanged} == {1}
+    _execute(conn, "update marts.fct_indicator_values set value_in_period = 11 where period_type = 'month'"
+                   " and scope_code = '22' and platform = 'all' and map_version = 'post2025'"
+                   " and indicator_code = 'orders'")
+    third = publish.publish_period("month", "2026-11")
+    assert [p["scope_key"] for p in third.published] == ["province-22"]
+    manifest = json.loads((rev.parent / "rev-2" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["revision"] == 2 and manifest["changes"] == [{
+        "indicator_code": "orders", "change": "changed",
+        "label": next(i.label_vi for i in reference.indicators() if i.code == "orders"),
+        "fields": {"value_in_period": {"old": 10, "new": 11}}}]
+    with conn.cursor() as cur:
+        cur.execute("select period_type, scope_code, revision from ops.publications"
+                    " where period_key = '2026-11' order by 2, 3")
+        published = cur.fetchall()
+    conn.commit()
+    assert published == [("month", "22", 1), ("month", "22", 2), ("month", "VN", 1), ("month", "bac", 1)]
+
+
+@pytest.mark.parametrize("period_type, key, title, heading, prefix", [
+    ("half_year", "2026-H1", "BÁO CÁO 6 THÁNG ĐẦU NĂM 2026", "Chỉ tiêu đạt được trong 6 tháng (Số lượng)",
+     "bao_cao_6_thang"),
+    ("half_year", "2026-H2", "BÁO CÁO 6 THÁNG CUỐI NĂM 2026", "Chỉ tiêu đạt được trong 6 tháng (Số lượng)",
+     "bao_cao_6_thang"),
+    ("year", "2026", "BÁO CÁO NĂM 2026", "Chỉ tiêu đạt được trong năm (Số lượng)", "bao_cao_nam"),
+])
+def test_half_year_and_year_reports_with_target_attainment_for_the_year(home, period_type, key, title, heading,
+                                                                         prefix):
+    root, conn = home
+    _seed_period(conn, period_type, key, value=40)
+    publish.publish_period(period_type, key)
+    rev = root / "exports" / period_type / key / "nation-VN" / "rev-1"
+    data = json.loads((rev / f"{prefix}_{key}_nation-VN.json").read_text(encoding="utf-8"))
+    assert data["title"] == title and data["columns"]["value_in_period"] == heading
+    assert data["columns"]["target_attainment_pct"] == "Tỉ lệ hoàn thành chỉ tiêu năm 2026 đến cuối kỳ báo cáo (%)"
+    shop = next(r for r in data["rows"] if r["indicator_code"] == "hh_with_shop")
+    assert shop["cumulative_value"] == 400 and shop["target_value"] == 1000 and shop["target_attainment_pct"] == 40
+    wb = load_workbook(rev / f"{prefix}_{key}_nation-VN.xlsx")
+    assert title in [wb.active.cell(row=r, column=1).value for r in range(1, 8)]
+    assert len(wb[CHART_SHEET]._charts) == 2  # nation: per indicator + per province
+    assert list(_validator("period_report").iter_errors(data)) == []
+
+
+def test_a_period_the_mart_does_not_have_is_refused_clearly(home):
+    _, conn = home
+    with pytest.raises(publish.NothingToPublish, match="no 'month' periods yet"):
+        publish.publish_period("month", "2026-11")
+    _seed_period(conn, "month", "2026-10")
+    with pytest.raises(publish.NothingToPublish, match="tháng 2026-11.*no rows for this period"):
+        publish.publish_period("month", "2026-11")
+    with pytest.raises(ValueError):
+        publish.publish_period("month", "2026-13")
+    with pytest.raises(ValueError):
+        publish.publish_period("quarter", "2026-Q4")
+
+
+def test_publish_weekly_keeps_its_signature():
+    assert list(inspect.signature(publish.publish_weekly).parameters) == [
+        "week_key", "gate_summary", "blocked_scopes", "logical_date", "generated_at"]
+    with pytest.raises(ValueError):
+        publish.publish_weekly("2026-11")
+
+
+def test_period_wording_and_deadlines():
+    month = publish.Period("month", "2026-11", *publish.period_bounds("month", "2026-11"))
+    assert month.title == "BÁO CÁO THÁNG 11/2026" and month.end == dt.date(2026, 11, 30)
+    assert publish.period_bounds("month", "2028-02") == (dt.date(2028, 2, 1), dt.date(2028, 2, 29))
+    assert publish.period_bounds("half_year", "2026-H2") == (dt.date(2026, 7, 1), dt.date(2026, 12, 31))
+    assert publish.period_deadline("year", "2026").isoformat() == "2026-12-15T00:00:00+07:00"
+    assert publish.period_deadline("week", WEEK).isoformat() == "2026-11-26T14:00:00+07:00"
+
+
+def test_summary_when_every_scope_is_blocked_says_so(home):
+    root, _ = home
+    blocked = {f"{level}-{code}": "gate: failed" for level, code, _ in SCOPES}
+    summary = publish.publish_weekly(WEEK, blocked_scopes=blocked)
+    assert summary.published == [] and summary.unchanged == []
+    page = Path(summary.summary_html).read_text(encoding="utf-8")
+    assert "Báo cáo toàn quốc chưa được công bố (bị chặn: gate: failed)" in page
+    assert "<a href" not in page and page.count("Bị chặn: gate: failed") == 3
+    assert "1.234.567" not in page  # no number of a blocked scope leaks into the summary
+
+
+def test_render_script_is_valid_bash_and_explains_its_usage():
+    import os
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "render_report.sh"
+    assert os.access(script, os.X_OK)
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    done = subprocess.run([str(script)], capture_output=True, text=True)
+    assert done.returncode == 2 and "usage:" in done.stderr  # no LibreOffice needed to get here

@@ -1,28 +1,40 @@
-"""Publication of the weekly report (appendix 02 of Quảng Ninh plan 201/KH-UBND) as immutable revisions.
+"""Publication of the reports (weekly: appendix 02 of Quảng Ninh plan 201/KH-UBND; monthly, 6-monthly and
+year-end: the same layout over those periods) as immutable revisions.
 
 `publish_weekly(week_key)` reads `marts.rpt_weekly_report` for the week and writes, for every scope
 (each province, each region, the nation) found there:
 
     LENSAN_HOME/exports/week/<week_key>/<scope_level>-<scope_code>/rev-<n>/
-        bao_cao_tuan_<week_key>_<scope_level>-<scope_code>.xlsx   the template, for people
+        bao_cao_tuan_<week_key>_<scope_level>-<scope_code>.xlsx   the template (+ sheet "Biểu đồ"), for people
         bao_cao_tuan_<week_key>_<scope_level>-<scope_code>.csv    UTF-8 with BOM, ';', decimal comma
         bao_cao_tuan_<week_key>_<scope_level>-<scope_code>.json   machine form, numbers as numbers
+                                                                  (docs/schemas/weekly_report.schema.json)
         manifest.json                                             period, scope, revision, SHA-256s …
     LENSAN_HOME/exports/week/<week_key>/index.json                what was published / unchanged / blocked
+    LENSAN_HOME/exports/week/<week_key>/tom_tat_<week_key>.html   one-page summary (inline SVG charts)
+
+`publish_period(period_type, period_key)` does the same for 'month' ('2026-11'), 'half_year'
+('2026-H1') and 'year' ('2026') from `marts.fct_indicator_values` (provinces on post-2025 boundaries,
+regions, the nation; platform 'all') into exports/<period_type>/<period_key>/…, files
+bao_cao_thang_… / bao_cao_6_thang_… / bao_cao_nam_… (docs/schemas/period_report.schema.json);
+'week' is publish_weekly.
 
 Revisions are immutable. A scope's content is the CSV + JSON bytes (both deterministic); when it
 equals the latest revision's content nothing is written (status `unchanged`), otherwise rev n+1 is
 written next to the older ones, with the changed rows (indicator_code, old/new values) listed in its
 manifest. The XLSX is deterministic too apart from generated_at (workbook properties and zip entry
-times are set from it), but revisions are compared on the CSV/JSON content hash only.
+times are set from it), but revisions are compared on the CSV/JSON content hash only. The summary
+HTML and index.json describe the latest state and are rewritten on every run.
 
 Scopes in `blocked_scopes` ("province-22" → reason), and those a gate summary marks as blocked, are
-not written; the summary and index.json list them with their reasons. Every written revision is
-recorded in `ops.publications`.
+not written; the summary, index.json and the HTML list them with their reasons, and their numbers are
+left out of the per-province charts of the other scopes. Every written revision is recorded in
+`ops.publications`.
 """
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import csv
 import datetime as dt
@@ -73,16 +85,142 @@ COMPLETENESS_FIELDS = ("expected", "received", "on_time", "late", "missing", "re
 COMPLETENESS_HEADINGS = ("Số đơn vị phải báo cáo", "Số đơn vị đã báo cáo", "Đúng hạn", "Muộn",
                          "Chưa báo cáo", "Tỉ lệ đã báo cáo (%)")
 SECTION_NUMERALS = {"I": "I", "II": "II", "III": "III", "IV": "IV", "N": "V"}
+COLUMN_WIDTHS = (6, 50, 12, 14, 13, 14, 14, 44)   # A–H of the report sheet (fits A4 landscape)
 SCOPE_ORDER = {"nation": 0, "region": 1, "province": 2}
 SCOPE_LEVEL_VI = {"nation": "Toàn quốc", "region": "Vùng", "province": "Tỉnh/thành phố"}
 NATION_CODE = "VN"
+NATION_NAME = "Toàn quốc"
+MAP_VERSION = "post2025"   # periodic reports: provinces on today's boundaries
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PLATFORM_NOTE = ("Hộ bán trên cả hai sàn (postmart.vn, voso.vn) được đếm một lần trong tổng; số liệu theo "
                  "từng sàn có thể có tổng lớn hơn tổng chung. \"Chưa báo cáo\" (ô trống) khác với 0.")
+PERIOD_TYPES = ("week", "month", "half_year", "year")
+PERIOD_TYPE_VI = {"week": "tuần", "month": "tháng", "half_year": "6 tháng", "year": "năm"}
+_KEY_PATTERNS = {
+    "week": re.compile(r"^(\d{4})-W(\d{2})$"),
+    "month": re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"),
+    "half_year": re.compile(r"^(\d{4})-H([12])$"),
+    "year": re.compile(r"^(\d{4})$"),
+}
 
 
 class NothingToPublish(LookupError):
-    """marts.rpt_weekly_report has no rows for the requested week."""
+    """The mart has no rows for the requested period."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """One reporting period and the wording of its report."""
+    type: str
+    key: str
+    start: dt.date
+    end: dt.date
+    deadline_at: dt.datetime | None = None
+
+    @property
+    def year(self) -> int:
+        return self.end.year
+
+    @property
+    def title(self) -> str:
+        if self.type == "week":
+            return TITLE
+        if self.type == "month":
+            return f"BÁO CÁO THÁNG {self.end.month}/{self.year}"
+        if self.type == "half_year":
+            return f"BÁO CÁO 6 THÁNG {'ĐẦU' if self.end.month == 6 else 'CUỐI'} NĂM {self.year}"
+        return f"BÁO CÁO NĂM {self.year}"
+
+    @property
+    def label(self) -> str:
+        """The period line under the title, e.g. 'Tuần 47/2026 (từ ngày 16/11/2026 đến ngày 22/11/2026)'."""
+        span = f"(từ ngày {self.start:%d/%m/%Y} đến ngày {self.end:%d/%m/%Y})"
+        if self.type == "week":
+            year, week = self.key.split("-W")
+            return f"Tuần {int(week)}/{year} {span}"
+        if self.type == "month":
+            return f"Tháng {self.end.month}/{self.year} {span}"
+        if self.type == "half_year":
+            return f"6 tháng {'đầu' if self.end.month == 6 else 'cuối'} năm {self.year} {span}"
+        return f"Năm {self.year} {span}"
+
+    @property
+    def template_line(self) -> str:
+        if self.type == "week":
+            return TEMPLATE_LINE
+        line = ("Bố cục theo Mẫu Phụ lục 02 — Kế hoạch số 201/KH-UBND ngày 18/10/2021 của UBND tỉnh Quảng Ninh; "
+                f"kỳ báo cáo {PERIOD_TYPE_VI[self.type]}")
+        if self.deadline_at is not None:
+            local = self.deadline_at.astimezone(config.LOCAL_TZ)
+            if local.time() == dt.time(0, 0):
+                line += f" (hạn: hết ngày {local.date() - dt.timedelta(days=1):%d/%m/%Y})"
+            else:
+                line += f" (hạn: trước {local:%Hh%M} ngày {local:%d/%m/%Y})"
+        return line
+
+    @property
+    def file_prefix(self) -> str:
+        return {"week": "bao_cao_tuan", "month": "bao_cao_thang", "half_year": "bao_cao_6_thang",
+                "year": "bao_cao_nam"}[self.type]
+
+    @property
+    def sheet_title(self) -> str:
+        return {"week": "Báo cáo tuần", "month": "Báo cáo tháng", "half_year": "Báo cáo 6 tháng",
+                "year": "Báo cáo năm"}[self.type]
+
+    @property
+    def value_field(self) -> str:
+        return "value_in_week" if self.type == "week" else "value_in_period"
+
+    @property
+    def value_fields(self) -> tuple[str, ...]:
+        return (self.value_field,) + VALUE_FIELDS[1:]
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        if self.type == "week":
+            return HEADINGS
+        noun = PERIOD_TYPE_VI[self.type]
+        previous = {"month": "tháng trước", "half_year": "6 tháng trước", "year": "năm trước"}[self.type]
+        return (HEADINGS[0], HEADINGS[1], HEADINGS[2],
+                f"Chỉ tiêu đạt được trong {noun} (Số lượng)",
+                f"Tăng trưởng so với {previous} (%)",
+                f"Chỉ tiêu đạt được lũy kế đến cuối kỳ báo cáo (Số lượng)",
+                f"Tỉ lệ hoàn thành chỉ tiêu năm {self.year} đến cuối kỳ báo cáo (%)",
+                HEADINGS[7])
+
+
+def period_bounds(period_type: str, period_key: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a period key ('2026-W47', '2026-11', '2026-H1', '2026'); ValueError if malformed."""
+    pattern = _KEY_PATTERNS.get(period_type)
+    if pattern is None:
+        raise ValueError(f"unknown period type {period_type!r} (expected one of {', '.join(PERIOD_TYPES)})")
+    match = pattern.match(period_key or "")
+    if not match:
+        raise ValueError(f"not a {period_type} key: {period_key!r}")
+    if period_type == "week":
+        return periods.week_bounds(period_key)
+    year = int(match[1])
+    if period_type == "month":
+        month = int(match[2])
+        return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+    if period_type == "half_year":
+        return (dt.date(year, 1, 1), dt.date(year, 6, 30)) if match[2] == "1" else (dt.date(year, 7, 1),
+                                                                                    dt.date(year, 12, 31))
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def period_deadline(period_type: str, period_key: str) -> dt.datetime:
+    """Same rule as int_periods (dbt): week Thursday 14:00 after the week; month end of the 3rd day of
+    the next month; half-year 10 days after it; year 15 December (local time)."""
+    start, end = period_bounds(period_type, period_key)
+    if period_type == "week":
+        return periods.weekly_deadline(period_key)
+    if period_type == "year":
+        day = dt.date(start.year, 12, 15)
+    else:
+        day = end + dt.timedelta(days=4 if period_type == "month" else 11)
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=config.LOCAL_TZ)
 
 
 @dataclass
@@ -102,7 +240,7 @@ class ScopePublication:
 @dataclass
 class PublishSummary:
     period_type: str
-    week_key: str
+    week_key: str                  # the period key (name kept from the weekly-only version)
     generated_at: str
     export_dir: str
     index_path: str
@@ -110,6 +248,12 @@ class PublishSummary:
     published: list[dict] = field(default_factory=list)   # new revisions
     unchanged: list[dict] = field(default_factory=list)   # content equal to the latest revision
     blocked: dict[str, str] = field(default_factory=dict)  # scope key → reason
+    summary_html: str | None = None                        # exports/<type>/<key>/tom_tat_<key>.html
+    completeness: dict[str, dict] = field(default_factory=dict)  # scope key → reporting completeness
+
+    @property
+    def period_key(self) -> str:
+        return self.week_key
 
     @property
     def scopes(self) -> list[dict]:
@@ -131,7 +275,22 @@ def publish_weekly(week_key: str, gate_summary: dict | None = None,
     not written. `logical_date` is accepted for the DAG (the week is already resolved from it);
     `generated_at` (UTC) defaults to now.
     """
-    week_start, week_end = periods.week_bounds(week_key)
+    periods.week_bounds(week_key)   # ValueError on a malformed key, as before
+    return publish_period("week", week_key, gate_summary=gate_summary, blocked_scopes=blocked_scopes,
+                          logical_date=logical_date, generated_at=generated_at)
+
+
+def publish_period(period_type: str, period_key: str, gate_summary: dict | None = None,
+                   blocked_scopes: dict[str, str] | None = None,
+                   logical_date: dt.datetime | None = None,
+                   generated_at: dt.datetime | None = None) -> PublishSummary:
+    """Publish the report of one period for every province (post-2025 map), region and the nation.
+
+    period_type 'week' reads marts.rpt_weekly_report (with the completeness annex); 'month',
+    'half_year' and 'year' read marts.fct_indicator_values (platform 'all'), with the target
+    attainment for the period's year. Raises NothingToPublish when the mart has no rows for it.
+    """
+    start, end = period_bounds(period_type, period_key)
     now = (generated_at or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
     blocked = dict((gate_summary or {}).get("blocked_scopes") or {})
     blocked.update(blocked_scopes or {})
@@ -139,39 +298,50 @@ def publish_weekly(week_key: str, gate_summary: dict | None = None,
     conn = warehouse.connect()
     try:
         ensure_ops_schema(conn)
-        rows = _read_report(conn, week_key)
+        deadline = _deadline_from_mart(conn, period_type, period_key) or period_deadline(period_type, period_key)
+        period = Period(period_type, period_key, start, end, deadline)
+        if period_type == "week":
+            rows = _read_report(conn, period_key)
+            completeness = _completeness(conn, period_key, start, end) if rows else {}
+        else:
+            rows = _read_period_facts(conn, period)
+            completeness = {}
         landed = _landed_files(conn)
-        completeness = _completeness(conn, week_key, week_start, week_end)
         conn.commit()
     finally:
         conn.close()
     if not rows:
-        raise NothingToPublish(
-            f"Không có dữ liệu marts.rpt_weekly_report cho tuần {week_key} / "
-            f"no rows in marts.rpt_weekly_report for week {week_key}")
+        if period_type == "week":
+            raise NothingToPublish(
+                f"Không có dữ liệu marts.rpt_weekly_report cho tuần {period_key} / "
+                f"no rows in marts.rpt_weekly_report for week {period_key}")
+        raise NothingToPublish(_no_period_rows_message(period))
 
     scopes: dict[str, list[dict]] = {}
     for row in rows:
         scopes.setdefault(f"{row['scope_level']}-{row['scope_code']}", []).append(row)
     ordered = sorted(scopes, key=lambda k: (SCOPE_ORDER.get(scopes[k][0]["scope_level"], 9), k))
+    provinces = _province_values(scopes, blocked)
 
-    week_dir = config.home_dir("exports") / "week" / week_key
-    week_dir.mkdir(parents=True, exist_ok=True)
+    period_dir = config.home_dir("exports") / period_type / period_key
+    period_dir.mkdir(parents=True, exist_ok=True)
     gate_compact = _compact_gate(gate_summary)
-    summary = PublishSummary(period_type="week", week_key=week_key, generated_at=_iso(now),
-                             export_dir=str(week_dir), index_path=str(week_dir / "index.json"),
-                             gate_status=(gate_summary or {}).get("status"))
-    with _lock(week_dir / ".lock"):
+    summary = PublishSummary(period_type=period_type, week_key=period_key, generated_at=_iso(now),
+                             export_dir=str(period_dir), index_path=str(period_dir / "index.json"),
+                             gate_status=(gate_summary or {}).get("status"),
+                             completeness={k: v for k, v in completeness.items() if k not in blocked})
+    with _lock(period_dir / ".lock"):
         for key in ordered:
             if key in blocked:
                 summary.blocked[key] = blocked[key]
                 continue
-            pub = _publish_scope(week_dir, week_key, week_start, week_end, key, scopes[key], now,
-                                 gate_summary, gate_compact, landed, completeness.get(key))
+            pub = _publish_scope(period_dir, period, key, scopes[key], now, gate_summary, gate_compact, landed,
+                                 completeness.get(key), provinces)
             (summary.published if pub.status == "new" else summary.unchanged).append(dict(pub.__dict__))
-        for key, reason in blocked.items():  # blocked scopes that have no rows this week too
+        for key, reason in blocked.items():  # blocked scopes that have no rows this period too
             summary.blocked.setdefault(key, reason)
-        _write_index(week_dir, summary, scopes)
+        _write_index(period_dir, summary, scopes)
+        summary.summary_html = str(_write_summary_html(period_dir, period, summary, scopes, provinces))
     return summary
 
 
@@ -185,6 +355,115 @@ def _read_report(conn, week_key: str) -> list[dict]:
                     " order by scope_level, scope_code, sort_order, indicator_code", (week_key,))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _deadline_from_mart(conn, period_type: str, period_key: str) -> dt.datetime | None:
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('marts.dim_period') is not null")
+        if not cur.fetchone()[0]:
+            return None
+        cur.execute("select * from marts.dim_period where period_type = %s and period_key = %s",
+                    (period_type, period_key))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        names = [d[0] for d in cur.description]
+        value = dict(zip(names, row)).get("deadline_at")
+        return value if isinstance(value, dt.datetime) else None
+
+
+PERIOD_FACTS_SQL = """
+    select scope_level, scope_code, indicator_code, value_in_period, growth_pct, cumulative_value,
+           target_year, target_value, target_attainment_pct, is_sample_target
+    from marts.fct_indicator_values
+    where period_type = %(type)s and period_key = %(key)s and platform = 'all' and map_version = %(map)s
+      and scope_level in ('province', 'region', 'nation')
+    order by scope_level, scope_code, indicator_code
+"""
+
+
+def _read_period_facts(conn, period: Period) -> list[dict]:
+    """Rows of marts.fct_indicator_values for a month/half-year/year, in the shape of the weekly report
+    rows (section, tt, labels from the indicator catalogue; scope names from the province reference)."""
+    from lensan import reference
+
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('marts.fct_indicator_values') is not null")
+        if not cur.fetchone()[0]:
+            return []
+        cur.execute(PERIOD_FACTS_SQL, {"type": period.type, "key": period.key, "map": MAP_VERSION})
+        names = [d[0] for d in cur.description]
+        facts = [dict(zip(names, r)) for r in cur.fetchall()]
+    catalogue = {i.code: i for i in reference.indicators()}
+    scope_names = _scope_names()
+    rows = []
+    for fact in facts:
+        ind = catalogue.get(fact["indicator_code"])
+        if ind is None or fact["indicator_code"].startswith("_"):
+            continue
+        rows.append(fact | {
+            "scope_name": scope_names.get((fact["scope_level"], fact["scope_code"]), fact["scope_code"]),
+            "section": ind.section, "tt": ind.tt, "sort_order": ind.sort_order,
+            "indicator_label_vi": ind.label_vi, "unit_vi": ind.unit_vi, "notes": None, "quality_flags": None,
+        })
+    return rows
+
+
+def _scope_names() -> dict[tuple[str, str], str]:
+    from lensan import reference
+
+    names = {("nation", NATION_CODE): NATION_NAME}
+    for (map_version, code), prov in reference.provinces().items():
+        if map_version != MAP_VERSION:
+            continue
+        names[("province", code)] = prov["province_name"]
+        names[("region", prov["region_code"])] = prov["region_name"]
+    return names
+
+
+def _no_period_rows_message(period: Period) -> str:
+    conn = warehouse.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select to_regclass('marts.fct_indicator_values') is not null")
+            exists = cur.fetchone()[0]
+            known = []
+            if exists:
+                cur.execute("select distinct period_type from marts.fct_indicator_values order by 1")
+                known = [r[0] for r in cur.fetchall()]
+        conn.commit()
+    finally:
+        conn.close()
+    noun = PERIOD_TYPE_VI[period.type]
+    if not exists:
+        detail_vi, detail_en = "bảng chưa tồn tại", "the table does not exist"
+    elif period.type not in known:
+        detail_vi = f"mart chưa có kỳ loại '{period.type}' (hiện có: {', '.join(known) or 'không có'})"
+        detail_en = f"the mart has no '{period.type}' periods yet (it has: {', '.join(known) or 'none'})"
+    else:
+        detail_vi, detail_en = "không có dòng nào cho kỳ này", "no rows for this period"
+    return (f"Không có dữ liệu marts.fct_indicator_values cho {noun} {period.key} (tỉnh/vùng/toàn quốc, "
+            f"platform 'all'): {detail_vi} / no rows in marts.fct_indicator_values for {period.type} "
+            f"{period.key}: {detail_en}")
+
+
+def _province_values(scopes: dict[str, list[dict]], blocked: dict[str, str]):
+    """Headline-indicator attainment of every published province, for the per-province charts."""
+    from lensan import charts, reference
+
+    refs = reference.provinces()
+    out = []
+    for key in sorted(k for k in scopes if k.startswith("province-")):
+        if key in blocked:
+            continue
+        rows = scopes[key]
+        code = rows[0]["scope_code"]
+        ref = refs.get((MAP_VERSION, code)) or {}
+        values = {r["indicator_code"]: _number(r.get("target_attainment_pct")) for r in rows
+                  if r.get("indicator_code") in charts.HEADLINE_INDICATORS}
+        out.append(charts.ProvinceValues(code, ref.get("province_short_name") or rows[0].get("scope_name") or code,
+                                         ref.get("region_code"), values))
+    return out
 
 
 def _completeness(conn, week_key: str, week_start: dt.date, week_end: dt.date) -> dict[str, dict]:
@@ -255,33 +534,38 @@ def _landed_files(conn) -> list[dict]:
 # one scope
 
 
-def _publish_scope(week_dir: Path, week_key: str, week_start: dt.date, week_end: dt.date, key: str,
-                   raw_rows: list[dict], now: dt.datetime, gate_summary: dict | None,
-                   gate_compact: dict | None, landed: list[dict],
-                   completeness: dict | None = None) -> ScopePublication:
+def _publish_scope(period_dir: Path, period: Period, key: str, raw_rows: list[dict], now: dt.datetime,
+                   gate_summary: dict | None, gate_compact: dict | None, landed: list[dict],
+                   completeness: dict | None = None, provinces: list | None = None) -> ScopePublication:
     first = raw_rows[0]
     level, code = first["scope_level"], first["scope_code"]
     name = first.get("scope_name") or key
-    rows = [_clean_row(r, key, gate_summary) for r in sorted(raw_rows, key=_row_order)]
-    base = f"bao_cao_tuan_{week_key}_{key}"
+    rows = [_clean_row(r, key, gate_summary, period.value_field) for r in sorted(raw_rows, key=_row_order)]
+    base = f"{period.file_prefix}_{period.key}_{key}"
+    headings = period.headings
 
     payload = {
-        "period_type": "week", "period_key": week_key,
-        "period_start": week_start.isoformat(), "period_end": week_end.isoformat(),
+        "period_type": period.type, "period_key": period.key,
+        "period_start": period.start.isoformat(), "period_end": period.end.isoformat(),
+    }
+    if period.type != "week":   # (the weekly JSON stays byte-identical to earlier revisions)
+        payload["title"] = period.title
+        payload["target_year"] = period.year
+    payload |= {
         "scope": {"level": level, "code": code, "name": name},
-        "columns": {"tt": HEADINGS[0], "indicator_label_vi": HEADINGS[1], "unit_vi": HEADINGS[2],
-                    "value_in_week": HEADINGS[3], "growth_pct": HEADINGS[4],
-                    "cumulative_value": HEADINGS[5], "target_attainment_pct": HEADINGS[6],
-                    "notes": HEADINGS[7]},
+        "columns": {"tt": headings[0], "indicator_label_vi": headings[1], "unit_vi": headings[2],
+                    period.value_field: headings[3], "growth_pct": headings[4],
+                    "cumulative_value": headings[5], "target_attainment_pct": headings[6],
+                    "notes": headings[7]},
         "note": PLATFORM_NOTE,
         "rows": rows,
         "completeness": completeness,
     }
     json_bytes = (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
-    csv_bytes = render_csv(rows)
+    csv_bytes = render_csv(rows, period)
     content_hash = hashlib.sha256(b"csv\0" + csv_bytes + b"\0json\0" + json_bytes).hexdigest()
 
-    scope_dir = week_dir / key
+    scope_dir = period_dir / key
     scope_dir.mkdir(parents=True, exist_ok=True)
     latest = _latest_revision(scope_dir)
     if latest is not None:
@@ -290,22 +574,29 @@ def _publish_scope(week_dir: Path, week_key: str, week_start: dt.date, week_end:
             return ScopePublication(key, level, code, name, "unchanged", latest,
                                     str(scope_dir / f"rev-{latest}"), content_hash)
     revision = (latest or 0) + 1
-    changes = _changes(scope_dir / f"rev-{latest}" / f"{base}.json", rows) if latest else []
+    changes = (_changes(scope_dir / f"rev-{latest}" / f"{base}.json", rows,
+                        period.value_fields + COMPARED_FIELDS[len(VALUE_FIELDS):]) if latest else [])
 
+    if level == "nation":
+        scope_provinces = provinces
+    elif level == "region":
+        scope_provinces = [p for p in provinces or [] if p.region_code == code]
+    else:
+        scope_provinces = None
     tmp = Path(tempfile.mkdtemp(prefix=f".rev-{revision}-", dir=scope_dir))
     try:
         (tmp / f"{base}.json").write_bytes(json_bytes)
         (tmp / f"{base}.csv").write_bytes(csv_bytes)
-        xlsx_bytes = render_xlsx(week_key, week_start, week_end, level, code, name, rows, revision, now,
-                                 gate_summary, completeness)
+        xlsx_bytes = render_xlsx(period.key, period.start, period.end, level, code, name, rows, revision, now,
+                                 gate_summary, completeness, period=period, provinces=scope_provinces)
         (tmp / f"{base}.xlsx").write_bytes(xlsx_bytes)
         files = [{"name": f"{base}.{ext}", "format": ext, "bytes": len(data),
                   "sha256": hashlib.sha256(data).hexdigest()}
                  for ext, data in (("xlsx", xlsx_bytes), ("csv", csv_bytes), ("json", json_bytes))]
         manifest = {
-            "period_type": "week", "period_key": week_key,
-            "period_start": week_start.isoformat(), "period_end": week_end.isoformat(),
-            "deadline_at": periods.weekly_deadline(week_key).isoformat(),
+            "period_type": period.type, "period_key": period.key,
+            "period_start": period.start.isoformat(), "period_end": period.end.isoformat(),
+            "deadline_at": period.deadline_at.isoformat() if period.deadline_at else None,
             "scope_level": level, "scope_code": code, "scope_name": name, "scope_key": key,
             "revision": revision, "previous_revision": latest,
             "generated_at": _iso(now),
@@ -314,7 +605,7 @@ def _publish_scope(week_dir: Path, week_key: str, week_start: dt.date, week_end:
                            "csv_data_rows": len(list(csv.reader(io.StringIO(csv_bytes[3:].decode("utf-8")),
                                                                 delimiter=";"))) - 1,
                            "section_rows": sum(1 for s_, rs in _section_blocks(rows) if not _is_own_row(s_, rs)),
-                           "reported_rows": sum(1 for r in rows if r["value_in_week"] is not None
+                           "reported_rows": sum(1 for r in rows if r[period.value_field] is not None
                                                 or r["cumulative_value"] is not None)},
             "files": files,
             "gate": gate_compact,
@@ -333,8 +624,8 @@ def _publish_scope(week_dir: Path, week_key: str, week_start: dt.date, week_end:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     manifest_sha = hashlib.sha256((final / "manifest.json").read_bytes()).hexdigest()
-    _record(week_key, level, code, revision, final, content_hash, manifest_sha, now,
-            (gate_summary or {}).get("status"), len(changes))
+    _record(period.key, level, code, revision, final, content_hash, manifest_sha, now,
+            (gate_summary or {}).get("status"), len(changes), period_type=period.type)
     return ScopePublication(key, level, code, name, "new", revision, str(final), content_hash,
                             changed_rows=len(changes))
 
@@ -343,7 +634,7 @@ def _row_order(row: dict):
     return (row.get("sort_order") if row.get("sort_order") is not None else 999, row.get("indicator_code") or "")
 
 
-def _clean_row(row: dict, scope_key: str, gate_summary: dict | None) -> dict:
+def _clean_row(row: dict, scope_key: str, gate_summary: dict | None, value_field: str = "value_in_week") -> dict:
     flags = _flags(row.get("quality_flags"))
     for warning in (gate_summary or {}).get("warnings") or []:
         hits = [r for r in warning.get("sample_unexpected_rows") or []
@@ -359,7 +650,7 @@ def _clean_row(row: dict, scope_key: str, gate_summary: dict | None) -> dict:
         "indicator_code": row.get("indicator_code"),
         "indicator_label_vi": row.get("indicator_label_vi"),
         "unit_vi": row.get("unit_vi"),
-        "value_in_week": _number(row.get("value_in_week")),
+        value_field: _number(row.get(value_field)),
         "growth_pct": _number(row.get("growth_pct")),
         "cumulative_value": _number(row.get("cumulative_value")),
         "target_value": _number(row.get("target_value")),
@@ -409,7 +700,7 @@ def _latest_revision(scope_dir: Path) -> int | None:
     return max(revisions) if revisions else None
 
 
-def _changes(previous_json: Path, rows: list[dict]) -> list[dict]:
+def _changes(previous_json: Path, rows: list[dict], compared: tuple[str, ...] = COMPARED_FIELDS) -> list[dict]:
     """Rows that differ from the previous revision: indicator_code + old/new of each changed field."""
     try:
         old_rows = json.loads(previous_json.read_text(encoding="utf-8"))["rows"]
@@ -425,7 +716,7 @@ def _changes(previous_json: Path, rows: list[dict]) -> list[dict]:
                             "old": before, "new": after})
             continue
         fields = {f: {"old": before.get(f), "new": after.get(f)}
-                  for f in COMPARED_FIELDS if before.get(f) != after.get(f)}
+                  for f in compared if before.get(f) != after.get(f)}
         if fields:
             changes.append({"indicator_code": code, "change": "changed",
                             "label": after.get("indicator_label_vi"), "fields": fields})
@@ -480,26 +771,27 @@ def _notes_text(row: dict) -> str | None:
     return "\n".join(parts) if parts else None
 
 
-def render_csv(rows: list[dict]) -> bytes:
+def render_csv(rows: list[dict], period: Period | None = None) -> bytes:
     """UTF-8 with BOM, ';' separator (Vietnamese Excel), the 8 template headings, CRLF."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(HEADINGS)
+    writer.writerow(period.headings if period else HEADINGS)
+    value_field = period.value_field if period else "value_in_week"
     for section, section_rows in _section_blocks(rows):
         if not _is_own_row(section, section_rows):
             writer.writerow([SECTION_NUMERALS.get(section, section), SECTION_TITLES.get(section, section),
                              "", "", "", "", "", ""])
         for row in section_rows:
-            writer.writerow(_csv_cells(row))
+            writer.writerow(_csv_cells(row, value_field))
     return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
 
 
-def _csv_cells(row: dict) -> list[str]:
+def _csv_cells(row: dict, value_field: str = "value_in_week") -> list[str]:
     return [
             neutralise(_display_tt(row)),
             neutralise(row["indicator_label_vi"]),
             neutralise(row["unit_vi"]),
-            _csv_number(row["value_in_week"]),
+            _csv_number(row[value_field]),
             _csv_number(row["growth_pct"]),
             _csv_number(row["cumulative_value"]),
             _csv_number(row["target_attainment_pct"]),
@@ -524,21 +816,30 @@ def _section_blocks(rows: list[dict]):
 
 def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: str, code: str, name: str,
                 rows: list[dict], revision: int, generated_at: dt.datetime, gate_summary: dict | None,
-                completeness: dict | None = None) -> bytes:
+                completeness: dict | None = None, *, period: Period | None = None,
+                provinces: list | None = None) -> bytes:
+    """The report workbook: sheet 1 the appendix-02 layout, sheet 2 `Biểu đồ` (charts).
+
+    `week_key` is the period key (a week unless `period` says otherwise); `provinces`
+    (lensan.charts.ProvinceValues) adds the per-province chart (national and region workbooks)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.worksheet.properties import PageSetupProperties
 
+    from lensan import charts
+
+    if period is None:
+        period = Period("week", week_key, week_start, week_end)
+    value_field = period.value_field
     wb = Workbook()
     ws = wb.active
-    ws.title = "Báo cáo tuần"
+    ws.title = period.sheet_title
     thin = Side(style="thin", color="000000")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     center = Alignment(horizontal="center", vertical="center", wrap_text=True)
     left = Alignment(horizontal="left", vertical="center", wrap_text=True)
     top_left = Alignment(horizontal="left", vertical="top", wrap_text=True)
     font = "Times New Roman"
-    year, week = week_key.split("-W")
 
     def text_cell(row, col, value, **style):
         cell = ws.cell(row=row, column=col)
@@ -557,19 +858,19 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
 
     banner(1, ISSUING_BODY, bold=True)
     banner(2, f"{SYSTEM_LINE} — {SCOPE_LEVEL_VI.get(level, level)}: {name} (mã {code})")
-    banner(3, TITLE, size=14, bold=True)
-    banner(4, f"Tuần {int(week)}/{year} (từ ngày {week_start:%d/%m/%Y} đến ngày {week_end:%d/%m/%Y})",
-           bold=True)
+    banner(3, period.title, size=14, bold=True)
+    banner(4, period.label, bold=True)
     banner(5, f"Phạm vi báo cáo: {name}")
-    banner(6, TEMPLATE_LINE, size=10, italic=True)
+    banner(6, period.template_line, size=10, italic=True)
     ws.row_dimensions[3].height = 22
 
     header_row = 8
     fill = PatternFill("solid", fgColor="D9E1F2")
-    for col, heading in enumerate(HEADINGS, start=1):
+    for col, heading in enumerate(period.headings, start=1):
         text_cell(header_row, col, heading, font=Font(name=font, size=11, bold=True), alignment=center,
                   border=border, fill=fill)
-    ws.row_dimensions[header_row].height = 60
+    ws.row_dimensions[header_row].height = max(60.0, 4 + 14.0 * max(
+        _wrapped_lines(h, w * 1.05) for h, w in zip(period.headings, COLUMN_WIDTHS)))
 
     r = header_row + 1
     body_font = Font(name=font, size=11)
@@ -589,7 +890,7 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
             text_cell(r, 1, _display_tt(row), font=fnt, alignment=center, border=border)
             text_cell(r, 2, row["indicator_label_vi"], font=fnt, alignment=left, border=border)
             text_cell(r, 3, row["unit_vi"], font=body_font, alignment=center, border=border)
-            for col, fld in zip((4, 5, 6, 7), VALUE_FIELDS):
+            for col, fld in zip((4, 5, 6, 7), period.value_fields):
                 cell = ws.cell(row=r, column=col)
                 value = row[fld]
                 cell.value = value
@@ -599,7 +900,13 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
                 if value is not None:
                     pct = fld in ("growth_pct", "target_attainment_pct")
                     cell.number_format = "#,##0.0" if pct else ("#,##0" if float(value).is_integer() else "#,##0.00")
-            text_cell(r, 8, _notes_text(row), font=Font(name=font, size=10), alignment=top_left, border=border)
+            notes = _notes_text(row)
+            text_cell(r, 8, notes, font=Font(name=font, size=10), alignment=top_left, border=border)
+            # LibreOffice/Excel do not grow rows for wrapped text written by openpyxl: size them here
+            height = max(13.5 * _wrapped_lines(row["indicator_label_vi"], COLUMN_WIDTHS[1] * 1.12),
+                         13.5 * _wrapped_lines(row["unit_vi"], COLUMN_WIDTHS[2] * 1.12),
+                         12.5 * _wrapped_lines(notes, COLUMN_WIDTHS[7] * 1.4))
+            ws.row_dimensions[r].height = max(16.0, height + 3)
             r += 1
 
     r += 1
@@ -634,26 +941,48 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
             cell.number_format = "#,##0.0" if key == "received_pct" else "#,##0"
         r += 1
 
-    for col, width in zip("ABCDEFGH", (7, 52, 13, 16, 14, 16, 16, 42)):
+    for col, width in zip("ABCDEFGH", COLUMN_WIDTHS):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
     ws.print_title_rows = f"{header_row}:{header_row}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    ws.page_setup.fitToHeight = 1   # the whole report on one A4 landscape page, as the template
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
 
     stamp = generated_at.astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     wb.properties.creator = "lensan"
     wb.properties.lastModifiedBy = "lensan"
-    wb.properties.title = f"{TITLE} {week_key} — {name}"
+    charts.add_chart_sheet(wb, rows=rows, scope_name=name, period_label=f"{period.title} — {period.label}",
+                           provinces=provinces, font_name=font)
+    wb.properties.title = f"{period.title} {period.key} — {name}"
     wb.properties.created = stamp
     buffer = io.BytesIO()
     wb.save(buffer)
     return _deterministic_zip(buffer.getvalue(), stamp)
+
+
+def _wrapped_lines(text: str | None, width_chars: float) -> int:
+    """Lines a wrapped cell needs (greedy word wrap; a column width unit ≈ one character)."""
+    if not text:
+        return 1
+    capacity = max(4, int(width_chars * 0.95))
+    lines = 0
+    for paragraph in str(text).split("\n"):
+        used, count = 0, 1
+        for word in paragraph.split():
+            need = len(word) + (1 if used else 0)
+            if used and used + need > capacity:
+                count += 1
+                used = len(word)
+            else:
+                used += need
+        lines += count
+    return lines
 
 
 def _deterministic_zip(data: bytes, stamp: dt.datetime) -> bytes:
@@ -679,6 +1008,7 @@ def _deterministic_zip(data: bytes, stamp: dt.datetime) -> bytes:
 
 
 def _write_index(week_dir: Path, summary: PublishSummary, scopes: dict[str, list[dict]]) -> None:
+    """index.json of a period folder: what was published / unchanged / blocked by the latest run."""
     entries = []
     for item in summary.published + summary.unchanged:
         entries.append({k: item[k] for k in ("scope_key", "scope_level", "scope_code", "scope_name", "status",
@@ -692,7 +1022,7 @@ def _write_index(week_dir: Path, summary: PublishSummary, scopes: dict[str, list
                         "status": "blocked", "reason": reason, "latest_published_revision": latest})
     entries.sort(key=lambda e: (SCOPE_ORDER.get(e["scope_level"], 9), e["scope_key"]))
     index = {
-        "period_type": "week", "period_key": summary.week_key, "generated_at": summary.generated_at,
+        "period_type": summary.period_type, "period_key": summary.week_key, "generated_at": summary.generated_at,
         "gate_status": summary.gate_status,
         "counts": {"new": len(summary.published), "unchanged": len(summary.unchanged),
                    "blocked": len(summary.blocked)},
@@ -701,6 +1031,41 @@ def _write_index(week_dir: Path, summary: PublishSummary, scopes: dict[str, list
     tmp = week_dir / ".index.json.tmp"
     tmp.write_text(json.dumps(index, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, week_dir / "index.json")
+
+
+def _write_summary_html(period_dir: Path, period: Period, summary: PublishSummary,
+                        scopes: dict[str, list[dict]], provinces: list) -> Path:
+    """exports/<type>/<key>/tom_tat_<key>.html — the one-page summary of the latest state."""
+    from lensan import report_html
+
+    nation_key = f"nation-{NATION_CODE}"
+    nation_rows = None
+    if nation_key in scopes and nation_key not in summary.blocked:
+        nation_rows = [_clean_row(r, nation_key, None, period.value_field)
+                       for r in sorted(scopes[nation_key], key=_row_order)]
+    links = []
+    for item in sorted(summary.scopes, key=lambda e: (SCOPE_ORDER.get(e["scope_level"], 9), e["scope_key"])):
+        rev_dir = Path(item["path"])
+        files = {}
+        for ext in ("xlsx", "csv", "json"):
+            name = f"{period.file_prefix}_{period.key}_{item['scope_key']}.{ext}"
+            if (rev_dir / name).exists():
+                files[ext] = os.path.relpath(rev_dir / name, period_dir)
+        links.append({"scope_key": item["scope_key"], "scope_level": item["scope_level"],
+                      "scope_name": item["scope_name"], "revision": item["revision"], "status": item["status"],
+                      "files": files})
+    html = report_html.render_summary(
+        title=period.title, period_label=period.label, value_heading=period.headings[3],
+        generated_at=dt.datetime.fromisoformat(summary.generated_at.replace("Z", "+00:00")),
+        gate_status=summary.gate_status, nation_rows=nation_rows, value_field=period.value_field,
+        provinces=provinces, completeness=summary.completeness, scope_names={
+            k: (v[0].get("scope_name") or k) for k, v in scopes.items()},
+        links=links, blocked=summary.blocked, note=PLATFORM_NOTE)
+    path = period_dir / f"tom_tat_{period.key}.html"
+    tmp = period_dir / f".tom_tat_{period.key}.html.tmp"
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 PUBLICATIONS_DDL = """
@@ -727,7 +1092,8 @@ def ensure_ops_schema(conn) -> None:
         cur.execute(PUBLICATIONS_DDL)
 
 
-def _record(week_key, level, code, revision, path, content_hash, manifest_sha, now, gate_status, changed):
+def _record(week_key, level, code, revision, path, content_hash, manifest_sha, now, gate_status, changed,
+            period_type="week"):
     conn = warehouse.connect()
     try:
         ensure_ops_schema(conn)
@@ -735,12 +1101,13 @@ def _record(week_key, level, code, revision, path, content_hash, manifest_sha, n
             cur.execute(
                 """insert into ops.publications (period_type, period_key, scope_level, scope_code, revision,
                        path, content_hash, manifest_sha256, gate_status, changed_rows, created_at)
-                   values ('week', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                   values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                    on conflict (period_type, period_key, scope_level, scope_code, revision) do update set
                        path = excluded.path, content_hash = excluded.content_hash,
                        manifest_sha256 = excluded.manifest_sha256, gate_status = excluded.gate_status,
                        changed_rows = excluded.changed_rows, created_at = excluded.created_at""",
-                (week_key, level, code, revision, str(path), content_hash, manifest_sha, gate_status, changed, now),
+                (period_type, week_key, level, code, revision, str(path), content_hash, manifest_sha, gate_status,
+                 changed, now),
             )
         conn.commit()
     finally:
