@@ -1,0 +1,86 @@
+{#- Typing helpers for the raw platform extracts (values arrive as text). -#}
+
+{#- postmart: 'dd/mm/yyyy HH:MM:SS' in local time (Asia/Ho_Chi_Minh) -> timestamptz.
+    ISO-8601 text (with or without offset) is accepted too, read as local when it has no offset. -#}
+{% macro parse_local_timestamp(column) -%}
+    case
+        when nullif(trim({{ column }}), '') is null then null
+        when trim({{ column }}) ~ '^\d{1,2}/\d{1,2}/\d{4}'
+            then (to_timestamp(trim({{ column }}), 'DD/MM/YYYY HH24:MI:SS')::timestamp
+                  at time zone '{{ var("local_tz") }}')
+        when trim({{ column }}) ~ '(Z|[+-]\d{2}(:?\d{2})?)$' then trim({{ column }})::timestamptz
+        else (trim({{ column }})::timestamp at time zone '{{ var("local_tz") }}')
+    end
+{%- endmacro %}
+
+{#- voso: ISO-8601 UTC ('2026-11-16T03:15:00Z') -> timestamptz; text without an offset is UTC. -#}
+{% macro parse_utc_timestamp(column) -%}
+    case
+        when nullif(trim({{ column }}), '') is null then null
+        when trim({{ column }}) ~ '(Z|[+-]\d{2}(:?\d{2})?)$' then trim({{ column }})::timestamptz
+        else (trim({{ column }})::timestamp at time zone 'UTC')
+    end
+{%- endmacro %}
+
+{#- Numbers written the Vietnamese way (decimal comma, thousands dot): '1.234,5' -> 1234.5,
+    '12,5' -> 12.5, '1234' -> 1234. A plain '2.5' (dot, no comma, not a thousands group) stays 2.5. -#}
+{% macro parse_vn_number(column) -%}
+    case
+        when nullif(trim({{ column }}), '') is null then null
+        when trim({{ column }}) ~ ',' then
+            replace(replace(replace(trim({{ column }}), ' ', ''), '.', ''), ',', '.')::numeric
+        when trim({{ column }}) ~ '^-?\d{1,3}(\.\d{3})+$' then replace(trim({{ column }}), '.', '')::numeric
+        else replace(trim({{ column }}), ' ', '')::numeric
+    end
+{%- endmacro %}
+
+{#- Plain machine numbers (voso): '1500' -> 1500. -#}
+{% macro parse_number(column) -%}
+    nullif(trim({{ column }}), '')::numeric
+{%- endmacro %}
+
+{#- 'Có'/'Không' (postmart), 'true'/'false' (voso), also 1/0, yes/no, x. NULL stays NULL. -#}
+{% macro parse_bool(column) -%}
+    case
+        when nullif(trim({{ column }}), '') is null then null
+        when lower(normalize(trim({{ column }}), NFC)) in ('có', 'co', 'true', 't', '1', 'yes', 'y', 'x') then true
+        when lower(normalize(trim({{ column }}), NFC)) in ('không', 'khong', 'false', 'f', '0', 'no', 'n') then false
+    end
+{%- endmacro %}
+
+{#- Order status of either platform -> success | cancelled | returned (else the raw value, so
+    accepted_values tests catch it). -#}
+{% macro normalise_order_status(column) -%}
+    case lower(normalize(trim({{ column }}), NFC))
+        when 'thành công' then 'success'
+        when 'thanh cong' then 'success'
+        when 'delivered' then 'success'
+        when 'success' then 'success'
+        when 'hủy' then 'cancelled'
+        when 'huỷ' then 'cancelled'
+        when 'huy' then 'cancelled'
+        when 'cancelled' then 'cancelled'
+        when 'canceled' then 'cancelled'
+        when 'hoàn' then 'returned'
+        when 'hoan' then 'returned'
+        when 'returned' then 'returned'
+        else lower(trim({{ column }}))
+    end
+{%- endmacro %}
+
+{#- A zero-padded code ('205' stays, 7090 -> '07090'). -#}
+{% macro pad_code(column, width) -%}
+    case when nullif(trim({{ column }}), '') is null then null
+         when trim({{ column }}) ~ '^\d+$' then lpad(trim({{ column }}), {{ width }}, '0')
+         else trim({{ column }}) end
+{%- endmacro %}
+
+{#- The local calendar date (Asia/Ho_Chi_Minh) of a timestamptz. -#}
+{% macro local_date(column) -%}
+    ({{ column }} at time zone '{{ var("local_tz") }}')::date
+{%- endmacro %}
+
+{#- Which map a local date belongs to. -#}
+{% macro map_version_for(date_column) -%}
+    case when {{ date_column }} < date '{{ var("reform_date") }}' then 'pre2025' else 'post2025' end
+{%- endmacro %}

@@ -1,0 +1,64 @@
+{#- Register-based stock levels at every as-of date, per scope (platform 'all'): households
+    digitised (in the latest snapshot of their unit), trained in digital skills / in logistics by
+    the date, and the numerators of the conversion ratios. Distinct households per scope. -#}
+with
+
+snapshot as (
+
+    select
+        s.*,
+        s.map_version as unit_map_version,
+        'all'::text   as platform
+    from {{ ref('int_households__snapshot_asof') }} as s
+
+),
+
+links as (select * from {{ ref('int_households__platform_links') }}),
+
+scoped as (
+
+    select
+        s.as_of_date,
+        scopes.scope_level,
+        scopes.scope_code,
+        scopes.map_version,
+        s.household_code,
+        s.is_backfilled,
+        s.trained_digital_on <= s.as_of_date                                       as is_trained_digital,
+        s.trained_logistics_on <= s.as_of_date                                     as is_trained_logistics,
+        (l.first_shop_date <= s.as_of_date or l.first_purchase_date <= s.as_of_date) as is_converted,
+        l.first_sale_after_training_date <= s.as_of_date                           as has_order_after_training
+    from snapshot as s
+    left join links as l using (household_code)
+    {{ expand_scopes('s') }}
+    where scopes.scope_code is not null and platforms.platform_scope = 'all' and s.is_sxnn
+
+),
+
+levels as (
+
+    select
+        scope_level, scope_code, map_version, as_of_date,
+        count(distinct household_code) filter (where not is_backfilled)                 as hh_digitized,
+        count(distinct household_code) filter (where is_trained_digital)                as hh_trained_digital,
+        count(distinct household_code) filter (where is_trained_logistics)              as hh_trained_logistics,
+        count(distinct household_code) filter (where is_converted and not is_backfilled) as hh_converted,
+        count(distinct household_code) filter (where is_trained_digital or is_trained_logistics) as hh_trained_any,
+        count(distinct household_code) filter (where has_order_after_training
+                                                 and (is_trained_digital or is_trained_logistics)) as hh_trained_with_order
+    from scoped
+    group by 1, 2, 3, 4
+
+)
+
+select scope_level, scope_code, map_version, 'all'::text as platform, as_of_date,
+       indicator_code, running_value::numeric as running_value
+from levels
+cross join lateral (values
+    ('hh_digitized', hh_digitized),
+    ('hh_trained_digital', hh_trained_digital),
+    ('hh_trained_logistics', hh_trained_logistics),
+    ('_hh_converted', hh_converted),
+    ('_hh_trained_any', hh_trained_any),
+    ('_hh_trained_with_order', hh_trained_with_order)
+) as v (indicator_code, running_value)

@@ -1,0 +1,226 @@
+{{ config(pre_hook="set local enable_mergejoin = off") }}  {#- hash joins: the merge-join plans of these wide composite keys rescan millions of rows #}
+{#- Every indicator for every period x scope x map version x platform.
+    stock: cumulative_value = level at the period end, value_in_period = level(end) - level(end of
+           the previous period); never a sum over weeks.
+    flow: value_in_period = amount in the period, cumulative_value = amount since 1 January of the
+          period end's year.
+    distinct_in_period (active accounts): value_in_period = distinct accounts active in the period,
+          cumulative_value = distinct accounts active since 1 January.
+    gauge (info_update_days): longest gap in days between consecutive posts in the period.
+    ratio: numerator / denominator of the same scope, platform and period, in value_in_period.
+    Per-platform rows of distinct counts may sum to more than 'all' (platforms_additive = false). -#}
+with
+
+periods as (select * from {{ ref('int_periods') }}),
+indicators as (select * from {{ ref('ref_indicators') }}),
+targets as (select * from {{ ref('int_targets__resolved') }}),
+
+levels as (
+
+    select indicator_code, scope_level, scope_code, map_version, platform, as_of_date, running_value
+    from {{ ref('int_indicators__running_levels') }}
+    union all
+    select indicator_code, scope_level, scope_code, map_version, platform, as_of_date, running_value
+    from {{ ref('int_households__running_levels') }}
+
+),
+
+series as (
+
+    select distinct indicator_code, scope_level, scope_code, map_version, platform from levels
+
+),
+
+-- the three as-of dates each period needs: its end, the day before its start, 31 Dec of last year
+period_dates as (
+
+    select p.period_type, p.period_key, d.role, d.as_of_date
+    from periods as p
+    cross join lateral (values
+        ('end', p.period_end),
+        ('before', p.period_start - 1),
+        ('prev_year_end', make_date(p.year - 1, 12, 31))
+    ) as d (role, as_of_date)
+
+),
+
+period_levels as (
+
+    select
+        l.indicator_code, l.scope_level, l.scope_code, l.map_version, l.platform,
+        pd.period_type, pd.period_key,
+        max(l.running_value) filter (where pd.role = 'end')           as level_end,
+        max(l.running_value) filter (where pd.role = 'before')        as level_before,
+        max(l.running_value) filter (where pd.role = 'prev_year_end') as level_prev_year_end
+    from levels as l
+    join period_dates as pd on pd.as_of_date = l.as_of_date
+    group by 1, 2, 3, 4, 5, 6, 7
+
+),
+
+grid as (
+
+    select s.*, p.period_type, p.period_key, p.period_start, p.period_end, p.year, p.previous_period_key
+    from series as s
+    cross join periods as p
+    -- provinces as reported on the old map exist for pre-reform periods only
+    where not (s.scope_level = 'province' and s.map_version = 'pre2025'
+               and p.period_start >= date '{{ var("reform_date") }}')
+
+),
+
+series_values as (
+
+    select
+        g.*,
+        coalesce(pl.level_end, 0)            as level_end,
+        coalesce(pl.level_before, 0)         as level_before,
+        coalesce(pl.level_prev_year_end, 0)  as level_prev_year_end
+    from grid as g
+    left join period_levels as pl
+        using (indicator_code, scope_level, scope_code, map_version, platform, period_type, period_key)
+
+),
+
+stocks_and_flows as (
+
+    select
+        v.period_type, v.period_key, v.year, v.previous_period_key,
+        v.scope_level, v.scope_code, v.map_version, v.platform, v.indicator_code,
+        v.level_end - v.level_before as value_in_period,
+        case when i.kind = 'flow' then v.level_end - v.level_prev_year_end else v.level_end end as cumulative_value
+    from series_values as v
+    join indicators as i using (indicator_code)
+    where i.kind in ('stock', 'flow')
+
+),
+
+active_accounts as (
+
+    select
+        v.period_type, v.period_key, v.year, v.previous_period_key,
+        v.scope_level, v.scope_code, v.map_version, v.platform, v.indicator_code,
+        coalesce(a.value_in_period, 0)               as value_in_period,
+        v.level_end - v.level_prev_year_end          as cumulative_value
+    from series_values as v
+    left join {{ ref('int_indicators__active_accounts') }} as a
+        using (period_type, period_key, scope_level, scope_code, map_version, platform, indicator_code)
+    where v.indicator_code = 'active_accounts'
+
+),
+
+info_gaps as (
+
+    select
+        g.period_type, g.period_key, p.year, p.previous_period_key,
+        g.scope_level, g.scope_code, g.map_version, g.platform, g.indicator_code,
+        g.value_in_period,
+        null::numeric as cumulative_value
+    from {{ ref('int_indicators__info_update_gaps') }} as g
+    join periods as p using (period_type, period_key)
+    where not (g.scope_level = 'province' and g.map_version = 'pre2025'
+               and p.period_start >= date '{{ var("reform_date") }}')
+
+),
+
+pivot as (
+
+    select
+        period_type, period_key, year, previous_period_key, scope_level, scope_code, map_version, platform,
+        max(level_end) filter (where indicator_code = '_hh_converted')          as hh_converted,
+        max(level_end) filter (where indicator_code = 'hh_digitized')           as hh_digitized,
+        max(level_end) filter (where indicator_code = '_hh_trained_any')        as hh_trained_any,
+        max(level_end) filter (where indicator_code = '_hh_trained_with_order') as hh_trained_with_order,
+        max(level_end - level_before) filter (where indicator_code = '_hh_orders') as hh_orders,
+        max(level_end) filter (where indicator_code = 'hh_with_shop')           as hh_with_shop
+    from series_values
+    where indicator_code in ('_hh_converted', 'hh_digitized', '_hh_trained_any', '_hh_trained_with_order',
+                             '_hh_orders', 'hh_with_shop')
+    group by 1, 2, 3, 4, 5, 6, 7, 8
+
+),
+
+ratios as (
+
+    select period_type, period_key, year, previous_period_key, scope_level, scope_code, map_version, platform,
+           'hh_conversion_rate'::text as indicator_code,
+           round(100.0 * hh_converted / nullif(hh_digitized, 0), 4) as value_in_period,
+           round(100.0 * hh_converted / nullif(hh_digitized, 0), 4) as cumulative_value
+    from pivot where platform = 'all' and hh_digitized is not null
+    union all
+    select period_type, period_key, year, previous_period_key, scope_level, scope_code, map_version, platform,
+           'trained_to_order_rate',
+           round(100.0 * hh_trained_with_order / nullif(hh_trained_any, 0), 4),
+           round(100.0 * hh_trained_with_order / nullif(hh_trained_any, 0), 4)
+    from pivot where platform = 'all' and hh_trained_any is not null
+    union all
+    select period_type, period_key, year, previous_period_key, scope_level, scope_code, map_version, platform,
+           'orders_per_hh_month',
+           round(coalesce(hh_orders, 0) / nullif(hh_with_shop, 0)
+                 / case period_type when 'month' then 1 when 'half_year' then 6 when 'year' then 12 end, 4),
+           null::numeric
+    from pivot where hh_with_shop is not null and period_type <> 'week'
+
+),
+
+all_values as (
+
+    select * from stocks_and_flows where indicator_code not like '\_%'
+    union all select * from active_accounts
+    union all select * from info_gaps
+    union all select * from ratios
+
+),
+
+ordered as (
+
+    select
+        v.*,
+        p.period_start,
+        lag(v.value_in_period) over w as lag_value,
+        lag(v.period_key) over w      as lag_period_key
+    from all_values as v
+    join periods as p using (period_type, period_key)
+    window w as (partition by v.period_type, v.scope_level, v.scope_code, v.map_version, v.platform,
+                              v.indicator_code
+                 order by p.period_start)
+
+),
+
+with_previous as (
+
+    select
+        *,
+        case when lag_period_key = previous_period_key then lag_value end as previous_value
+    from ordered
+
+)
+
+select
+    w.period_type::text                                   as period_type,
+    w.period_key::text                                    as period_key,
+    w.scope_level::text                                   as scope_level,
+    w.scope_code::text                                    as scope_code,
+    w.map_version::text                                   as map_version,
+    w.platform::text                                      as platform,
+    w.indicator_code::text                                as indicator_code,
+    i.kind::text                                          as indicator_kind,
+    w.value_in_period::numeric                            as value_in_period,
+    w.cumulative_value::numeric                           as cumulative_value,
+    w.previous_value::numeric                             as previous_value,
+    case when w.previous_value is null or w.previous_value = 0 or w.value_in_period is null then null
+         else round(100.0 * (w.value_in_period - w.previous_value) / abs(w.previous_value), 2)
+    end::numeric                                          as growth_pct,
+    w.year::integer                                       as target_year,
+    trim_scale(round(t.target_value, 4))::numeric         as target_value,
+    case when t.target_value > 0 and i.kind in ('stock', 'flow', 'distinct_in_period')
+         then round(100.0 * w.cumulative_value / t.target_value, 2) end::numeric as target_attainment_pct,
+    t.is_sample_target::boolean                           as is_sample_target,
+    i.primary_source::text                                as source,
+    (i.kind = 'flow')::boolean                            as platforms_additive
+from with_previous as w
+join indicators as i using (indicator_code)
+left join targets as t
+    on t.scope_level = w.scope_level and t.scope_code = w.scope_code and t.map_version = w.map_version
+   and t.indicator_code = w.indicator_code and t.target_year = w.year
+   and w.platform = 'all'   -- targets are set for both platforms together

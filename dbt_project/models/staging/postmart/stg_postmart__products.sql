@@ -1,0 +1,37 @@
+with
+
+source as (
+
+    select * from {{ source('postmart', 'postmart_products') }}
+
+),
+
+renamed as (
+
+    select
+        'postmart'::text                                   as platform,
+        trim(product_id)                             as product_id,
+        trim(shop_id)                                as shop_id,
+        product_name,
+        case lower(normalize(trim(product_group), NFC))
+            when 'nông sản' then 'agricultural'
+            when 'agricultural' then 'agricultural'
+            when 'đầu vào' then 'input'
+            when 'input' then 'input'
+            else lower(trim(product_group))
+        end                                          as product_group,
+        nullif(trim(product_type), '')               as product_type,
+        coalesce({{ parse_vn_number('ocop_stars') }}, 0)::integer as ocop_stars,
+        coalesce({{ parse_bool('traceable') }}, false)          as is_traceable,
+        coalesce({{ parse_bool('brand_marked') }}, false)       as is_brand_marked,
+        coalesce({{ parse_bool('household_discount') }}, false) as has_household_discount,
+        {{ parse_local_timestamp('listed_at') }}                       as listed_at,
+        extract_date,
+        file_id,
+        row_number
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,35 @@
+with
+
+source as (
+
+    select * from {{ source('postmart', 'postmart_shops') }}
+
+),
+
+renamed as (
+
+    select
+        'postmart'::text                                   as platform,
+        trim(shop_id)                                as shop_id,
+        nullif(trim(owner_phone_hash), '')           as owner_phone_hash,
+        nullif(trim(household_code), '')             as household_code,
+        {{ pad_code('commune_code', 5) }}            as commune_code,
+        {{ parse_local_timestamp('created_at') }}                      as created_at,
+        {{ parse_bool('has_epay') }}                 as has_epay,
+        case lower(normalize(trim(status), NFC))
+            when 'hoạt động' then 'active'
+            when 'active' then 'active'
+            when 'tạm khóa' then 'suspended'
+            when 'tạm khoá' then 'suspended'
+            when 'suspended' then 'suspended'
+            else lower(trim(status))
+        end                                          as shop_status,
+        extract_date,
+        file_id,
+        row_number
+
+    from source
+
+)
+
+select * from renamed
