@@ -4,7 +4,7 @@
   target `warehouse`) and returns the directory; Cosmos and the CLI pass it to dbt.
 * `run_dbt(args)` runs dbt in-process (`dbtRunner`) with --project-dir/--profiles-dir set and raises
   `DbtError` when the command fails (a failing model, test or unit test).
-* `ensure_manifest()` runs `dbt parse` when target/manifest.json is missing or older than any project
+* `ensure_manifest()` runs `dbt parse` when LENSAN_HOME/dbt/target/manifest.json is missing or older than any project
   file, and returns its path (Cosmos loads it with LoadMode.DBT_MANIFEST).
 
 No network: anonymous usage statistics are switched off before dbt is imported.
@@ -76,12 +76,22 @@ def profiles_dir() -> Path:
     return directory
 
 
+def target_dir() -> Path:
+    """dbt's target/ (manifest, compiled SQL, run results) per LENSAN_HOME, so parallel homes
+    (tests, CI, a developer's demo) never overwrite each other's artefacts."""
+    return config.home_dir("dbt") / "target"
+
+
 def _with_dirs(args: list[str], profiles: Path) -> list[str]:
     args = [str(a) for a in args]
     if "--project-dir" not in args:
         args += ["--project-dir", str(project_dir())]
     if "--profiles-dir" not in args:
         args += ["--profiles-dir", str(profiles)]
+    if "--target-path" not in args:
+        args += ["--target-path", str(target_dir())]
+    if "--log-path" not in args:
+        args += ["--log-path", str(config.home_dir("dbt") / "logs")]
     return args
 
 
@@ -125,7 +135,7 @@ def _newest_project_mtime() -> float:
 
 
 def manifest_path() -> Path:
-    return project_dir() / "target" / "manifest.json"
+    return target_dir() / "manifest.json"
 
 
 def ensure_manifest() -> Path:
