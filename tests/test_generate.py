@@ -470,3 +470,98 @@ def test_truth_matches_the_files(run):
                 assert unit["weeks"][week]["orders_in_week"][platform] == len(orders[(code, week, platform)])
                 checked += 1
     assert checked and last_sunday
+
+
+# ------------------------------------------------------------------------------------------------
+# National scale mode (lensan.generate_scale)
+
+NATIONAL_WEEK = "2026-W46"
+
+
+@pytest.fixture(scope="module")
+def national_run(tmp_path_factory):
+    from lensan.generate_scale import generate_national
+
+    home = tmp_path_factory.mktemp("gen_national")
+    reports = []
+    summary = generate_national(0.05, NATIONAL_WEEK, seed=11, home=home, provinces=["22", "96"],
+                                progress=reports.append, progress_every_s=0.0)
+    return home, summary, reports
+
+
+def test_national_forms_and_registers_for_every_unit(national_run):
+    home, summary, _ = national_run
+    units = {u.code for u in reference.reporting_units("post2025", ["22", "96"])}
+    assert len(units) > 50
+    forms = [p for p in summary.paths if p.parent.name == "weekly_form"]
+    form_units = {NAME_PATTERNS["weekly_form"].match(p.name)[1] for p in forms}
+    assert form_units == units
+    assert all(NAME_PATTERNS["weekly_form"].match(p.name)[2] == NATIONAL_WEEK for p in forms)
+    registers = [p for p in summary.paths if p.parent.name == "household_register"]
+    assert {NAME_PATTERNS["household_register"].match(p.name)[1] for p in registers} == units
+    assert summary.files_by_source["postmart"] == 35 and summary.files_by_source["voso"] == 35
+    for path in summary.paths:
+        assert NAME_PATTERNS[path.parent.name].match(path.name), path.name
+
+
+def test_national_files_pass_the_landing_checks(national_run):
+    from lensan.landing import check_file
+
+    home, summary, _ = national_run
+    bad = [(p.name, r.code, r.message_en) for p in summary.paths if not (r := check_file(p)).ok]
+    assert bad == []
+    # byte-level formats of the streamed extracts, headings typed from docs/raw_formats.md
+    seen = defaultdict(int)
+    for path in (home / "landing" / "postmart").iterdir():
+        header, rows = _pm_rows(path)
+        entity = NAME_PATTERNS["postmart"].match(path.name)[1]
+        assert header == PM_HEADERS[entity]
+        seen[entity] += len(rows)
+        for row in rows[:50]:
+            for key, value in row.items():
+                if key in ("Ngày tạo", "Ngày đăng", "Thời gian đặt", "Thời gian", "Thời gian đăng"):
+                    assert PM_TIME.match(value), (path.name, key, value)
+    for path in (home / "landing" / "voso").iterdir():
+        entity = NAME_PATTERNS["voso"].match(path.name)[1]
+        rows = _vs_rows(path)
+        seen[entity] += len(rows)
+        assert all(list(r) == VS_FIELDS[entity] for r in rows)
+        assert all(VS_TIME.match(r.get("ordered_at") or r.get("occurred_at") or r.get("created_at")
+                                 or r.get("listed_at") or r.get("posted_at")) for r in rows[:50])
+    for entity in ("don_hang", "orders", "gian_hang", "shops", "san_pham", "products", "hoat_dong", "activities"):
+        assert seen[entity] > 0, entity
+
+
+def test_national_order_volume_and_progress(national_run):
+    home, summary, reports = national_run
+    units = len(reference.reporting_units("post2025", ["22", "96"]))
+    target = 0.05 * 1_000_000 * units / 3321
+    orders = summary.rows_by_entity["postmart_don_hang"] + summary.rows_by_entity["voso_orders"]
+    assert 0.9 * target <= orders <= 1.2 * target          # returned orders are repeated rows
+    activities = summary.rows_by_entity["postmart_hoat_dong"] + summary.rows_by_entity["voso_activities"]
+    assert 1.5 * orders <= activities <= 3.5 * orders
+    last = reports[-1]
+    assert last.units_done == last.units_total == units
+    assert last.rows > 0 and last.mb_per_s > 0 and last.eta_s == 0 and last.peak_rss_mb > 0
+    assert "MB/s" in str(last) and "ETA" in str(last)
+    info = json.loads((home / "generated" / "national_summary.json").read_text(encoding="utf-8"))
+    assert info["units"] == units and info["rows_by_entity"] == summary.rows_by_entity
+
+
+def test_national_reproducible(national_run, tmp_path):
+    from lensan.generate_scale import generate_national
+
+    home, _, _ = national_run
+    generate_national(0.05, NATIONAL_WEEK, seed=11, home=tmp_path, provinces=["22", "96"])
+    tree = lambda h: {str(p.relative_to(h)): (hashlib.sha256(p.read_bytes()).hexdigest(), int(p.stat().st_mtime))
+                      for p in sorted((h / "landing").rglob("*")) if p.is_file()}
+    assert tree(home) == tree(tmp_path)
+
+
+def test_national_refuses_pre_reform_weeks(tmp_path):
+    from lensan.generate_scale import generate_national
+
+    with pytest.raises(ValueError):
+        generate_national(0.01, "2025-W20", home=tmp_path)
+    with pytest.raises(ValueError):
+        generate_national(0, NATIONAL_WEEK, home=tmp_path)

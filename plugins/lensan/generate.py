@@ -410,7 +410,14 @@ class Unit:
     activities: list[tuple[str, dt.datetime, str, str, str]] = field(default_factory=list)
 
 
-def _build_unit(seed: int, unit: reference.AdminUnit, weeks: list[str], orders_per_week: int) -> Unit:
+def _build_unit(seed: int, unit: reference.AdminUnit, weeks: list[str], orders_per_week: int,
+                households_per_unit: tuple[int, int] = HOUSEHOLDS_PER_UNIT,
+                search_per_order: float = 1.0) -> Unit:
+    """The simulated population of one reporting unit over `weeks`.
+
+    `households_per_unit` (inclusive range) sizes the population; `search_per_order` is the share of
+    orders preceded by a buyer search event (1.0: every order, without drawing — the sample default).
+    """
     mv = unit.map_version
     rng = _rng(seed, "population", mv, unit.code)
     days = sorted(d for w in weeks for d in _week_days(w))
@@ -419,7 +426,7 @@ def _build_unit(seed: int, unit: reference.AdminUnit, weeks: list[str], orders_p
     communes = [unit.code] if mv == "post2025" else (_communes_by_district().get(unit.code) or [unit.code])
 
     # Households ------------------------------------------------------------------------------
-    n = rng.randint(*HOUSEHOLDS_PER_UNIT)
+    n = rng.randint(*households_per_unit)
     types, weights = zip(*HOUSEHOLD_TYPES)
     for i in range(n):
         hh_type = "Hộ SXNN" if i == 0 else rng.choices(types, weights)[0]
@@ -576,8 +583,9 @@ def _build_unit(seed: int, unit: reference.AdminUnit, weeks: list[str], orders_p
         for p in shop.products:
             u.activities.append((shop.platform, p.listed, shop.account_id, "post", shop.commune))
     for o in u.orders:
-        u.activities.append((o.platform, o.ordered - dt.timedelta(minutes=ar.randint(2, 30)), o.buyer_account,
-                             "search", o.buyer_commune))
+        if search_per_order >= 1.0 or ar.random() < search_per_order:
+            u.activities.append((o.platform, o.ordered - dt.timedelta(minutes=ar.randint(2, 30)), o.buyer_account,
+                                 "search", o.buyer_commune))
         u.activities.append((o.platform, o.ordered, o.buyer_account, "transaction", o.buyer_commune))
         u.activities.append((o.platform, o.updated, o.product.shop.account_id, "transaction", o.product.shop.commune))
     for day in days:
@@ -709,16 +717,29 @@ def _xlsx_bytes(wb) -> bytes:
     return buf.getvalue()
 
 
+BOM = b"\xef\xbb\xbf"
+
+
+def _csv_writer(fh, delimiter: str):
+    """The CSV dialect of S2/S3: `"` quoting when needed, CRLF line ends (fh: a text stream)."""
+    return csv.writer(fh, delimiter=delimiter, quotechar='"', quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+
+
+def _jsonl_line(row: dict) -> str:
+    """One S4 JSON Lines record (UTF-8 kept as is, compact separators, LF)."""
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 def _csv_bytes(headers, rows, delimiter: str, bom: bool) -> bytes:
     buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=delimiter, quotechar='"', quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer = _csv_writer(buf, delimiter)
     writer.writerow(headers)
     writer.writerows(rows)
-    return (b"\xef\xbb\xbf" if bom else b"") + buf.getvalue().encode("utf-8")
+    return (BOM if bom else b"") + buf.getvalue().encode("utf-8")
 
 
 def _jsonl_gz_bytes(rows: list[dict]) -> bytes:
-    raw = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in rows).encode("utf-8")
+    raw = "".join(_jsonl_line(r) for r in rows).encode("utf-8")
     buf = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0) as gz:
         gz.write(raw)
@@ -732,17 +753,35 @@ class _Writer:
         self.files_by_source: dict[str, int] = defaultdict(int)
         self.rows_by_entity: dict[str, int] = defaultdict(int)
 
-    def write(self, source: str, name: str, data: bytes, delivered: dt.datetime, entity: str, rows: int) -> Path:
+    def path(self, source: str, name: str) -> Path:
         folder = self.home / "landing" / source
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / name
+        return folder / name
+
+    def write(self, source: str, name: str, data: bytes, delivered: dt.datetime, entity: str, rows: int) -> Path:
+        path = self.path(source, name)
         path.write_bytes(data)
+        return self.written(path, source, delivered, entity, rows)
+
+    def written(self, path: Path, source: str, delivered: dt.datetime, entity: str, rows: int) -> Path:
+        """Record a file written (or streamed) at `path`; its mtime becomes the delivery time."""
         ts = delivered.timestamp()
         os.utime(path, (ts, ts))
         self.paths.append(path)
         self.files_by_source[source] += 1
         self.rows_by_entity[entity] += rows
         return path
+
+
+def _extract_name(platform: str, entity: str, day: dt.date) -> str:
+    if platform == "postmart":
+        return f"postmart_{entity}_{day:%Y%m%d}.csv"
+    return f"voso_{entity}_{day:%Y-%m-%d}.jsonl.gz"
+
+
+def _extract_delivery(day: dt.date) -> dt.datetime:
+    """Daily extracts arrive the next day at 02:00 local."""
+    return _local(day + dt.timedelta(days=1), 2, 0)
 
 
 # --- S1 weekly form --------------------------------------------------------------------------------
@@ -1061,6 +1100,77 @@ def _post_row(platform: str, post: tuple):
     return {"post_id": post_id, "category": category, "province_code": province, "posted_at": _vs_time(moment)}
 
 
+def _unit_platform_rows(u: Unit):
+    """Every platform row of a unit: (platform, postmart entity, voso entity, day, sort key, row)."""
+    for s in u.shops:
+        yield s.platform, "gian_hang", "shops", s.created.date(), (s.created, s.shop_id), \
+            _shop_row(s.platform, s, s.epay_initial)
+        if s.epay_on is not None:
+            yield s.platform, "gian_hang", "shops", s.epay_on.date(), (s.epay_on, s.shop_id), \
+                _shop_row(s.platform, s, True)
+        for p in s.products:
+            yield p.platform, "san_pham", "products", p.listed.date(), (p.listed, p.product_id), \
+                _product_row(p.platform, p)
+    for o in u.orders:
+        yield o.platform, "don_hang", "orders", o.updated.date(), (o.updated, o.order_id), \
+            _order_row(o.platform, o, o.status, o.updated)
+        if o.returned is not None:
+            yield o.platform, "don_hang", "orders", o.returned.date(), (o.returned, o.order_id), \
+                _order_row(o.platform, o, "returned", o.returned)
+    for platform, moment, account, kind, commune in u.activities:
+        yield platform, "hoat_dong", "activities", moment.date(), (moment, account, kind), \
+            _activity_row(platform, moment, account, kind, commune)
+
+
+def _unit_reporter(seed: int, u: Unit) -> tuple[str, str]:
+    reporter_rng = _rng(seed, "reporter", u.map_version, u.code)
+    return _person_name(reporter_rng), _phone(reporter_rng)
+
+
+def _deliver_form(writer: _Writer, seed: int, u: Unit, w: str, t: dict, prev_truth: dict,
+                  reporter: tuple[str, str], late: bool) -> list[dict]:
+    """Write the unit's weekly form for `w` (and its resend, if any); the files as {name, delivered_at}."""
+    fr = _rng(seed, "form", u.map_version, u.code, w)
+    deadline = periods.weekly_deadline(w)
+    files = []
+    _, sunday = periods.week_bounds(w)
+    if late:
+        delivered = _local(sunday + dt.timedelta(days=fr.choice((5, 5, 6, 8))), fr.randint(8, 16),
+                           fr.randint(0, 59))
+    else:
+        day_offset = fr.choice((2, 3, 3, 4))
+        hour = fr.randint(7, 12) if day_offset == 4 else fr.randint(7, 17)
+        delivered = min(_local(sunday + dt.timedelta(days=day_offset), hour, fr.randint(0, 59)),
+                        deadline - dt.timedelta(minutes=fr.randint(5, 60)))
+    phone_typed = _format_phone(fr, reporter[1])
+    rows = _form_rows(fr, u, w, t, prev_truth, noise=0.12)
+    name = f"bao_cao_tuan_{u.code}_{w}.xlsx"
+    data = _form_workbook(random.Random(fr.random()), u, w, (reporter[0], phone_typed), rows)
+    writer.write("weekly_form", name, data, delivered, "weekly_form", len(rows))
+    files.append({"name": name, "delivered_at": delivered.isoformat()})
+    if fr.random() < RESEND_PROBABILITY:
+        rows2 = _form_rows(random.Random(fr.random()), u, w, t, prev_truth, noise=0.0)
+        resent = delivered + dt.timedelta(hours=fr.randint(2, 30))
+        name2 = f"bao_cao_tuan_{u.code}_{w}_2.xlsx"
+        data2 = _form_workbook(random.Random(fr.random()), u, w, (reporter[0], phone_typed), rows2)
+        writer.write("weekly_form", name2, data2, resent, "weekly_form", len(rows2))
+        files.append({"name": name2, "delivered_at": resent.isoformat()})
+    return files
+
+
+def _deliver_register(writer: _Writer, seed: int, u: Unit, last_sunday: dt.date) -> Path:
+    """Write the unit's household register snapshot dated `last_sunday` (CSV, sometimes XLSX)."""
+    rr = _rng(seed, "register", u.map_version, u.code)
+    reg_rows = _register_rows(rr, u)
+    delivered = _local(last_sunday + dt.timedelta(days=1), rr.randint(8, 11), rr.randint(0, 59))
+    if rr.random() < REGISTER_XLSX_SHARE:
+        name, data = f"danh_sach_ho_{u.code}_{last_sunday:%Y%m%d}.xlsx", _register_xlsx(reg_rows)
+    else:
+        name, data = (f"danh_sach_ho_{u.code}_{last_sunday:%Y%m%d}.csv",
+                      _csv_bytes(REGISTER_HEADINGS, reg_rows, ",", bom=rr.random() < 0.5))
+    return writer.write("household_register", name, data, delivered, "household_register", len(reg_rows))
+
+
 # ==================================================================================================
 # Entry point
 # ==================================================================================================
@@ -1127,92 +1237,43 @@ def generate(provinces: list[str] | None, weeks: list[str], seed: int = 1034, ho
                           "weeks": {}}
             truth_out["units"][key] = unit_truth
             # platform rows
-            for s in u.shops:
-                add(s.platform, "gian_hang", "shops", s.created.date(), (s.created, s.shop_id),
-                    _shop_row(s.platform, s, s.epay_initial))
-                if s.epay_on is not None:
-                    add(s.platform, "gian_hang", "shops", s.epay_on.date(), (s.epay_on, s.shop_id),
-                        _shop_row(s.platform, s, True))
-                for p in s.products:
-                    add(p.platform, "san_pham", "products", p.listed.date(), (p.listed, p.product_id),
-                        _product_row(p.platform, p))
-            for o in u.orders:
-                add(o.platform, "don_hang", "orders", o.updated.date(), (o.updated, o.order_id),
-                    _order_row(o.platform, o, o.status, o.updated))
-                if o.returned is not None:
-                    add(o.platform, "don_hang", "orders", o.returned.date(), (o.returned, o.order_id),
-                        _order_row(o.platform, o, "returned", o.returned))
-            for platform, moment, account, kind, commune in u.activities:
-                add(platform, "hoat_dong", "activities", moment.date(), (moment, account, kind),
-                    _activity_row(platform, moment, account, kind, commune))
+            for platform, entity_pm, entity_vs, day, sort_key, row in _unit_platform_rows(u):
+                add(platform, entity_pm, entity_vs, day, sort_key, row)
 
             # weekly forms
-            reporter_rng = _rng(seed, "reporter", mv, u.code)
-            reporter = (_person_name(reporter_rng), _phone(reporter_rng))
+            reporter = _unit_reporter(seed, u)
             for w in mv_weeks:
                 t = _truth(u, w, posts_by_prov[u.province])
                 # the calendar week before (generated or not): what the unit had at the start of the week
                 prev_truth = _truth(u, periods.week_key(periods.week_bounds(w)[0] - dt.timedelta(days=7)),
                                     posts_by_prov[u.province])
                 unit_truth["weeks"][w] = t
-                fr = _rng(seed, "form", mv, u.code, w)
-                deadline = periods.weekly_deadline(w)
                 late = u.code in late_by_week[w]
                 form_info = {"unit": key, "week": w, "late": late, "missing": False, "files": []}
                 truth_out["forms"][f"{key}:{w}"] = form_info
                 if w == weeks[-1] and u.code in missing:
                     form_info["missing"] = True
                     continue
-                _, sunday = periods.week_bounds(w)
-                if late:
-                    delivered = _local(sunday + dt.timedelta(days=fr.choice((5, 5, 6, 8))), fr.randint(8, 16),
-                                       fr.randint(0, 59))
-                else:
-                    day_offset = fr.choice((2, 3, 3, 4))
-                    hour = fr.randint(7, 12) if day_offset == 4 else fr.randint(7, 17)
-                    delivered = min(_local(sunday + dt.timedelta(days=day_offset), hour, fr.randint(0, 59)),
-                                    deadline - dt.timedelta(minutes=fr.randint(5, 60)))
-                phone_typed = _format_phone(fr, reporter[1])
-                rows = _form_rows(fr, u, w, t, prev_truth, noise=0.12)
-                name = f"bao_cao_tuan_{u.code}_{w}.xlsx"
-                data = _form_workbook(random.Random(fr.random()), u, w, (reporter[0], phone_typed), rows)
-                writer.write("weekly_form", name, data, delivered, "weekly_form", len(rows))
-                form_info["files"].append({"name": name, "delivered_at": delivered.isoformat()})
-                if fr.random() < RESEND_PROBABILITY:
-                    rows2 = _form_rows(random.Random(fr.random()), u, w, t, prev_truth, noise=0.0)
-                    resent = delivered + dt.timedelta(hours=fr.randint(2, 30))
-                    name2 = f"bao_cao_tuan_{u.code}_{w}_2.xlsx"
-                    data2 = _form_workbook(random.Random(fr.random()), u, w, (reporter[0], phone_typed), rows2)
-                    writer.write("weekly_form", name2, data2, resent, "weekly_form", len(rows2))
-                    form_info["files"].append({"name": name2, "delivered_at": resent.isoformat()})
+                form_info["files"].extend(_deliver_form(writer, seed, u, w, t, prev_truth, reporter, late))
 
             # register snapshot for the last week of this map
-            last_sunday = periods.week_bounds(mv_weeks[-1])[1]
-            rr = _rng(seed, "register", mv, u.code)
-            reg_rows = _register_rows(rr, u)
-            delivered = _local(last_sunday + dt.timedelta(days=1), rr.randint(8, 11), rr.randint(0, 59))
-            if rr.random() < REGISTER_XLSX_SHARE:
-                name, data = f"danh_sach_ho_{u.code}_{last_sunday:%Y%m%d}.xlsx", _register_xlsx(reg_rows)
-            else:
-                name, data = (f"danh_sach_ho_{u.code}_{last_sunday:%Y%m%d}.csv",
-                              _csv_bytes(REGISTER_HEADINGS, reg_rows, ",", bom=rr.random() < 0.5))
-            writer.write("household_register", name, data, delivered, "household_register", len(reg_rows))
+            _deliver_register(writer, seed, u, periods.week_bounds(mv_weeks[-1])[1])
             if progress and (index + 1) % 50 == 0:
                 say(f"{mv}: {index + 1}/{len(units)} units")
 
     # daily platform files (every entity, every day, possibly with no rows)
     say(f"writing platform extracts for {len(all_days)} days")
     for day in sorted(set(all_days)):
-        delivered = _local(day + dt.timedelta(days=1), 2, 0)
+        delivered = _extract_delivery(day)
         for entity in PM_ENTITIES:
             rows = [row for _, row in sorted(pm_rows.get((entity, day), []), key=lambda x: x[0])]
             assert all(len(row) == len(PM_HEADERS[entity]) for row in rows[:1]), entity
-            writer.write("postmart", f"postmart_{entity}_{day:%Y%m%d}.csv",
+            writer.write("postmart", _extract_name("postmart", entity, day),
                          _csv_bytes(PM_HEADERS[entity], rows, ";", bom=True), delivered, f"postmart_{entity}", len(rows))
         for entity in VS_ENTITIES:
             rows = [row for _, row in sorted(vs_rows.get((entity, day), []), key=lambda x: x[0])]
             assert all(tuple(row) == VS_FIELDS[entity] for row in rows[:1]), entity
-            writer.write("voso", f"voso_{entity}_{day:%Y-%m-%d}.jsonl.gz", _jsonl_gz_bytes(rows), delivered,
+            writer.write("voso", _extract_name("voso", entity, day), _jsonl_gz_bytes(rows), delivered,
                          f"voso_{entity}", len(rows))
 
     truth_path = home / "generated" / "truth.json"
