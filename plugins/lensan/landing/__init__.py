@@ -7,6 +7,10 @@ Public API (used by the ingest DAG and the `lensan` CLI):
         LandingIncomplete, carrying the summary, after the batch if a file failed for infrastructure
         reasons — bad files never raise, they are quarantined)
     check_file(path, source=None) -> CheckResult              (validates only: no archive, no database)
+    reland_all(conn=None) -> LandingSummary                   (key rotation: rebuild raw rows from the archive
+        with the current LENSAN_PSEUDONYM_KEY, one transaction; see docs/security.md)
+    sweep_stale_temp_files() -> list[Path]                    (archive temp copies of killed runs; also run by
+        land_pending)
 
 Reason codes: `lensan.landing.errors.CODES` (messages in Vietnamese and English in `MESSAGES`).
 
@@ -16,9 +20,10 @@ numbers: `landing.numbers.parse_vn_number`; reason codes: `landing.errors`.
 
 from lensan.landing.errors import CODES, LandingError
 from lensan.landing.loader import (CheckResult, Landed, LandingIncomplete, LandingSummary, Quarantined, Skipped, check_file,
-                                   detect_source, ensure_raw_schema, land_pending, safe_name)
+                                   detect_source, ensure_raw_schema, land_pending, reland_all, safe_name,
+                                   sweep_stale_temp_files)
 from lensan.landing.numbers import NotANumber, parse_vn_number
 
 __all__ = ["CODES", "CheckResult", "Landed", "LandingError", "LandingIncomplete", "LandingSummary", "NotANumber", "Quarantined",
            "Skipped", "check_file", "detect_source", "ensure_raw_schema", "land_pending", "parse_vn_number",
-           "safe_name"]
+           "reland_all", "safe_name", "sweep_stale_temp_files"]

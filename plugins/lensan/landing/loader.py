@@ -8,11 +8,13 @@ identifiers come from the fixed catalogues of the parsers, never from file conte
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import logging
 import os
 import re
+import stat
 import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -225,21 +227,38 @@ def _copy_to_archive(path: Path, source: str) -> tuple[Path | None, str, int, dt
 
     A file over LENSAN_MAX_FILE_MB is only hashed (tmp None): it is refused, not archived.
     """
-    arrived_at = _mtime(path)
+    # O_NOFOLLOW + fstat: a file swapped for a symlink (or a FIFO/device) after listing is refused,
+    # never followed or blocked on.
+    try:
+        src_fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _NotARegularFile(path) from None
+        raise
+    src = os.fdopen(src_fd, "rb")
+    info = os.fstat(src_fd)
+    if not stat.S_ISREG(info.st_mode):
+        src.close()
+        raise _NotARegularFile(path)
+    arrived_at = dt.datetime.fromtimestamp(info.st_mtime, tz=dt.timezone.utc)
     digest = hashlib.sha256()
     size = 0
-    if path.stat().st_size > safety.max_file_bytes():
-        with open(path, "rb") as src:
+    if info.st_size > safety.max_file_bytes():
+        with src:
             while chunk := src.read(1 << 20):
                 digest.update(chunk)
                 size += len(chunk)
         return None, digest.hexdigest(), size, arrived_at
     folder = config.home_dir("archive") / source
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".incoming-{os.getpid()}-{time.monotonic_ns()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    tmp = folder / f"{_TMP_PREFIX}{_HOST}-{os.getpid()}-{time.monotonic_ns()}"
     try:
-        with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except BaseException:
+        src.close()
+        raise
+    try:
+        with src, os.fdopen(fd, "wb") as dst:
             while chunk := src.read(1 << 20):
                 digest.update(chunk)
                 dst.write(chunk)
@@ -252,6 +271,109 @@ def _copy_to_archive(path: Path, source: str) -> tuple[Path | None, str, int, dt
     return tmp, digest.hexdigest(), size, arrived_at
 
 
+class _NotARegularFile(Exception):
+    """The landing entry is a symbolic link, FIFO, device or socket: refused, never opened."""
+
+
+_TMP_PREFIX = ".incoming-"
+_HOST = re.sub(r"[^A-Za-z0-9_.]", "_", os.uname().nodename)[:60] or "host"
+_STALE_TMP_SECONDS = 6 * 3600
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_temp_files(sources=SOURCES) -> list[Path]:
+    """Remove archive temp copies left by a killed landing (`.incoming-<host>-<pid>-<ns>`).
+
+    A temp file is stale when its process (on this host) is gone, or, whatever the host, when it is
+    older than 6 hours. Temp files are never loaded from: a leftover only wastes space, it cannot
+    cause a double load; the file itself stays in landing until its transaction commits.
+    """
+    removed = []
+    now = time.time()
+    for source in sources:
+        folder = config.home_dir("archive") / source
+        for tmp in folder.glob(_TMP_PREFIX + "*"):
+            match = re.fullmatch(re.escape(_TMP_PREFIX) + r"(.*)-(\d+)-(\d+)", tmp.name)
+            try:
+                age = now - tmp.lstat().st_mtime
+            except FileNotFoundError:
+                continue
+            stale = age > _STALE_TMP_SECONDS or (
+                match is not None and match.group(1) == _HOST and not _pid_alive(int(match.group(2))))
+            if stale:
+                tmp.unlink(missing_ok=True)
+                removed.append(tmp)
+                log.warning("removed stale archive temp file %s (age %.0fs)", tmp.name, age)
+    return removed
+
+
+def _check_home_layout() -> None:
+    """landing/, archive/ and quarantine/ (and their source folders) must be real folders inside LENSAN_HOME:
+    a symlink there would make landing read, move or write files outside the home."""
+    home = config.lensan_home()
+    for top in ("landing", "archive", "quarantine"):
+        for folder in [config.home_dir(top)] + [config.home_dir(top) / s for s in SOURCES]:
+            if folder.is_symlink() or not folder.resolve().is_relative_to(home):
+                raise RuntimeError(f"{folder} is a symbolic link or lies outside LENSAN_HOME={home}; "
+                                   "landing refuses to follow it (mount storage at LENSAN_HOME instead)")
+
+
+def _link_pseudo_sha(path: Path) -> str:
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return hashlib.sha256(f"not-a-regular-file:{path.name}:{target}".encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _refuse_special(conn, source: str, path: Path, summary: "LandingSummary") -> None:
+    """A symlink / FIFO / device in landing: never opened or followed. Its target is recorded in a reason
+    file under quarantine/<source>/, a quarantined row in raw.landed_files, and the entry is removed."""
+    name = path.name
+    try:
+        target = os.readlink(path) if path.is_symlink() else None
+    except FileNotFoundError:
+        return   # gone meanwhile (a concurrent run refused it)
+    except OSError:
+        target = None
+    kind = "symbolic link" if target is not None else "special file (FIFO/device/socket)"
+    kind_vi = "liên kết tượng trưng (symlink)" if target is not None else "tệp đặc biệt (FIFO/thiết bị)"
+    error = LandingError("UNSAFE_FILE", reason=f"{kind} is not followed", reason_vi=f"{kind_vi} không được mở",
+                         link_target=target)
+    sha = _link_pseudo_sha(path)
+    with conn.cursor() as cur:
+        cur.execute("select pg_advisory_xact_lock(%s)", (_lock_key(sha),))
+        if not os.path.lexists(path):        # refused by a concurrent run while we waited
+            conn.rollback()
+            return
+        folder = config.home_dir("quarantine") / source
+        folder.mkdir(parents=True, exist_ok=True)
+        reason = folder / (f"{sha[:12]}__{safe_name(name)}" + ".reason.json")
+        payload = error.as_dict() | {"file": name, "source": source, "sha256": None,
+                                     "quarantined_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        fd = os.open(reason, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh, ensure_ascii=False, indent=2)
+        cur.execute("select 1 from raw.landed_files where sha256 = %s", (sha,))
+        if cur.fetchone() is None:
+            now = dt.datetime.now(dt.timezone.utc)
+            _insert_landed(cur, sha=sha, source=source, entity=None, name=name, archive_path=reason, size=0,
+                           arrived_at=now, status="quarantined", error=error)
+        path.unlink(missing_ok=True)   # removes the link itself, never its target
+    conn.commit()
+    summary.quarantined.append(Quarantined(source, name, error.code))
+    log.warning("quarantine %s/%s: %s", source, name, error.message_en)
+
+
 def _archive_path(source: str, sha: str, name: str, arrived_at: dt.datetime) -> Path:
     local = arrived_at.astimezone(LOCAL_TZ)
     folder = config.home_dir("archive") / source / f"{local:%Y}" / f"{local:%m}"
@@ -261,13 +383,14 @@ def _archive_path(source: str, sha: str, name: str, arrived_at: dt.datetime) -> 
 
 def _insert_landed(cur, *, sha, source, entity, name, archive_path, size, arrived_at, status,
                    error: LandingError | None = None, row_count=None, unit_code=None, period_key=None,
-                   file_date=None) -> int:
+                   file_date=None, file_id=None) -> int:
     cur.execute(
-        """insert into raw.landed_files (sha256, source, entity, original_name, archive_path, size_bytes,
+        """insert into raw.landed_files (file_id, sha256, source, entity, original_name, archive_path, size_bytes,
                arrived_at, status, reason_code, reason_vi, reason_en, reason_detail, row_count, unit_code,
                period_key, file_date)
-           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning file_id""",
-        (sha, source, entity, name, str(archive_path), size, arrived_at, status,
+           values (coalesce(%s, nextval(pg_get_serial_sequence('raw.landed_files', 'file_id'))),
+                   %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning file_id""",
+        (file_id, sha, source, entity, name, str(archive_path), size, arrived_at, status,
          error.code if error else None, error.message_vi if error else None, error.message_en if error else None,
          json.dumps(error.detail, ensure_ascii=False) if error else None, row_count, unit_code, period_key,
          file_date))
@@ -294,9 +417,10 @@ def _load_form(cur, form: weekly_form.WeeklyForm, common: dict, arrived_at: dt.d
 def _load_register(cur, register: household_register.Register, common: dict) -> int:
     file_id = _insert_landed(cur, **common, entity="register", status="loaded", row_count=len(register.rows),
                              unit_code=register.unit_code, file_date=register.snapshot_date)
-    columns = ", ".join(household_register.RAW_COLUMNS)
-    execute_values(cur, f"""insert into raw.household_register (file_id, unit_code, snapshot_date, row_number,
-               {columns}) values %s""",  # noqa: S608 - columns are the module's constants
+    statement = sql.SQL("insert into raw.household_register (file_id, unit_code, snapshot_date, row_number, {}) "
+                        "values %s").format(sql.SQL(", ").join(sql.Identifier(c)
+                                                               for c in household_register.RAW_COLUMNS))
+    execute_values(cur, statement.as_string(cur),
                    [(file_id, register.unit_code, register.snapshot_date) + row for row in register.rows],
                    page_size=1000)
     return len(register.rows)
@@ -329,7 +453,7 @@ def _write_quarantine(path: Path, source: str, name: str, sha: str, error: Landi
     reason = folder / (target.name + ".reason.json")
     payload = error.as_dict() | {"file": name, "source": source, "sha256": sha,
                                  "quarantined_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    fd = os.open(reason, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(reason, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(payload, fh, ensure_ascii=False, indent=2)
     try:
@@ -342,7 +466,8 @@ def _write_quarantine(path: Path, source: str, name: str, sha: str, error: Landi
         shutil.copy2(path, target)
         path.unlink(missing_ok=True)
     try:
-        os.chmod(target, 0o600)
+        if not target.is_symlink():
+            os.chmod(target, 0o600)
     except FileNotFoundError:
         pass
     return target
@@ -366,6 +491,10 @@ def _land_one(conn, source: str, path: Path, summary: LandingSummary, hasher) ->
                            from raw.landed_files where sha256 = %s""", (sha,))
             existing = cur.fetchone()
         conn.rollback()
+        if existing and not os.path.lexists(path):
+            # a concurrent run landed (or quarantined) this very file while we waited for the lock
+            log.info("skip %s/%s: taken by a concurrent run", source, name)
+            return
         if existing:
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
@@ -462,8 +591,8 @@ class LandingIncomplete(RuntimeError):
 def pending_files(source: str) -> list[Path]:
     folder = config.landing_dir(source)
     return sorted(p for p in folder.iterdir()
-                  if p.is_file() and not p.is_symlink() and not p.name.startswith(".")
-                  and not p.name.endswith(_SKIP_SUFFIXES))
+                  if not p.name.startswith(".") and not p.name.endswith(_SKIP_SUFFIXES)
+                  and (p.is_symlink() or not p.is_dir()))
 
 
 def land_pending(sources: list[str] | None = None, conn=None) -> LandingSummary:
@@ -483,14 +612,31 @@ def land_pending(sources: list[str] | None = None, conn=None) -> LandingSummary:
     conn = conn or warehouse.connect()
     summary = LandingSummary()
     try:
+        _check_home_layout()
         ensure_raw_schema(conn)
+        sweep_stale_temp_files(wanted)
         hasher = _make_hasher()
         for source in wanted:
             for path in pending_files(source):
                 try:
-                    _land_one(conn, source, path, summary, hasher)
+                    try:
+                        mode = os.lstat(path).st_mode
+                    except FileNotFoundError:
+                        continue  # taken by a concurrent run since the listing
+                    if not stat.S_ISREG(mode):
+                        _refuse_special(conn, source, path, summary)
+                    else:
+                        try:
+                            _land_one(conn, source, path, summary, hasher)
+                        except _NotARegularFile:   # swapped for a link/FIFO after listing
+                            conn.rollback()
+                            _refuse_special(conn, source, path, summary)
                 except FileNotFoundError:
-                    continue  # taken by a concurrent run between listing and reading
+                    if not os.path.lexists(path):
+                        continue  # taken by a concurrent run between listing and reading
+                    log.exception("landing %s/%s failed; file left in landing", source, path.name)
+                    conn.rollback()
+                    summary.failed.append({"source": source, "name": path.name, "error": "FileNotFoundError"})
                 except Exception as exc:  # noqa: BLE001 - one file never stops the batch
                     log.exception("landing %s/%s failed; file left in landing", source, path.name)
                     try:
@@ -508,4 +654,68 @@ def land_pending(sources: list[str] | None = None, conn=None) -> LandingSummary:
              len(summary.failed), summary.seconds)
     if summary.failed:
         raise LandingIncomplete(summary)
+    return summary
+
+
+# ------------------------------------------------------------------------------------ key rotation
+
+def reland_all(conn=None) -> LandingSummary:
+    """Re-load every loaded file from its archive copy with the *current* pseudonym key.
+
+    This is how the pseudonym key is rotated: a keyed hash cannot be re-keyed from the hashes alone,
+    so the raw rows are rebuilt from the byte-identical archive. Set the new LENSAN_PSEUDONYM_KEY (or
+    replace LENSAN_HOME/secrets/pseudonym.key), call this, then rebuild dbt (`dbt build --full-refresh`).
+    One transaction: the raw layer is swapped whole or not at all (a missing or unreadable archive
+    file aborts it). file_id, arrival times and quarantined rows are kept; landing is blocked meanwhile.
+    """
+    from lensan import warehouse
+
+    started = time.perf_counter()
+    own = conn is None
+    conn = conn or warehouse.connect()
+    summary = LandingSummary()
+    try:
+        ensure_raw_schema(conn)
+        hasher = _make_hasher()
+        with conn.cursor() as cur:
+            cur.execute("lock table raw.landed_files in exclusive mode")
+            cur.execute("""select file_id, sha256, source, original_name, archive_path, size_bytes, arrived_at
+                           from raw.landed_files where status = 'loaded' order by file_id""")
+            files = cur.fetchall()
+            cur.execute("""select table_name from information_schema.columns
+                           where table_schema = 'raw' and column_name = 'file_id' and table_name <> 'landed_files'""")
+            tables = sorted((r[0] for r in cur.fetchall()), key=lambda t: (t != "weekly_form_rows", t))
+            for table in tables:   # children first (weekly_form_rows -> weekly_forms)
+                cur.execute(sql.SQL("delete from raw.{} where file_id in (select file_id from raw.landed_files "
+                                    "where status = 'loaded')").format(sql.Identifier(table)))
+            cur.execute("delete from raw.landed_files where status = 'loaded'")
+            for file_id, sha, source, name, archive_path, size, arrived_at in files:
+                path = Path(archive_path)
+                if not path.resolve().is_relative_to(config.home_dir("archive")) or path.is_symlink():
+                    raise RuntimeError(f"archive path of file {file_id} lies outside LENSAN_HOME/archive: {path}")
+                with open(path, "rb") as fh:
+                    digest = hashlib.file_digest(fh, "sha256").hexdigest()
+                if digest != sha:
+                    raise RuntimeError(f"archive copy of file {file_id} ({name}) no longer matches its SHA-256")
+                common = dict(sha=sha, source=source, name=name, archive_path=path, size=size,
+                              arrived_at=arrived_at, file_id=file_id)
+                parsed = _parse(path, source, name, arrived_at, hasher)
+                if isinstance(parsed, weekly_form.WeeklyForm):
+                    rows = _load_form(cur, parsed, common, arrived_at)
+                elif isinstance(parsed, household_register.Register):
+                    rows = _load_register(cur, parsed, common)
+                else:
+                    rows = _load_extract(cur, parsed, path, common, hasher)
+                summary.landed.append(Landed(source, name, rows))
+                summary.rows += rows
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        if own:
+            conn.close()
+    summary.seconds = time.perf_counter() - started
+    log.info("re-landed %d files (%d rows) with the current pseudonym key in %.1fs", len(summary.landed),
+             summary.rows, summary.seconds)
     return summary

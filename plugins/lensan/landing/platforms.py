@@ -256,9 +256,16 @@ def _voso_rows(path: Path, extract: Extract) -> Iterator[tuple[int, list[str | N
     line = 0
     rows = 0
     try:
+        max_line = safety.max_line_chars()
         with gzip.open(path, "rt", encoding="utf-8", newline="\n") as fh:
-            for line, text in enumerate(fh, start=1):
+            # readline(cap), never `for text in fh`: one endless line (a gzip bomb without newlines)
+            # must not be held in memory whole.
+            for line, text in enumerate(iter(lambda: fh.readline(max_line + 1), ""), start=1):
                 total += len(text)
+                if len(text) > max_line:
+                    raise LandingError("UNSAFE_FILE", where_line(line),
+                                       reason=f"line {line} is longer than {max_line} characters",
+                                       reason_vi=f"dòng {line} dài hơn {max_line} ký tự")
                 if total > limit:
                     raise LandingError("UNSAFE_FILE", reason=f"decompressed size exceeds {limit // safety.MB} MB "
                                        "(possible gzip bomb)",

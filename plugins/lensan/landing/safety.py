@@ -5,6 +5,9 @@ LENSAN_MAX_FILE_MB               largest file accepted at all (default 200)
 LENSAN_MAX_XLSX_UNCOMPRESSED_MB  largest total uncompressed size of an XLSX's zip entries (default 100)
 LENSAN_MAX_XLSX_RATIO            largest compression ratio of a big zip entry (default 200)
 LENSAN_MAX_GZIP_UNCOMPRESSED_MB  largest decompressed size of a .jsonl.gz extract (default 4096)
+LENSAN_MAX_LINE_KB               longest single JSON line of a .jsonl.gz extract (default 1024)
+
+Landing never follows symbolic links and never writes outside LENSAN_HOME (see loader.py).
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ def max_file_bytes() -> int:
 
 def max_gzip_uncompressed_bytes() -> int:
     return int(_limit_mb("LENSAN_MAX_GZIP_UNCOMPRESSED_MB", 4096) * MB)
+
+
+def max_line_chars() -> int:
+    return int(_limit_mb("LENSAN_MAX_LINE_KB", 1024) * 1024)
 
 
 def check_size(path: Path) -> int:
@@ -72,8 +79,7 @@ def check_xlsx(path: Path) -> None:
                                        f"{entry.file_size / max(entry.compress_size, 1):.0f}:1 (nghi zip bomb)")
             for entry in entries:
                 if entry.filename.endswith((".xml", ".rels", ".vml")):
-                    data = archive.read(entry)
-                    if _XML_DANGER.search(data):
+                    if _declares_entities(archive, entry):
                         raise LandingError("UNSAFE_FILE", reason=f"{entry.filename} declares a DOCTYPE/ENTITY "
                                            "(XML entity attack)",
                                            reason_vi=f"{entry.filename} khai báo DOCTYPE/ENTITY (tấn công thực "
@@ -82,6 +88,38 @@ def check_xlsx(path: Path) -> None:
         raise LandingError("UNREADABLE", expected="XLSX", reason=f"not a valid xlsx/zip file ({exc})") from None
     except (OSError, EOFError, NotImplementedError, RuntimeError) as exc:  # e.g. encrypted or broken entries
         raise LandingError("UNREADABLE", expected="XLSX", reason=str(exc)) from None
+
+
+def _declares_entities(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bool:
+    """Whether an XML part declares a DOCTYPE/ENTITY, scanned in chunks (never the whole part in memory).
+
+    UTF-16/UTF-32 parts (a BOM or NUL bytes up front) are decoded first, so the declaration cannot hide
+    behind another encoding.
+    """
+    import codecs
+
+    with archive.open(entry) as fh:
+        head = fh.read(4)
+        encoding = None
+        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) or head[:4] in (b"\0\0\0<", b"<\0\0\0"):
+            encoding = "utf-32"
+            if head[:4] == b"\0\0\0<":
+                encoding = "utf-32-be"
+            elif head[:4] == b"<\0\0\0":
+                encoding = "utf-32-le"
+        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\0" in head:
+            encoding = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else (
+                "utf-16-be" if head[:1] == b"\0" else "utf-16-le")
+        decoder = codecs.getincrementaldecoder(encoding)("replace") if encoding else None
+        tail = b""
+        chunk = head
+        while chunk:
+            data = decoder.decode(chunk).encode("utf-8", "replace") if decoder else chunk
+            if _XML_DANGER.search(tail + data):
+                return True
+            tail = (tail + data)[-64:]
+            chunk = fh.read(1 << 16)
+    return False
 
 
 def fold(text: object) -> str:

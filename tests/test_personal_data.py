@@ -1,0 +1,504 @@
+"""Personal data never leaves landing in clear (issue 7).
+
+A generated batch (reporters' names and phones in the weekly forms; household heads' names, phones and
+citizen IDs in the registers; shop owners' and buyers' phones in the platform extracts) is landed,
+built by dbt and published. Every clear value — read back from the GENERATED files by this test's own
+parsing, phones in every typed variant and normalised — is then searched for in every text column of
+every table and view of every non-system schema, every export, dbt's logs and every log file under
+LENSAN_HOME, and in the server log. None may be found. The archive (which keeps the bytes, hence the
+personal data) must be private (0600) and under LENSAN_HOME/archive only.
+
+Key rotation: `lensan.landing.reland_all()` rebuilds the raw rows from the archive with a new key;
+hashes change, links (household <-> shop by phone) still resolve.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import gzip
+import io
+import json
+import logging
+import os
+import re
+import stat
+import time
+import unicodedata
+import uuid
+import zipfile
+from pathlib import Path
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+WEEKS = ["2026-W46", "2026-W47"]
+PROVINCE = "22"
+SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
+TEXT_TYPES = ("text", "character varying", "character", "json", "jsonb", "ARRAY", "USER-DEFINED")
+
+
+# ------------------------------------------------------------------------------------------ set-up
+
+class _Scratch:
+    def __init__(self, warehouse, home: Path):
+        self.server, self.home = warehouse, home
+        self.dbname = f"i7pd_{uuid.uuid4().hex[:10]}"
+        home.mkdir(parents=True, exist_ok=True)
+        self._admin(sql.SQL("create database {}").format(sql.Identifier(self.dbname)))
+        self.url = f"postgresql://{warehouse.user}@{warehouse.host}:{warehouse.port}/{self.dbname}"
+
+    def _admin(self, statement):
+        conn = psycopg2.connect(host=self.server.host, port=self.server.port, user=self.server.user,
+                                password=self.server.password or None, dbname="postgres")
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(statement)
+        finally:
+            conn.close()
+
+    def connect(self):
+        return psycopg2.connect(self.url)
+
+    def drop(self):
+        self._admin(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(self.dbname)))
+
+
+def _use(mp: pytest.MonkeyPatch, box: _Scratch) -> None:
+    mp.setenv("LENSAN_HOME", str(box.home))
+    mp.setenv("LENSAN_WAREHOUSE_URL", box.url)
+
+
+def _copy_generated(paths, home: Path) -> None:
+    import shutil
+
+    for path in paths:
+        target = home / "landing" / path.parent.name / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+
+
+@pytest.fixture(scope="module")
+def pipeline(warehouse, lensan_home, tmp_path_factory):
+    """Generate -> land -> dbt seed + build -> publish, in a scratch database and home (once per module)."""
+    from lensan import dbt as lensan_dbt
+    from lensan import generate, publish
+    from lensan.landing import land_pending
+
+    root = tmp_path_factory.mktemp("personal")
+    gen = generate.generate([PROVINCE], WEEKS, seed=1034, home=root / "gen")
+    box = _Scratch(warehouse, root / "home")
+    mp = pytest.MonkeyPatch()
+    _use(mp, box)
+    # landing's own log, as an operator would configure it, goes to a file under LENSAN_HOME
+    log_file = box.home / "logs" / "landing.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setLevel(logging.DEBUG)
+    lensan_log = logging.getLogger("lensan")
+    old_level = lensan_log.level
+    lensan_log.setLevel(logging.DEBUG)
+    lensan_log.addHandler(handler)
+    timings = {}
+    try:
+        _copy_generated(gen.paths, box.home)
+        started = time.monotonic()
+        summary = land_pending()
+        timings["land"] = time.monotonic() - started
+        assert summary.failed == [] and summary.quarantined == [], summary.quarantined[:3]
+        started = time.monotonic()
+        lensan_dbt.run_dbt(["seed"])
+        lensan_dbt.run_dbt(["build", "--exclude", "resource_type:seed"])
+        timings["dbt"] = time.monotonic() - started
+        started = time.monotonic()
+        published = publish.publish_weekly(WEEKS[-1])
+        timings["publish"] = time.monotonic() - started
+        print(f"\npersonal-data pipeline: {timings}")
+        yield {"box": box, "gen": gen, "published": published, "server_log": lensan_home / "warehouse" /
+               "postgres.log"}
+    finally:
+        lensan_log.removeHandler(handler)
+        handler.close()
+        lensan_log.setLevel(old_level)
+        mp.undo()
+        box.drop()
+
+
+# -------------------------------------------------------------------------- clear values, read by hand
+
+def _norm_name(text: str) -> str:
+    return " ".join(re.findall(r"\w+", unicodedata.normalize("NFC", text).casefold()))
+
+
+def _phone_digits(text: str) -> str:
+    digits = re.sub(r"\D", "", text)
+    return "0" + digits[2:] if digits.startswith("84") and len(digits) >= 11 else digits
+
+
+def _xlsx_cells(data: bytes) -> list[str]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        return [str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row
+                if v is not None]
+    finally:
+        wb.close()
+
+
+def _xlsx_rows(data: bytes) -> list[list]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        return [list(row) for row in wb.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
+class Clear:
+    """Every clear name / phone / citizen ID of the generated files, with the forms they were typed in."""
+
+    def __init__(self):
+        self.names: set[str] = set()          # normalised
+        self.typed_names: set[str] = set()
+        self.phones: set[str] = set()         # normalised 0xxxxxxxxx
+        self.typed_phones: set[str] = set()
+        self.citizen_ids: set[str] = set()
+
+    def add_name(self, value):
+        if value and str(value).strip():
+            self.typed_names.add(str(value).strip())
+            self.names.add(_norm_name(str(value)))
+
+    def add_phone(self, value):
+        if value and str(value).strip():
+            self.typed_phones.add(str(value).strip())
+            self.phones.add(_phone_digits(str(value)))
+
+    def add_citizen_id(self, value):
+        if value and str(value).strip():
+            self.citizen_ids.add(re.sub(r"\D", "", str(value)))
+
+    @functools.cached_property
+    def first_words(self) -> set[str]:
+        return {n.split(" ", 1)[0] for n in self.names}
+
+    @functools.cached_property
+    def phone_tails(self) -> set[str]:
+        return {p[-9:] for p in self.phones}
+
+
+def collect_clear(paths) -> Clear:
+    clear = Clear()
+    for path in paths:
+        source, data = path.parent.name, path.read_bytes()
+        if source == "weekly_form":
+            for cell in _xlsx_cells(data):
+                if cell.startswith("Người báo cáo:"):
+                    clear.add_name(cell.split(":", 1)[1])
+                elif cell.startswith("Số điện thoại:"):
+                    clear.add_phone(cell.split(":", 1)[1])
+        elif source == "household_register":
+            if path.suffix == ".xlsx":
+                rows = _xlsx_rows(data)
+            else:
+                rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+            heading = [str(h) for h in rows[0]]
+            for row in rows[1:]:
+                record = dict(zip(heading, row))
+                clear.add_name(record.get("Họ tên chủ hộ"))
+                clear.add_phone(record.get("Số điện thoại"))
+                clear.add_citizen_id(record.get("Số CCCD"))
+        elif source == "postmart":
+            for record in csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"):
+                for column in ("SĐT người mua", "SĐT chủ gian hàng"):
+                    clear.add_phone(record.get(column))
+        elif source == "voso":
+            for line in gzip.decompress(data).decode("utf-8").splitlines():
+                if line.strip():
+                    record = json.loads(line)
+                    for field in ("buyer_phone", "owner_phone"):
+                        clear.add_phone(record.get(field))
+    return clear
+
+
+_DIGIT_RUN = re.compile(r"\d+")
+_PHONE_LIKE = re.compile(r"\+?\d[\d .\-()]{7,}\d")
+_WORDS = re.compile(r"\w+")
+
+
+def find_personal(text: str, clear: "Clear", tails: set[str]) -> set[str]:
+    """The clear values in `text`: names (word n-grams, case/diacritic-normalised), phones in any typed
+    form (separators, +84/84, bare 9-digit national part) and citizen IDs, also inside longer digit runs."""
+    found = set()
+    words = _WORDS.findall(unicodedata.normalize("NFC", text).casefold())
+    firsts = clear.first_words
+    for i, word in enumerate(words):
+        if word in firsts:                       # n-grams only where a name could start
+            for n in (2, 3, 4, 5):
+                gram = " ".join(words[i:i + n])
+                if gram in clear.names:
+                    found.add("name:" + gram)
+    for candidate in _PHONE_LIKE.findall(text):
+        digits = _phone_digits(candidate)
+        if digits in clear.phones or digits[-9:] in tails and len(digits) in (9, 10):
+            found.add("phone:" + candidate)
+    for run in _DIGIT_RUN.findall(text):
+        if len(run) >= 9:
+            for i in range(len(run) - 8):
+                if run[i:i + 9] in tails:
+                    found.add("phone-digits:" + run)
+        if len(run) >= 12:
+            for i in range(len(run) - 11):
+                if run[i:i + 12] in clear.citizen_ids:
+                    found.add("citizen_id:" + run)
+    for typed in clear.typed_phones:
+        if typed in text:
+            found.add("phone-typed:" + typed)
+    return found
+
+
+@pytest.fixture(scope="module")
+def clear(pipeline):
+    values = collect_clear(pipeline["gen"].paths)
+    # the batch really carries personal data of every kind, and the detector sees it
+    assert len(values.names) > 50 and len(values.phones) > 50 and len(values.citizen_ids) > 50
+    assert any(not p.startswith("0") or " " in p for p in values.typed_phones)   # typed variants present
+    return values
+
+
+def test_the_detector_finds_what_it_looks_for(clear):
+    tails = clear.phone_tails
+    name = sorted(clear.typed_names)[0]
+    phone = sorted(clear.phones)[0]
+    cid = sorted(clear.citizen_ids)[0]
+    assert find_personal(f"x {name.upper()} y", clear, tails)
+    assert find_personal(f"ĐT: +84 {phone[1:4]} {phone[4:7]} {phone[7:]}", clear, tails)
+    assert find_personal(f"id{cid}z", clear, tails)
+    assert find_personal(f"tel:84{phone[1:]}", clear, tails)
+    assert not find_personal("3f2a9c0d" * 8, clear, tails)
+
+
+# ------------------------------------------------------------------------------------------ the scans
+
+def test_no_clear_personal_data_in_any_table(pipeline, clear):
+    tails = clear.phone_tails
+    conn = pipeline["box"].connect()
+    hits, scanned = [], 0
+    try:
+        with conn.cursor() as cur:
+            # Base tables (and materialized views) of every non-system schema. Plain views are not
+            # scanned: they only re-read these tables, and re-running every dbt view would double the time.
+            cur.execute("""select c.table_schema, c.table_name, c.column_name from information_schema.columns c
+                           join pg_class k on k.relname = c.table_name
+                           join pg_namespace n on n.oid = k.relnamespace and n.nspname = c.table_schema
+                           where c.table_schema <> all(%s) and c.table_schema not like 'pg\\_%%'
+                             and c.data_type = any(%s) and k.relkind in ('r', 'm', 'p')
+                           order by 1, 2, 3""", (list(SYSTEM_SCHEMAS), list(TEXT_TYPES)))
+            columns = cur.fetchall()
+            schemas = {c[0] for c in columns}
+            assert {"raw", "marts"} <= schemas, schemas
+            by_table: dict[tuple[str, str], list[str]] = {}
+            for schema, table, column in columns:
+                by_table.setdefault((schema, table), []).append(column)
+            seen: set[str] = set()
+            for (schema, table), cols in by_table.items():
+                # one pass per table: every text column's distinct values, tagged with the column
+                cur.execute(sql.SQL("select distinct c, v from {}.{} t, lateral (values {}) x(c, v) "
+                                    "where v is not null").format(
+                    sql.Identifier(schema), sql.Identifier(table),
+                    sql.SQL(", ").join(sql.SQL("({}, t.{}::text)").format(sql.Literal(c), sql.Identifier(c))
+                                       for c in cols)))
+                for column, value in cur.fetchall():
+                    scanned += 1
+                    if value in seen:
+                        continue
+                    seen.add(value)
+                    found = find_personal(value, clear, tails)
+                    if found:
+                        hits.append((f"{schema}.{table}.{column}", sorted(found)[:3], value[:120]))
+        conn.rollback()
+    finally:
+        conn.close()
+    assert scanned > 10_000
+    assert hits == [], hits[:20]
+
+
+def _file_text(path: Path) -> str:
+    data = path.read_bytes()
+    if data[:2] == b"PK":     # xlsx/zip: every member's text
+        parts = []
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                parts.append(archive.read(info).decode("utf-8", "ignore"))
+        return "\n".join(parts)
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return data.decode("utf-8", "ignore")
+
+
+def test_no_clear_personal_data_in_exports_logs_or_reasons(pipeline, clear):
+    home = pipeline["box"].home
+    tails = clear.phone_tails
+    exports = [p for p in (home / "exports").rglob("*") if p.is_file()]
+    assert exports, "publish wrote nothing"
+    assert any(p.suffix == ".xlsx" for p in exports) and any(p.suffix == ".json" for p in exports)
+    dbt_logs = [p for p in (home / "dbt" / "logs").rglob("*") if p.is_file()]
+    assert dbt_logs, "dbt wrote no log"
+    logs = [p for p in home.rglob("*.log") if p.is_file()]
+    assert home / "logs" / "landing.log" in logs and (home / "logs" / "landing.log").stat().st_size > 0
+    reasons = list((home / "quarantine").rglob("*.reason.json")) if (home / "quarantine").exists() else []
+    targets = set(exports) | set(dbt_logs) | set(logs) | set(reasons)
+    if pipeline["server_log"].exists():
+        targets.add(pipeline["server_log"])
+    hits = []
+    for path in sorted(targets):
+        found = find_personal(_file_text(path), clear, tails)
+        if found:
+            hits.append((str(path.relative_to(home) if path.is_relative_to(home) else path), sorted(found)[:3]))
+    assert hits == []
+
+
+def test_archive_is_private_and_inside_home(pipeline):
+    home = pipeline["box"].home
+    archived = [p for p in (home / "archive").rglob("*") if p.is_file() or p.is_symlink()]
+    assert len(archived) >= len({p.read_bytes() for p in pipeline["gen"].paths}) - 1
+    for path in archived:
+        assert not path.is_symlink()
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        assert path.resolve().is_relative_to(home.resolve() / "archive")
+    conn = pipeline["box"].connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select archive_path from raw.landed_files where status = 'loaded'")
+            for (where,) in cur.fetchall():
+                assert Path(where).resolve().is_relative_to(home.resolve() / "archive"), where
+    finally:
+        conn.close()
+    secret = home / "secrets" / "pseudonym.key"
+    if secret.exists():                       # only when no LENSAN_PSEUDONYM_KEY is set
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+
+
+def test_bi_reader_cannot_reach_hashes_or_raw(pipeline):
+    """bi_reader sees marts only; the pseudonymised detail (raw, staging) stays out of its reach."""
+    from lensan import roles
+
+    conn = pipeline["box"].connect()
+    try:
+        roles.ensure_roles(conn)
+        with conn.cursor() as cur:
+            cur.execute("set role bi_reader")
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cur.execute("select phone_hash from raw.household_register limit 1")
+        conn.rollback()
+        with conn.cursor() as cur:
+            cur.execute("""select table_schema, table_name, column_name from information_schema.columns
+                           where table_schema = 'marts' and column_name ~ '(hash|phone|citizen|name_h)'""")
+            exposed = cur.fetchall()
+        assert exposed == [], exposed
+    finally:
+        conn.close()
+
+
+# ------------------------------------------------------------------------------------------ rotation
+
+def _links(conn) -> tuple[set, dict]:
+    """Household <-> shop links through the phone hash, and the hash columns' values."""
+    with conn.cursor() as cur:
+        cur.execute("""select distinct r.household_code, s.shop_id from raw.household_register r
+                       join (select shop_id, owner_phone_hash from raw.postmart_shops
+                             union all select shop_id, owner_phone_hash from raw.voso_shops) s
+                         on s.owner_phone_hash = r.phone_hash""")
+        links = set(cur.fetchall())
+        hashes = {}
+        for table, column in (("household_register", "phone_hash"), ("household_register", "head_name_hash"),
+                              ("household_register", "citizen_id_hash"), ("weekly_forms", "reporter_phone_hash"),
+                              ("postmart_orders", "buyer_phone_hash"), ("voso_shops", "owner_phone_hash")):
+            row_key = sql.SQL("0" if table == "weekly_forms" else "row_number")
+            cur.execute(sql.SQL("select file_id, {}, {} from raw.{}").format(
+                row_key, sql.Identifier(column), sql.Identifier(table)))
+            hashes[(table, column)] = {(r[0], r[1]): r[2] for r in cur.fetchall()}
+        cur.execute("select file_id, sha256, status, row_count from raw.landed_files order by file_id")
+        files = cur.fetchall()
+    conn.rollback()
+    return links, hashes, files
+
+
+def test_key_rotation_rehashes_from_the_archive_and_keeps_links(warehouse, tmp_path, monkeypatch):
+    from lensan import generate
+    from lensan.landing import land_pending, reland_all
+    from lensan.pseudonymise import pseudonymise
+
+    gen = generate.generate([PROVINCE], ["2025-W20"], seed=5, home=tmp_path / "gen")
+    box = _Scratch(warehouse, tmp_path / "home")
+    try:
+        _use(monkeypatch, box)
+        monkeypatch.setenv("LENSAN_PSEUDONYM_KEY", "rotation-test-old-key")
+        _copy_generated(gen.paths, box.home)
+        summary = land_pending()
+        assert summary.failed == [] and summary.quarantined == []
+        conn = box.connect()
+        try:
+            links_old, hashes_old, files_old = _links(conn)
+            assert links_old, "the generated batch links households to shops by phone"
+            monkeypatch.setenv("LENSAN_PSEUDONYM_KEY", "rotation-test-new-key")
+            relanded = reland_all()
+            assert relanded.rows == summary.rows
+            links_new, hashes_new, files_new = _links(conn)
+        finally:
+            conn.close()
+        assert files_new == files_old                           # same files, ids, counts
+        assert links_new == links_old                           # links still resolve
+        clear = collect_clear([p for p in gen.paths if p.parent.name == "household_register"])
+        some_phone = sorted(clear.phones)[0]
+        for key, old in hashes_old.items():
+            new = hashes_new[key]
+            assert new.keys() == old.keys(), key
+            values_old = {v for v in old.values() if v}
+            values_new = {v for v in new.values() if v}
+            assert values_old and values_new and not (values_old & values_new), key   # every hash changed
+        assert pseudonymise("phone", some_phone, key=b"rotation-test-new-key") in \
+            set(hashes_new[("household_register", "phone_hash")].values())
+        assert pseudonymise("phone", some_phone, key=b"rotation-test-old-key") not in \
+            set(hashes_new[("household_register", "phone_hash")].values())
+        # a later delivery with the new key links to the rotated rows
+        assert land_pending().landed == []
+    finally:
+        box.drop()
+
+
+def test_rotation_is_all_or_nothing(warehouse, tmp_path, monkeypatch):
+    """A missing archive copy aborts the rotation: the raw layer stays as it was."""
+    from lensan.landing import land_pending, reland_all
+    from fixtures.landing_builders import build_register_csv, register_rows
+
+    box = _Scratch(warehouse, tmp_path / "home")
+    try:
+        _use(monkeypatch, box)
+        build_register_csv(box.home / "landing" / "household_register" / "danh_sach_ho_205_20241117.csv",
+                           rows=register_rows())
+        build_register_csv(box.home / "landing" / "household_register" / "danh_sach_ho_206_20241117.csv",
+                           rows=[r[:] for r in register_rows("206")])
+        assert len(land_pending().landed) == 2
+        conn = box.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("select archive_path from raw.landed_files order by file_id desc limit 1")
+                Path(cur.fetchone()[0]).unlink()
+                cur.execute("select phone_hash from raw.household_register order by 1")
+                before = cur.fetchall()
+            conn.rollback()
+            monkeypatch.setenv("LENSAN_PSEUDONYM_KEY", "another-key")
+            with pytest.raises(FileNotFoundError):
+                reland_all()
+            with conn.cursor() as cur:
+                cur.execute("select phone_hash from raw.household_register order by 1")
+                assert cur.fetchall() == before
+        finally:
+            conn.close()
+    finally:
+        box.drop()
