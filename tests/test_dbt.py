@@ -110,6 +110,10 @@ def load_fixture(conn) -> None:
             {"product_id": "PM-P2", "shop_id": "PM-S1", "product_name": "Rau", "product_group": "Nông sản",
              "product_type": "Rau củ", "ocop_stars": "2", "traceable": "Không", "brand_marked": "Không",
              "household_discount": "Không", "listed_at": "17/11/2026 09:00:00"},
+            # a second rice product: one more product, not one more TYPE of product (III.1)
+            {"product_id": "PM-P3", "shop_id": "PM-S1", "product_name": "Gạo nếp", "product_group": "Nông sản",
+             "product_type": "Gạo", "ocop_stars": "0", "traceable": "Không", "brand_marked": "Không",
+             "household_discount": "Không", "listed_at": "18/11/2026 09:00:00"},
         ])
         fid = _landed(cur, "postmart", "don_hang", "postmart_don_hang_20261117.csv", "2026-11-17")
 
@@ -369,6 +373,50 @@ def test_products_and_markets(built, db):
     assert _fact(db, "foreign_markets", "2026-W47") == 1
 
 
+def test_products_promoted_counts_types_and_keeps_the_product_count(built, db):
+    # III.1 is "Số/loại sản phẩm" with a target in % of the province's main products: it counts
+    # distinct product TYPES (Gạo 06/11; Rau củ 17/11, Mật ong 16/11 and a 2nd Gạo 18/11 in W47); the number of
+    # products listed rides along in detail_value / notes
+    assert _fact(db, "products_promoted", "2026-W47") == 3
+    assert _fact(db, "products_promoted", "2026-W47", column="detail_value") == 4   # PM-P1, P2, P3, VS-P1
+    assert _fact(db, "products_promoted", "2026-W47", column="notes") == "Số loại sản phẩm: 3; số sản phẩm: 4"
+    assert _fact(db, "products_promoted", "2026-W47", platform="postmart") == 2      # Gạo, Rau củ
+    assert _fact(db, "products_promoted", "2026-W47", platform="postmart", column="detail_value") == 3
+
+
+def test_product_type_monthly(built, db):
+    rows = {(r[0], r[1]): r[2:] for r in _rows(db, """
+        select platform, product_type, orders, volume_t, revenue_vnd from marts.fct_product_type_monthly
+        where month_key = '2026-11' and scope_level = 'province' and scope_code = '22'""")}
+    # hand numbers: postmart Gạo PM-O1 (12,5 kg, 250 000) + PM-O2 (1.000,5 kg, 5 000 000), PM-O3 cancelled;
+    # voso Mật ong VS-O2 (500 000 g, 2 000 000) + VS-O4 (1 000 g, 50 000; 23/11 local), VS-O1 returned;
+    # voso Phân bón (input) VS-O3 (1 000 g, 300 000)
+    assert rows[("postmart", "Gạo")] == (2, Decimal("1.013"), 5_250_000)
+    assert rows[("voso", "Mật ong")] == (2, Decimal("0.501"), 2_050_000)
+    assert rows[("voso", "Phân bón")] == (1, Decimal("0.001"), 300_000)
+    assert rows[("all", "Gạo")] == (2, Decimal("1.013"), 5_250_000)
+    assert set(rows) == {("postmart", "Gạo"), ("voso", "Mật ong"), ("voso", "Phân bón"), ("all", "Gạo"),
+                         ("all", "Mật ong"), ("all", "Phân bón")}
+    # the Hà Nội shop's Gạo order (2 kg, 40 000) joins at the nation
+    assert _rows(db, """select orders, volume_t, revenue_vnd from marts.fct_product_type_monthly
+                        where month_key = '2026-11' and scope_level = 'nation' and platform = 'all'
+                          and product_type = 'Gạo'""") == [(3, Decimal("1.015"), 5_290_000)]
+
+
+def test_dbt_docs_generate(built):
+    import json
+
+    from lensan import dbt as lensan_dbt
+
+    lensan_dbt.run_dbt(["docs", "generate"])
+    target = lensan_dbt.target_dir()
+    assert (target / "index.html").is_file()
+    catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
+    for model in ("fct_indicator_values", "fct_product_type_monthly", "fct_indicator_values_asof_deadline"):
+        assert f"model.lensan.{model}" in catalog["nodes"], model
+    assert "source.lensan.ops.published_values" in catalog["sources"]
+
+
 def test_active_accounts_and_info(built, db):
     assert _fact(db, "active_accounts", "2026-W46", column="value_in_period") == 1
     assert _fact(db, "active_accounts", "2026-W47", column="value_in_period") == 3
@@ -430,7 +478,7 @@ def test_weekly_report(built, db):
 # are available). The truth is "as known at the week's end"; the warehouse uses each order's LATEST
 # status, so flows and markets may only be lower (orders returned later), never higher; every other
 # indicator must match exactly.
-EXACT = ("hh_trained_digital", "hh_trained_logistics", "hh_with_shop", "hh_with_epay", "products_promoted",
+EXACT = ("hh_trained_digital", "hh_trained_logistics", "hh_with_shop", "hh_with_epay",
          "products_branded", "hh_branded", "traceable", "ocop_listed", "inputs_listed", "inputs_discounted",
          "hh_bought_inputs", "info_items", "info_update_days")
 AT_MOST = ("volume_sold_t", "volume_sold_t_ytd", "domestic_markets", "foreign_markets")
@@ -469,6 +517,10 @@ def test_generated_data_matches_truth(generated, db):
         select scope_code, period_key, indicator_code, value_in_period, cumulative_value
         from marts.fct_indicator_values
         where period_type = 'week' and scope_level in ('unit', 'province') and platform = 'all'""")}
+    details = {(scope, week): value for scope, week, value in _rows(db, """
+        select scope_code, period_key, detail_value from marts.fct_indicator_values
+        where period_type = 'week' and scope_level in ('unit', 'province') and platform = 'all'
+          and indicator_code = 'products_promoted'""")}
     checked, mismatches = 0, []
     for unit in generated["units"].values():
         for week, truth in unit["weeks"].items():
@@ -476,13 +528,15 @@ def test_generated_data_matches_truth(generated, db):
                 scope = unit["province_code"] if code in ("info_items", "info_update_days") else unit["unit_code"]
                 if code == "volume_sold_t_ytd":
                     got = mine.get((scope, week, "volume_sold_t"), (0, 0))[1]
+                elif code == "products_promoted":   # the truth counts products: the mart's detail_value
+                    got = details.get((scope, week), 0)
                 elif code in ("volume_sold_t", "info_update_days"):
                     got = mine.get((scope, week, code), (0, 0))[0]
                 else:
                     got = mine.get((scope, week, code), (0, 0))[1]
                 got = float(got or 0)
                 checked += 1
-                if code in EXACT and abs(got - expected) > 1e-6:
+                if (code in EXACT or code == "products_promoted") and abs(got - expected) > 1e-6:
                     mismatches.append((unit["unit_code"], week, code, expected, got))
                 if code in AT_MOST and got > expected + 1e-6:
                     mismatches.append((unit["unit_code"], week, code, expected, got))

@@ -676,3 +676,98 @@ def test_render_script_is_valid_bash_and_explains_its_usage():
     assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
     done = subprocess.run([str(script)], capture_output=True, text=True)
     assert done.returncode == 2 and "usage:" in done.stderr  # no LibreOffice needed to get here
+
+
+# --- as-of-deadline source and monthly product types ------------------------------------------------
+
+
+def test_every_published_row_is_recorded_with_its_revision(home):
+    _, conn = home
+    first_at = dt.datetime(2026, 11, 25, 1, 0, tzinfo=dt.timezone.utc)
+    publish.publish_weekly(WEEK, generated_at=first_at)
+    _execute(conn, "update marts.rpt_weekly_report set value_in_week = 13 where scope_code = '22'"
+                   " and indicator_code = 'hh_with_shop'")
+    publish.publish_weekly(WEEK, generated_at=first_at + dt.timedelta(days=3))
+    with conn.cursor() as cur:
+        cur.execute("""select scope_code, revision, count(*), min(published_at), max(map_version), max(platform)
+                       from ops.published_values where period_type = 'week' and period_key = %s
+                       group by 1, 2 order by 1, 2""", (WEEK,))
+        counts = cur.fetchall()
+        cur.execute("""select revision, value_in_period, cumulative_value, target_value from ops.published_values
+                       where scope_code = '22' and indicator_code = 'hh_with_shop' order by revision""")
+        shop = cur.fetchall()
+        cur.execute("""select count(*) from ops.publications p where not exists (
+                           select 1 from ops.published_values v where (v.period_type, v.period_key, v.scope_level,
+                           v.scope_code, v.revision) = (p.period_type, p.period_key, p.scope_level, p.scope_code,
+                           p.revision))""")
+        orphans = cur.fetchone()[0]
+    conn.commit()
+    assert [(c[0], c[1], c[2]) for c in counts] == [("22", 1, 17), ("22", 2, 17), ("VN", 1, 17), ("bac", 1, 17)]
+    assert counts[0][3] == first_at and counts[1][3] == first_at + dt.timedelta(days=3)
+    assert counts[0][4:] == ("post2025", "all")
+    assert [(r[0], int(r[1]), float(r[2]), int(r[3])) for r in shop] == [(1, 12, 1234.5, 2000), (2, 13, 1234.5, 2000)]
+    assert orphans == 0
+
+
+PRODUCT_DDL = """
+create table marts.fct_product_type_monthly (month_key text, month_start date, month_end date, scope_level text,
+    scope_code text, map_version text, platform text, product_group text, product_type text, orders bigint,
+    volume_t numeric, revenue_vnd numeric);
+insert into marts.fct_product_type_monthly values
+    ('2026-11','2026-11-01','2026-11-30','province','22','post2025','all','agricultural','Gạo',3,1.75,450000),
+    ('2026-11','2026-11-01','2026-11-30','province','22','post2025','postmart','agricultural','Gạo',2,0.75,150000),
+    ('2026-11','2026-11-01','2026-11-30','province','22','post2025','voso','agricultural','Gạo',1,1,300000),
+    ('2026-11','2026-11-01','2026-11-30','province','22','post2025','voso','input','=Phân bón',1,0.04,80000),
+    ('2026-11','2026-11-01','2026-11-30','province','22','post2025','all','input','=Phân bón',1,0.04,80000),
+    ('2026-11','2026-11-01','2026-11-30','nation','VN','post2025','all','agricultural','Gạo',3,1.75,450000),
+    ('2026-10','2026-10-01','2026-10-31','province','22','post2025','all','agricultural','Chè',9,9,9);
+"""
+
+
+def test_month_report_carries_product_type_statistics(home):
+    root, conn = home
+    _seed_period(conn, "month", "2026-11")
+    _execute(conn, PRODUCT_DDL)
+    summary = publish.publish_period("month", "2026-11")
+    assert len(summary.published) == 3
+    rev = root / "exports" / "month" / "2026-11" / "province-22" / "rev-1"
+    base = "bao_cao_thang_2026-11_province-22"
+    assert sorted(p.name for p in rev.iterdir()) == sorted([f"{base}.xlsx", f"{base}.csv", f"{base}.json",
+                                                            f"{base}_loai_san_pham.csv", "manifest.json"])
+    data = json.loads((rev / f"{base}.json").read_text(encoding="utf-8"))
+    assert data["product_types"][:3] == [
+        {"platform": "all", "product_group": "agricultural", "product_type": "Gạo", "orders": 3, "volume_t": 1.75,
+         "revenue_vnd": 450000},
+        {"platform": "all", "product_group": "input", "product_type": "=Phân bón", "orders": 1, "volume_t": 0.04,
+         "revenue_vnd": 80000},
+        {"platform": "postmart", "product_group": "agricultural", "product_type": "Gạo", "orders": 2,
+         "volume_t": 0.75, "revenue_vnd": 150000}]
+    assert len(data["product_types"]) == 5   # not October's row
+    assert list(_validator("period_report").iter_errors(data)) == []
+    manifest = json.loads((rev / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["row_counts"]["product_type_rows"] == 5
+    for entry in manifest["files"]:
+        assert hashlib.sha256((rev / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
+    raw = (rev / f"{base}_loai_san_pham.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8")), delimiter=";"))
+    assert rows[0] == list(publish.PRODUCT_HEADINGS)
+    assert rows[1] == ["Cả hai sàn", "Nông sản", "Gạo", "3", "1,75", "450000"]
+    assert rows[2][2] == "'=Phân bón"   # formula guard
+    wb = load_workbook(rev / f"{base}.xlsx")
+    assert wb.sheetnames == ["Báo cáo tháng", CHART_SHEET, publish.PRODUCT_SHEET]
+    ws = wb[publish.PRODUCT_SHEET]
+    header = next(r for r in range(1, 10) if ws.cell(row=r, column=1).value == "Sàn")
+    assert [ws.cell(row=header + 1, column=c).value for c in range(1, 7)] == [
+        "Cả hai sàn", "Nông sản", "Gạo", 3, 1.75, 450000]
+    nation = json.loads((root / "exports" / "month" / "2026-11" / "nation-VN" / "rev-1"
+                         / "bao_cao_thang_2026-11_nation-VN.json").read_text(encoding="utf-8"))
+    assert [r["orders"] for r in nation["product_types"]] == [3]
+    region = json.loads((root / "exports" / "month" / "2026-11" / "region-bac" / "rev-1"
+                         / "bao_cao_thang_2026-11_region-bac.json").read_text(encoding="utf-8"))
+    assert region["product_types"] == []   # the mart exists but has no rows for the region
+    # a changed product figure makes a new revision of that scope only
+    _execute(conn, "update marts.fct_product_type_monthly set orders = 4 where scope_code = '22'"
+                   " and platform = 'all' and product_type = 'Gạo' and month_key = '2026-11'")
+    again = publish.publish_period("month", "2026-11")
+    assert [p["scope_key"] for p in again.published] == ["province-22"]

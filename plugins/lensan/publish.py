@@ -29,7 +29,13 @@ HTML and index.json describe the latest state and are rewritten on every run.
 Scopes in `blocked_scopes` ("province-22" → reason), and those a gate summary marks as blocked, are
 not written; the summary, index.json and the HTML list them with their reasons, and their numbers are
 left out of the per-province charts of the other scopes. Every written revision is recorded in
-`ops.publications`.
+`ops.publications` and, in the same transaction, every row it published in `ops.published_values`
+(period, scope, indicator, revision, published_at = generated_at, the values): the dbt mart
+`marts.fct_indicator_values_asof_deadline` reads it to reproduce what stood at each deadline.
+
+Monthly reports also carry the platforms' statistics per product type (DOMAIN §6) from
+`marts.fct_product_type_monthly` (when that mart exists): a sheet `Thống kê theo loại sản phẩm` in the
+XLSX, `product_types` in the JSON and a second CSV `<base>_loai_san_pham.csv`.
 """
 
 from __future__ import annotations
@@ -95,6 +101,12 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PLATFORM_NOTE = ("Hộ bán trên cả hai sàn (postmart.vn, voso.vn) được đếm một lần trong tổng; số liệu theo "
                  "từng sàn có thể có tổng lớn hơn tổng chung. \"Chưa báo cáo\" (ô trống) khác với 0.")
 PERIOD_TYPES = ("week", "month", "half_year", "year")
+PRODUCT_SHEET = "Thống kê theo loại sản phẩm"
+PRODUCT_FIELDS = ("platform", "product_group", "product_type", "orders", "volume_t", "revenue_vnd")
+PRODUCT_HEADINGS = ("Sàn", "Nhóm sản phẩm", "Loại sản phẩm", "Số đơn hàng thành công", "Sản lượng (tấn)",
+                    "Doanh thu (VNĐ)")
+PLATFORM_VI = {"all": "Cả hai sàn", "postmart": "postmart.vn", "voso": "voso.vn"}
+PRODUCT_GROUP_VI = {"agricultural": "Nông sản", "input": "Đầu vào", "unknown": "Không rõ"}
 PERIOD_TYPE_VI = {"week": "tuần", "month": "tháng", "half_year": "6 tháng", "year": "năm"}
 _KEY_PATTERNS = {
     "week": re.compile(r"^(\d{4})-W(\d{2})$"),
@@ -306,6 +318,7 @@ def publish_period(period_type: str, period_key: str, gate_summary: dict | None 
         else:
             rows = _read_period_facts(conn, period)
             completeness = {}
+        product_types = _read_product_types(conn, period) if period_type == "month" else None
         landed = _landed_files(conn)
         conn.commit()
     finally:
@@ -336,7 +349,8 @@ def publish_period(period_type: str, period_key: str, gate_summary: dict | None 
                 summary.blocked[key] = blocked[key]
                 continue
             pub = _publish_scope(period_dir, period, key, scopes[key], now, gate_summary, gate_compact, landed,
-                                 completeness.get(key), provinces)
+                                 completeness.get(key), provinces,
+                                 None if product_types is None else product_types.get(key, []))
             (summary.published if pub.status == "new" else summary.unchanged).append(dict(pub.__dict__))
         for key, reason in blocked.items():  # blocked scopes that have no rows this period too
             summary.blocked.setdefault(key, reason)
@@ -391,7 +405,12 @@ def _read_period_facts(conn, period: Period) -> list[dict]:
         cur.execute("select to_regclass('marts.fct_indicator_values') is not null")
         if not cur.fetchone()[0]:
             return []
-        cur.execute(PERIOD_FACTS_SQL, {"type": period.type, "key": period.key, "map": MAP_VERSION})
+        cur.execute("select exists (select 1 from information_schema.columns where table_schema = 'marts'"
+                    " and table_name = 'fct_indicator_values' and column_name = 'notes')")
+        has_notes = cur.fetchone()[0]
+        sql = PERIOD_FACTS_SQL.replace("is_sample_target\n", "is_sample_target, notes\n", 1) if has_notes \
+            else PERIOD_FACTS_SQL
+        cur.execute(sql, {"type": period.type, "key": period.key, "map": MAP_VERSION})
         names = [d[0] for d in cur.description]
         facts = [dict(zip(names, r)) for r in cur.fetchall()]
     catalogue = {i.code: i for i in reference.indicators()}
@@ -404,9 +423,51 @@ def _read_period_facts(conn, period: Period) -> list[dict]:
         rows.append(fact | {
             "scope_name": scope_names.get((fact["scope_level"], fact["scope_code"]), fact["scope_code"]),
             "section": ind.section, "tt": ind.tt, "sort_order": ind.sort_order,
-            "indicator_label_vi": ind.label_vi, "unit_vi": ind.unit_vi, "notes": None, "quality_flags": None,
+            "indicator_label_vi": ind.label_vi, "unit_vi": ind.unit_vi, "notes": fact.get("notes"),
+            "quality_flags": None,
         })
     return rows
+
+
+PRODUCT_TYPES_SQL = """
+    select scope_level, scope_code, platform, product_group, product_type, orders, volume_t, revenue_vnd
+    from marts.fct_product_type_monthly
+    where month_key = %(key)s and map_version = %(map)s and scope_level in ('province', 'region', 'nation')
+    order by scope_level, scope_code,
+             case platform when 'all' then 0 when 'postmart' then 1 else 2 end,
+             case product_group when 'agricultural' then 0 when 'input' then 1 else 2 end, product_type
+"""
+
+
+def _read_product_types(conn, period: Period) -> dict[str, list[dict]] | None:
+    """Scope key -> per-product-type rows of the month (marts.fct_product_type_monthly); None when the
+    mart does not exist (then the monthly files carry no product statistics)."""
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('marts.fct_product_type_monthly') is not null")
+        if not cur.fetchone()[0]:
+            return None
+        cur.execute(PRODUCT_TYPES_SQL, {"key": period.key, "map": MAP_VERSION})
+        names = [d[0] for d in cur.description]
+        out: dict[str, list[dict]] = {}
+        for values in cur.fetchall():
+            row = dict(zip(names, values))
+            out.setdefault(f"{row['scope_level']}-{row['scope_code']}", []).append(
+                {f: (_number(row[f]) if f in ("orders", "volume_t", "revenue_vnd") else row[f])
+                 for f in PRODUCT_FIELDS})
+        return out
+
+
+def render_product_csv(product_rows: list[dict]) -> bytes:
+    """The per-product-type statistics of a monthly report: UTF-8 with BOM, ';', decimal comma."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(PRODUCT_HEADINGS)
+    for row in product_rows:
+        writer.writerow([PLATFORM_VI.get(row["platform"], row["platform"]),
+                         PRODUCT_GROUP_VI.get(row["product_group"], row["product_group"]),
+                         neutralise(row["product_type"]), _csv_number(row["orders"]),
+                         _csv_number(row["volume_t"]), _csv_number(row["revenue_vnd"])])
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
 
 
 def _scope_names() -> dict[tuple[str, str], str]:
@@ -468,10 +529,16 @@ def _province_values(scopes: dict[str, list[dict]], blocked: dict[str, str]):
 
 def _completeness(conn, week_key: str, week_start: dt.date, week_end: dt.date) -> dict[str, dict]:
     """Reporting completeness per scope key: expected units (the week's map), received, on time,
-    late, missing — from marts.dim_admin_unit and marts.fct_reported_values; {} when they are absent."""
+    late, missing, and the late and missing units by code and name — from marts.rpt_reporting_completeness
+    and marts.fct_reporting_completeness (dbt models/marts/quality). Falls back to the counts from
+    marts.dim_admin_unit and marts.fct_reported_values when those marts are absent; {} when all are."""
     from lensan.reference import map_version_for
 
     with conn.cursor() as cur:
+        cur.execute("select to_regclass('marts.rpt_reporting_completeness') is not null"
+                    " and to_regclass('marts.fct_reporting_completeness') is not null")
+        if cur.fetchone()[0]:
+            return _completeness_from_marts(conn, week_key)
         cur.execute("select to_regclass('marts.dim_admin_unit') is not null"
                     " and to_regclass('marts.fct_reported_values') is not null")
         if not cur.fetchone()[0]:
@@ -518,6 +585,57 @@ def _completeness(conn, week_key: str, week_start: dt.date, week_end: dt.date) -
         return result
 
 
+def _completeness_from_marts(conn, week_key: str) -> dict[str, dict]:
+    """The completeness annex from the quality marts. Provinces list every late / missing unit; regions
+    and the nation list those of provinces that reported, and name the provinces where no unit
+    reported at all (`silent_provinces`) instead of listing their units one by one."""
+    with conn.cursor() as cur:
+        cur.execute("select scope_level, scope_code, expected_units, received_units, on_time_units, late_units,"
+                    " missing_units, received_pct from marts.rpt_reporting_completeness where week_key = %s",
+                    (week_key,))
+        result = {}
+        for level, code, expected, received, on_time, late, missing, pct in cur.fetchall():
+            result[f"{level}-{code}"] = {
+                "expected": expected, "received": received, "on_time": on_time, "late": late,
+                "missing": missing, "received_pct": float(pct) if pct is not None else None,
+                "late_units": [], "missing_units": [], "silent_provinces": []}
+        cur.execute(
+            """
+            select current_province_code, current_province_name, region_code, unit_code, unit_name,
+                   reporting_status, first_received_at, hours_late,
+                   count(*) filter (where is_received) over (partition by current_province_code) as province_received,
+                   count(*) over (partition by current_province_code) as province_expected
+            from marts.fct_reporting_completeness
+            where week_key = %s
+            order by current_province_code, unit_code
+            """, (week_key,))
+        silent_seen = set()
+        for (province, province_name, region, unit, unit_name, status, received_at, hours_late,
+             province_received, province_expected) in cur.fetchall():
+            if status == "on_time":
+                continue
+            keys = [f"province-{province}", f"region-{region}", f"nation-{NATION_CODE}"]
+            if status == "late":
+                item = {"unit_code": unit, "unit_name": unit_name, "province_code": province,
+                        "received_at": _iso(received_at),
+                        "hours_late": float(hours_late) if hours_late is not None else None}
+                for key in keys:
+                    if key in result:
+                        result[key]["late_units"].append(item)
+                continue
+            item = {"unit_code": unit, "unit_name": unit_name, "province_code": province}
+            for key in keys:
+                if key not in result:
+                    continue
+                if key.startswith("province-") or province_received:
+                    result[key]["missing_units"].append(item)
+                elif (key, province) not in silent_seen:
+                    silent_seen.add((key, province))
+                    result[key]["silent_provinces"].append(
+                        {"province_code": province, "province_name": province_name, "expected": province_expected})
+        return result
+
+
 def _landed_files(conn) -> list[dict]:
     """Every loaded raw file up to now (the publication may depend on any of them)."""
     with conn.cursor() as cur:
@@ -536,7 +654,8 @@ def _landed_files(conn) -> list[dict]:
 
 def _publish_scope(period_dir: Path, period: Period, key: str, raw_rows: list[dict], now: dt.datetime,
                    gate_summary: dict | None, gate_compact: dict | None, landed: list[dict],
-                   completeness: dict | None = None, provinces: list | None = None) -> ScopePublication:
+                   completeness: dict | None = None, provinces: list | None = None,
+                   product_types: list[dict] | None = None) -> ScopePublication:
     first = raw_rows[0]
     level, code = first["scope_level"], first["scope_code"]
     name = first.get("scope_name") or key
@@ -561,9 +680,13 @@ def _publish_scope(period_dir: Path, period: Period, key: str, raw_rows: list[di
         "rows": rows,
         "completeness": completeness,
     }
+    if product_types is not None:   # monthly report: per-platform statistics by product type
+        payload["product_types"] = product_types
     json_bytes = (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
     csv_bytes = render_csv(rows, period)
-    content_hash = hashlib.sha256(b"csv\0" + csv_bytes + b"\0json\0" + json_bytes).hexdigest()
+    product_csv = render_product_csv(product_types) if product_types else None
+    content_hash = hashlib.sha256(b"csv\0" + csv_bytes + b"\0json\0" + json_bytes
+                                  + (b"\0products\0" + product_csv if product_csv else b"")).hexdigest()
 
     scope_dir = period_dir / key
     scope_dir.mkdir(parents=True, exist_ok=True)
@@ -588,11 +711,16 @@ def _publish_scope(period_dir: Path, period: Period, key: str, raw_rows: list[di
         (tmp / f"{base}.json").write_bytes(json_bytes)
         (tmp / f"{base}.csv").write_bytes(csv_bytes)
         xlsx_bytes = render_xlsx(period.key, period.start, period.end, level, code, name, rows, revision, now,
-                                 gate_summary, completeness, period=period, provinces=scope_provinces)
+                                 gate_summary, completeness, period=period, provinces=scope_provinces,
+                                 product_types=product_types)
         (tmp / f"{base}.xlsx").write_bytes(xlsx_bytes)
         files = [{"name": f"{base}.{ext}", "format": ext, "bytes": len(data),
                   "sha256": hashlib.sha256(data).hexdigest()}
                  for ext, data in (("xlsx", xlsx_bytes), ("csv", csv_bytes), ("json", json_bytes))]
+        if product_csv:
+            (tmp / f"{base}_loai_san_pham.csv").write_bytes(product_csv)
+            files.append({"name": f"{base}_loai_san_pham.csv", "format": "csv", "bytes": len(product_csv),
+                          "sha256": hashlib.sha256(product_csv).hexdigest(), "content": "product_types"})
         manifest = {
             "period_type": period.type, "period_key": period.key,
             "period_start": period.start.isoformat(), "period_end": period.end.isoformat(),
@@ -606,7 +734,8 @@ def _publish_scope(period_dir: Path, period: Period, key: str, raw_rows: list[di
                                                                 delimiter=";"))) - 1,
                            "section_rows": sum(1 for s_, rs in _section_blocks(rows) if not _is_own_row(s_, rs)),
                            "reported_rows": sum(1 for r in rows if r[period.value_field] is not None
-                                                or r["cumulative_value"] is not None)},
+                                                or r["cumulative_value"] is not None)}
+                          | ({"product_type_rows": len(product_types)} if product_types is not None else {}),
             "files": files,
             "gate": gate_compact,
             "quality_flags": sorted({f for r in rows for f in r["quality_flags"]}),
@@ -625,13 +754,17 @@ def _publish_scope(period_dir: Path, period: Period, key: str, raw_rows: list[di
         raise
     manifest_sha = hashlib.sha256((final / "manifest.json").read_bytes()).hexdigest()
     _record(period.key, level, code, revision, final, content_hash, manifest_sha, now,
-            (gate_summary or {}).get("status"), len(changes), period_type=period.type)
+            (gate_summary or {}).get("status"), len(changes), period_type=period.type,
+            rows=rows, value_field=period.value_field)
     return ScopePublication(key, level, code, name, "new", revision, str(final), content_hash,
                             changed_rows=len(changes))
 
 
 def _row_order(row: dict):
     return (row.get("sort_order") if row.get("sort_order") is not None else 999, row.get("indicator_code") or "")
+
+
+FIRST_ROW_INDICATOR = "ocop_listed"   # row I: scope-wide quality flags go there (as in rpt_weekly_report)
 
 
 def _clean_row(row: dict, scope_key: str, gate_summary: dict | None, value_field: str = "value_in_week") -> dict:
@@ -643,6 +776,11 @@ def _clean_row(row: dict, scope_key: str, gate_summary: dict | None, value_field
             flag = "gx_warning:" + (warning.get("description") or warning.get("name") or "warning")
             if flag not in flags:
                 flags.append(flag)
+    flagged = ((gate_summary or {}).get("flagged_scopes") or {}).get(scope_key)
+    if flagged and row.get("indicator_code") == FIRST_ROW_INDICATOR:  # once per report, on its first row
+        flag = "Cảnh báo: " + flagged
+        if flag not in flags:
+            flags.append(flag)
     return {
         "section": row.get("section"),
         "tt": row.get("tt"),
@@ -817,7 +955,7 @@ def _section_blocks(rows: list[dict]):
 def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: str, code: str, name: str,
                 rows: list[dict], revision: int, generated_at: dt.datetime, gate_summary: dict | None,
                 completeness: dict | None = None, *, period: Period | None = None,
-                provinces: list | None = None) -> bytes:
+                provinces: list | None = None, product_types: list[dict] | None = None) -> bytes:
     """The report workbook: sheet 1 the appendix-02 layout, sheet 2 `Biểu đồ` (charts).
 
     `week_key` is the period key (a week unless `period` says otherwise); `provinces`
@@ -940,6 +1078,12 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
             cell.alignment = Alignment(horizontal="center", vertical="center")
             cell.number_format = "#,##0.0" if key == "received_pct" else "#,##0"
         r += 1
+        for label, text in _completeness_unit_lines(completeness):
+            ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=8)
+            text_cell(r, 1, label, font=bold_font, alignment=left)
+            text_cell(r, 2, text, font=body_font, alignment=left)
+            ws.row_dimensions[r].height = max(15, 15 * _wrapped_lines(text, sum(COLUMN_WIDTHS[1:])))
+            r += 1
 
     for col, width in zip("ABCDEFGH", COLUMN_WIDTHS):
         ws.column_dimensions[col].width = width
@@ -959,11 +1103,76 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
     wb.properties.lastModifiedBy = "lensan"
     charts.add_chart_sheet(wb, rows=rows, scope_name=name, period_label=f"{period.title} — {period.label}",
                            provinces=provinces, font_name=font)
+    if product_types is not None:
+        _add_product_sheet(wb, product_types, f"{period.title} — {period.label}", name, font)
     wb.properties.title = f"{period.title} {period.key} — {name}"
     wb.properties.created = stamp
     buffer = io.BytesIO()
     wb.save(buffer)
     return _deterministic_zip(buffer.getvalue(), stamp)
+
+
+def _add_product_sheet(wb, product_types: list[dict], period_label: str, scope_name: str, font: str) -> None:
+    """Sheet `Thống kê theo loại sản phẩm`: orders, tonnes and revenue per platform and product type."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    ws = wb.create_sheet(PRODUCT_SHEET)
+    thin = Side(style="thin", color="000000")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=6)
+    title = ws.cell(row=1, column=1, value="THỐNG KÊ THEO LOẠI SẢN PHẨM TRÊN SÀN TMĐT")
+    title.font = Font(name=font, size=13, bold=True)
+    title.alignment = Alignment(horizontal="center")
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=6)
+    ws.cell(row=2, column=1, value=f"{period_label} — {scope_name}").alignment = Alignment(horizontal="center")
+    ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=6)
+    ws.cell(row=3, column=1, value="Đơn hàng thành công theo trạng thái mới nhất (đơn hoàn/hủy không tính).").font = \
+        Font(name=font, size=10, italic=True)
+    header = 5
+    fill = PatternFill("solid", fgColor="D9E1F2")
+    for col, heading in enumerate(PRODUCT_HEADINGS, start=1):
+        cell = ws.cell(row=header, column=col, value=heading)
+        cell.font, cell.fill, cell.border = Font(name=font, bold=True), fill, border
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for r, row in enumerate(product_types, start=header + 1):
+        texts = (PLATFORM_VI.get(row["platform"], row["platform"]),
+                 PRODUCT_GROUP_VI.get(row["product_group"], row["product_group"]), row["product_type"])
+        for col, text in enumerate(texts, start=1):
+            cell = ws.cell(row=r, column=col)
+            cell.value = str(text) if text is not None else None
+            cell.data_type = "s"
+            if cell.value and cell.value.startswith(FORMULA_PREFIXES):
+                cell.quotePrefix = True
+            cell.border = border
+        for col, fld, fmt in ((4, "orders", "#,##0"), (5, "volume_t", "#,##0.000"), (6, "revenue_vnd", "#,##0")):
+            cell = ws.cell(row=r, column=col, value=row[fld])
+            cell.number_format, cell.border = fmt, border
+    if not product_types:
+        ws.cell(row=header + 1, column=1, value="Không có đơn hàng thành công trong tháng.")
+    for col, width in zip("ABCDEF", (14, 14, 24, 16, 16, 20)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = ws.cell(row=header + 1, column=1)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+
+
+def _completeness_unit_lines(completeness: dict) -> list[tuple[str, str]]:
+    """Rows of the completeness annex naming the late and missing units ("code name")."""
+    lines = []
+    late = completeness.get("late_units") or []
+    if late:
+        lines.append(("Báo cáo muộn", "; ".join(
+            f"{u['unit_code']} {u['unit_name']}" + (f" (muộn {vn_number(u['hours_late'], 1)} giờ)"
+                                                     if u.get("hours_late") is not None else "")
+            for u in late)))
+    missing = completeness.get("missing_units") or []
+    if missing:
+        lines.append(("Chưa báo cáo", "; ".join(f"{u['unit_code']} {u['unit_name']}" for u in missing)))
+    silent = completeness.get("silent_provinces") or []
+    if silent:
+        lines.append(("Tỉnh chưa có đơn vị báo cáo", "; ".join(
+            f"{p['province_name']} ({p['expected']} đơn vị)" for p in silent)))
+    return lines
 
 
 def _wrapped_lines(text: str | None, width_chars: float) -> int:
@@ -1084,6 +1293,24 @@ create table if not exists ops.publications (
     created_at       timestamptz not null,
     primary key (period_type, period_key, scope_level, scope_code, revision)
 );
+create table if not exists ops.published_values (
+    period_type            text        not null,
+    period_key             text        not null,
+    scope_level            text        not null,
+    scope_code             text        not null,
+    indicator_code         text        not null,
+    revision               integer     not null,
+    published_at           timestamptz not null,
+    map_version            text        not null default 'post2025',
+    platform               text        not null default 'all',
+    value_in_period        numeric,
+    growth_pct             numeric,
+    cumulative_value       numeric,
+    target_value           numeric,
+    target_attainment_pct  numeric,
+    is_sample_target       boolean,
+    primary key (period_type, period_key, scope_level, scope_code, indicator_code, revision)
+);
 """
 
 
@@ -1093,11 +1320,26 @@ def ensure_ops_schema(conn) -> None:
 
 
 def _record(week_key, level, code, revision, path, content_hash, manifest_sha, now, gate_status, changed,
-            period_type="week"):
+            period_type="week", rows=None, value_field="value_in_week"):
+    """ops.publications + ops.published_values (every published row) in ONE transaction."""
     conn = warehouse.connect()
     try:
         ensure_ops_schema(conn)
         with conn.cursor() as cur:
+            cur.execute("""delete from ops.published_values where period_type = %s and period_key = %s
+                           and scope_level = %s and scope_code = %s and revision = %s""",
+                        (period_type, week_key, level, code, revision))
+            for row in rows or []:
+                if not row.get("indicator_code"):
+                    continue
+                cur.execute(
+                    """insert into ops.published_values (period_type, period_key, scope_level, scope_code,
+                           indicator_code, revision, published_at, map_version, platform, value_in_period,
+                           growth_pct, cumulative_value, target_value, target_attainment_pct, is_sample_target)
+                       values (%s, %s, %s, %s, %s, %s, %s, %s, 'all', %s, %s, %s, %s, %s, %s)""",
+                    (period_type, week_key, level, code, row["indicator_code"], revision, now, MAP_VERSION,
+                     row.get(value_field), row.get("growth_pct"), row.get("cumulative_value"),
+                     row.get("target_value"), row.get("target_attainment_pct"), row.get("is_sample_target")))
             cur.execute(
                 """insert into ops.publications (period_type, period_key, scope_level, scope_code, revision,
                        path, content_hash, manifest_sha256, gate_status, changed_rows, created_at)

@@ -88,10 +88,28 @@ stocks_and_flows as (
         v.period_type, v.period_key, v.year, v.previous_period_key,
         v.scope_level, v.scope_code, v.map_version, v.platform, v.indicator_code,
         v.level_end - v.level_before as value_in_period,
-        case when i.kind = 'flow' then v.level_end - v.level_prev_year_end else v.level_end end as cumulative_value
+        case when i.kind = 'flow' then v.level_end - v.level_prev_year_end else v.level_end end as cumulative_value,
+        null::numeric as detail_value
     from series_values as v
     join indicators as i using (indicator_code)
-    where i.kind in ('stock', 'flow')
+    where i.kind in ('stock', 'flow') and v.indicator_code <> 'products_promoted'
+
+),
+
+-- III.1 counts product TYPES; the number of products listed goes along as detail_value (a pivot of
+-- the two series of the same scope, like the ratios: no join on the wide key)
+products_promoted as (
+
+    select
+        period_type, period_key, year, previous_period_key, scope_level, scope_code, map_version, platform,
+        'products_promoted'::text as indicator_code,
+        max(level_end - level_before) filter (where indicator_code = 'products_promoted') as value_in_period,
+        max(level_end) filter (where indicator_code = 'products_promoted')                as cumulative_value,
+        max(level_end) filter (where indicator_code = '_products_listed')                 as detail_value
+    from series_values
+    where indicator_code in ('products_promoted', '_products_listed')
+    group by 1, 2, 3, 4, 5, 6, 7, 8
+    having bool_or(indicator_code = 'products_promoted')
 
 ),
 
@@ -101,7 +119,8 @@ active_accounts as (
         v.period_type, v.period_key, v.year, v.previous_period_key,
         v.scope_level, v.scope_code, v.map_version, v.platform, v.indicator_code,
         coalesce(a.value_in_period, 0)               as value_in_period,
-        v.level_end - v.level_prev_year_end          as cumulative_value
+        v.level_end - v.level_prev_year_end          as cumulative_value,
+        null::numeric                                as detail_value
     from series_values as v
     left join {{ ref('int_indicators__active_accounts') }} as a
         using (period_type, period_key, scope_level, scope_code, map_version, platform, indicator_code)
@@ -115,7 +134,8 @@ info_gaps as (
         g.period_type, g.period_key, p.year, p.previous_period_key,
         g.scope_level, g.scope_code, g.map_version, g.platform, g.indicator_code,
         g.value_in_period,
-        null::numeric as cumulative_value
+        null::numeric as cumulative_value,
+        null::numeric as detail_value
     from {{ ref('int_indicators__info_update_gaps') }} as g
     join periods as p using (period_type, period_key)
     where not (g.scope_level = 'province' and g.map_version = 'pre2025'
@@ -145,19 +165,22 @@ ratios as (
     select period_type, period_key, year, previous_period_key, scope_level, scope_code, map_version, platform,
            'hh_conversion_rate'::text as indicator_code,
            round(100.0 * hh_converted / nullif(hh_digitized, 0), 4) as value_in_period,
-           round(100.0 * hh_converted / nullif(hh_digitized, 0), 4) as cumulative_value
+           round(100.0 * hh_converted / nullif(hh_digitized, 0), 4) as cumulative_value,
+           null::numeric as detail_value
     from pivot where platform = 'all' and hh_digitized is not null
     union all
     select period_type, period_key, year, previous_period_key, scope_level, scope_code, map_version, platform,
            'trained_to_order_rate',
            round(100.0 * hh_trained_with_order / nullif(hh_trained_any, 0), 4),
-           round(100.0 * hh_trained_with_order / nullif(hh_trained_any, 0), 4)
+           round(100.0 * hh_trained_with_order / nullif(hh_trained_any, 0), 4),
+           null::numeric
     from pivot where platform = 'all' and hh_trained_any is not null
     union all
     select period_type, period_key, year, previous_period_key, scope_level, scope_code, map_version, platform,
            'orders_per_hh_month',
            round(coalesce(hh_orders, 0) / nullif(hh_with_shop, 0)
                  / case period_type when 'month' then 1 when 'half_year' then 6 when 'year' then 12 end, 4),
+           null::numeric,
            null::numeric
     from pivot where hh_with_shop is not null and period_type <> 'week'
 
@@ -166,6 +189,7 @@ ratios as (
 all_values as (
 
     select * from stocks_and_flows where indicator_code not like '\_%'
+    union all select * from products_promoted
     union all select * from active_accounts
     union all select * from info_gaps
     union all select * from ratios
@@ -217,7 +241,11 @@ select
          then round(100.0 * w.cumulative_value / t.target_value, 2) end::numeric as target_attainment_pct,
     t.is_sample_target::boolean                           as is_sample_target,
     i.primary_source::text                                as source,
-    (i.kind = 'flow')::boolean                            as platforms_additive
+    (i.kind = 'flow')::boolean                            as platforms_additive,
+    w.detail_value::numeric                               as detail_value,
+    case when w.indicator_code = 'products_promoted'
+         then 'Số loại sản phẩm: ' || coalesce(trim_scale(w.cumulative_value)::text, '0')
+              || '; số sản phẩm: ' || coalesce(trim_scale(w.detail_value)::text, '0') end::text as notes
 from with_previous as w
 join indicators as i using (indicator_code)
 left join targets as t

@@ -1,7 +1,8 @@
 {#- The weekly report (appendix 02 layout) per ISO week for every province on today's boundaries,
     region and the nation, all platforms together: the 17 weekly-form rows in template order, then
     the N group. Notes: III.6 buyer provinces by region, III.7 buyer countries (Vietnamese names).
-    quality_flags is filled later by the quality gate (NULL here). -#}
+    quality_flags: short Vietnamese data-quality flags as a JSON array text (completeness, plausibility,
+    reconciliation, consistency warnings; int_quality__report_flags), NULL when there is none. -#}
 with
 
 weeks as (select * from {{ ref('int_periods') }} where period_type = 'week'),
@@ -104,7 +105,7 @@ select
     f.target_attainment_pct::numeric                          as target_attainment_pct,
     f.is_sample_target::boolean                               as is_sample_target,
     notes.notes::text                                         as notes,
-    null::text                                                as quality_flags
+    qf.quality_flags::text                                    as quality_flags
 from grid as g
 left join facts as f
     on f.period_key = g.week_key and f.scope_level = g.scope_level and f.scope_code = g.scope_code
@@ -113,3 +114,6 @@ left join notes
     on notes.week_key = g.week_key and notes.scope_level = g.scope_level and notes.scope_code = g.scope_code
    and notes.indicator_code = g.indicator_code
 left join scope_names as n on n.scope_level = g.scope_level and n.scope_code = g.scope_code
+left join {{ ref('int_quality__report_flags') }} as qf
+    on qf.week_key = g.week_key and qf.scope_level = g.scope_level and qf.scope_code = g.scope_code
+   and qf.indicator_code = g.indicator_code

@@ -29,9 +29,17 @@ members as (
            unit_map_version, unit_code, province_code, current_province_code, region_code
     from shops where is_sxnn_household and epay_since is not null
 
-    -- III.1 agricultural products promoted (listed)
+    -- III.1 "Số/loại sản phẩm": distinct TYPES of agricultural products promoted (listed), so that
+    -- the target (% of the province's main agricultural products) is comparable; the type is the
+    -- member, so a type sold on both platforms counts once in 'all'. The number of products listed
+    -- stays visible as the helper series _products_listed (fct_indicator_values.detail_value, notes).
     union all
-    select 'products_promoted', platform, platform || ':' || product_id, listed_date,
+    select 'products_promoted', platform, lower(normalize(trim(product_type), NFC)), listed_date,
+           unit_map_version, unit_code, province_code, current_province_code, region_code
+    from products where product_group = 'agricultural' and listed_date is not null
+                    and nullif(trim(product_type), '') is not null
+    union all
+    select '_products_listed', platform, platform || ':' || product_id, listed_date,
            unit_map_version, unit_code, province_code, current_province_code, region_code
     from products where product_group = 'agricultural' and listed_date is not null
 

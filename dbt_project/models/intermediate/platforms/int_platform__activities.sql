@@ -29,12 +29,17 @@ select
     daily.account_id,
     daily.activity_date,
     daily.commune_code,
-    {{ map_version_for('daily.activity_date') }} as unit_map_version,
-    communes.unit_code,
-    communes.province_code,
-    communes.current_province_code,
-    communes.region_code
+    coalesce(communes.map_version, other_map.map_version, {{ map_version_for('daily.activity_date') }}) as unit_map_version,
+    coalesce(communes.unit_code, other_map.unit_code)                         as unit_code,
+    coalesce(communes.province_code, other_map.province_code)                 as province_code,
+    coalesce(communes.current_province_code, other_map.current_province_code) as current_province_code,
+    coalesce(communes.region_code, other_map.region_code)                     as region_code
 from daily
 left join communes
     on communes.map_version = {{ map_version_for('daily.activity_date') }}
    and communes.commune_code = daily.commune_code
+-- an old code still sent just after the reform is read on the other map (not lost)
+left join communes as other_map
+    on communes.commune_code is null
+   and other_map.map_version <> {{ map_version_for('daily.activity_date') }}
+   and other_map.commune_code = daily.commune_code

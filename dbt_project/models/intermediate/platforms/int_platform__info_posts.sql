@@ -26,11 +26,17 @@ select
     latest.category,
     latest.posted_at,
     {{ local_date('latest.posted_at') }}                  as posted_date,
-    {{ map_version_for(local_date('latest.posted_at')) }} as unit_map_version,
+    coalesce(provinces.map_version, other_map.map_version,
+             {{ map_version_for(local_date('latest.posted_at')) }})        as unit_map_version,
     latest.province_code,
-    provinces.current_province_code,
-    provinces.region_code
+    coalesce(provinces.current_province_code, other_map.current_province_code) as current_province_code,
+    coalesce(provinces.region_code, other_map.region_code)                     as region_code
 from latest
 left join provinces
     on provinces.map_version = {{ map_version_for(local_date('latest.posted_at')) }}
    and provinces.province_code = latest.province_code
+-- an old province code still sent just after the reform is read on the other map
+left join provinces as other_map
+    on provinces.province_code is null
+   and other_map.map_version <> {{ map_version_for(local_date('latest.posted_at')) }}
+   and other_map.province_code = latest.province_code

@@ -51,7 +51,8 @@ select
     latest.order_status = 'success'                             as is_successful,
     latest.updated_at,
     latest.buyer_province_code,
-    buyer_province.current_province_code                        as buyer_current_province_code,
+    coalesce(buyer_province.current_province_code,
+             buyer_province_other_map.current_province_code)    as buyer_current_province_code,
     coalesce(latest.buyer_country, 'VN')                        as buyer_country,
     shops.household_code                                        as seller_household_code,
     shops.unit_map_version,
@@ -65,4 +66,9 @@ left join products on products.platform = latest.platform and products.product_i
 left join provinces as buyer_province
     on buyer_province.map_version = {{ map_version_for(local_date('latest.ordered_at')) }}
    and buyer_province.province_code = latest.buyer_province_code
+-- an old province code still sent just after the reform is read on the other map
+left join provinces as buyer_province_other_map
+    on buyer_province.province_code is null
+   and buyer_province_other_map.map_version <> {{ map_version_for(local_date('latest.ordered_at')) }}
+   and buyer_province_other_map.province_code = latest.buyer_province_code
 left join phone_links on phone_links.phone_hash = latest.buyer_phone_hash

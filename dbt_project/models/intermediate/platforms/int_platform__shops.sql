@@ -75,13 +75,19 @@ select
     joined.*,
     -- the household indicators count Hộ SXNN only (a code missing from the register counts)
     coalesce(households.is_sxnn, joined.household_code is not null)  as is_sxnn_household,
-    {{ map_version_for('joined.created_date') }}  as unit_map_version,
-    communes.unit_code,
-    communes.province_code,
-    communes.current_province_code,
-    communes.region_code
+    -- a code unknown on the map in force (an old code still sent just after 1 July 2025) is read on
+    -- the other map, so the shop is not lost at the reform
+    coalesce(communes.map_version, other_map.map_version, {{ map_version_for('joined.created_date') }}) as unit_map_version,
+    coalesce(communes.unit_code, other_map.unit_code)                         as unit_code,
+    coalesce(communes.province_code, other_map.province_code)                 as province_code,
+    coalesce(communes.current_province_code, other_map.current_province_code) as current_province_code,
+    coalesce(communes.region_code, other_map.region_code)                     as region_code
 from joined
 left join households on households.household_code = joined.household_code
 left join communes
     on communes.map_version = {{ map_version_for('joined.created_date') }}
    and communes.commune_code = joined.commune_code
+left join communes as other_map
+    on communes.commune_code is null
+   and other_map.map_version <> {{ map_version_for('joined.created_date') }}
+   and other_map.commune_code = joined.commune_code

@@ -22,7 +22,9 @@ province_targets as (
         case when t.target_type = 'absolute' then t.target_value
              when t.target_type = 'pct_of_base' then t.target_value / 100.0 * b.base_value
         end                                 as target_value,
-        t.is_sample                         as is_sample_target,
+        -- a real target on a sample (demo) base is still sample data
+        (t.is_sample or (t.target_type = 'pct_of_base' and coalesce(b.is_sample, true)))
+                                            as is_sample_target,
         i.target_basis,
         p.region_code
     from targets as t
@@ -66,7 +68,7 @@ base_map_for_year as (
 
 nation_bases as (
 
-    select b.base_year, b.base_code, sum(b.base_value) as base_value
+    select b.base_year, b.base_code, sum(b.base_value) as base_value, bool_or(b.is_sample) as is_sample
     from bases as b
     join base_map_for_year as m on m.base_year = b.base_year and m.map_version = b.map_version
     group by 1, 2
@@ -84,7 +86,7 @@ nation_explicit as (
         t.target_type,
         case when t.target_type = 'absolute' then t.target_value
              when t.target_type = 'pct_of_base' then t.target_value / 100.0 * nb.base_value end as target_value,
-        t.is_sample as is_sample_target
+        (t.is_sample or (t.target_type = 'pct_of_base' and coalesce(nb.is_sample, true))) as is_sample_target
     from targets as t
     join indicators as i using (indicator_code)
     left join nation_bases as nb on nb.base_year = t.target_year and nb.base_code = i.base_code
