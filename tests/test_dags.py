@@ -1,0 +1,137 @@
+"""The three DAGs import cleanly and follow the house rules (Airflow 3 DagBag, no scheduler needed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from lensan import airflow_env, config
+
+# Airflow reads its configuration once, at first import: point it at the test home's Airflow
+# (SQLite under LENSAN_HOME/airflow), never at ~/airflow.
+for _key, _value in airflow_env.airflow_env().items():
+    if _key.startswith("AIRFLOW"):
+        os.environ.setdefault(_key, _value)
+
+DAGS_DIR = config.PROJECT_ROOT / "dags"
+DAG_IDS = {"lensan_ingest", "lensan_transform", "lensan_publish_weekly"}
+
+
+@pytest.fixture(scope="module")
+def manifest(warehouse) -> Path:
+    """The dbt profile + manifest the transform DAG is rendered from (as `make`/`lensan demo` do)."""
+    return airflow_env.install_manifest()
+
+
+@pytest.fixture(scope="module")
+def dagbag(manifest):
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(DAGS_DIR))
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert DAG_IDS <= set(dagbag.dag_ids)
+
+
+def test_house_rules(dagbag):
+    for dag_id in DAG_IDS:
+        dag = dagbag.dags[dag_id]
+        assert "lensan" in dag.tags, dag_id
+        assert dag.catchup is False, dag_id
+        assert dag.start_date.tzinfo is not None, dag_id
+        # Airflow stores start_date in UTC and keeps the DAG's zone in dag.timezone
+        assert getattr(dag.timezone, "name", str(dag.timezone)) == "Asia/Ho_Chi_Minh", dag_id
+        assert dag.start_date.astimezone(config.LOCAL_TZ).time() == dt.time(0, 0), dag_id
+        assert dag.doc_md and len(dag.doc_md) > 100, dag_id
+        for task in dag.tasks:
+            assert task.owner == "lensan", (dag_id, task.task_id)
+            assert task.retries >= 1, (dag_id, task.task_id)
+            assert task.retry_delay.total_seconds() > 0, (dag_id, task.task_id)
+
+
+def test_no_airflow2_idioms_in_dags():
+    for path in DAGS_DIR.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "schedule_interval" not in text, path
+        assert "from airflow.decorators" not in text and "airflow.datasets" not in text, path
+        assert not re.search(r"\b(datetime\.now|utcnow|pendulum\.now|date\.today)\(", text), path
+
+
+def test_publish_schedule_thursday_10_local(dagbag):
+    dag = dagbag.dags["lensan_publish_weekly"]
+    timetable = dag.timetable
+    assert type(timetable).__name__ == "AssetOrTimeSchedule"
+    cron = timetable.timetable
+    assert type(cron).__name__ == "CronTriggerTimetable"
+    assert cron.expression == "0 10 * * 4"
+    assert str(getattr(cron.timezone, "name", cron.timezone)) == "Asia/Ho_Chi_Minh"
+    # also triggered by the marts asset (late data → a revision)
+    assert "lensan_marts" in repr(timetable.asset_condition)
+    # the next slot after a Wednesday afternoon is Thursday 10:00 local
+    from croniter import croniter
+
+    after = croniter(cron.expression, dt.datetime(2026, 11, 25, 15, tzinfo=config.LOCAL_TZ)).get_next(dt.datetime)
+    assert (after.isoweekday(), after.hour, after.minute) == (4, 10, 0)
+
+
+def test_assets_chain_the_dags(dagbag):
+    ingest = dagbag.dags["lensan_ingest"]
+    transform = dagbag.dags["lensan_transform"]
+    outlets = {getattr(o, "uri", None) for t in ingest.tasks for o in t.outlets}
+    assert "lensan://warehouse/raw" in outlets
+    assert "lensan_raw" in repr(transform.timetable.asset_condition)
+    marts_out = {getattr(o, "uri", None) for t in transform.tasks for o in t.outlets}
+    assert "lensan://warehouse/marts" in marts_out
+
+
+def test_transform_has_one_task_per_dbt_model(dagbag, manifest):
+    data = json.loads(manifest.read_text())
+    models = {n["name"] for n in data["nodes"].values()
+              if n["resource_type"] == "model" and n["package_name"] == data["metadata"].get("project_name", n["package_name"])}
+    assert models, "no dbt models in the manifest"
+    dag = dagbag.dags["lensan_transform"]
+    # Cosmos names a model's run task dbt.<model>_run, or dbt.<model>.run inside a per-model group
+    # when the model has tests (TestBehavior.AFTER_EACH adds dbt.<model>.test).
+    run_tasks = [t.task_id for t in dag.tasks
+                 if t.task_id.startswith("dbt.") and (t.task_id.endswith("_run") or t.task_id.endswith(".run"))]
+    rendered = [re.sub(r"(_run|\.run)$", "", tid[len("dbt."):]) for tid in run_tasks]
+    assert len(rendered) == len(set(rendered))  # one task per model, no duplicates
+    assert set(rendered) == models
+    ids = set(dag.task_ids)
+    assert {"prepare", "gate_staging", "gate_marts"} <= ids
+    # the gates run after every dbt task
+    gate = dag.get_task("gate_staging")
+    assert gate.upstream_task_ids and all(u.startswith("dbt.") for u in gate.upstream_task_ids)
+
+
+def test_transform_falls_back_without_manifest(tmp_path, monkeypatch, manifest):
+    """Parsed with no profile (fresh LENSAN_HOME), the DAG still imports, with a single dbt_build task."""
+    import importlib.util
+
+    monkeypatch.setenv("LENSAN_HOME", str(tmp_path))
+    spec = importlib.util.spec_from_file_location("lensan_transform_fallback", DAGS_DIR / "lensan_transform.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.RENDERED is False
+    dag = module.lensan_transform()
+    assert "dbt_build" in dag.task_ids
+    assert "missing" in dag.doc_md
+
+
+def test_publish_week_resolution():
+    """The publish DAG's week comes from the logical date via lensan.periods."""
+    from lensan import periods
+    from lensan.cli import publish_logical_date
+
+    thursday = dt.datetime(2026, 11, 26, 10, tzinfo=config.LOCAL_TZ)
+    assert periods.last_complete_week(thursday) == "2026-W47"
+    assert publish_logical_date("2026-W47", now=dt.datetime(2026, 11, 30, tzinfo=config.LOCAL_TZ)) == thursday
+    early = dt.datetime(2026, 11, 25, 9, tzinfo=config.LOCAL_TZ)  # before Thursday: 'now' is used
+    assert publish_logical_date("2026-W47", now=early) == early
