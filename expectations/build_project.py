@@ -45,17 +45,69 @@ QUERIES = {
   left join (select platform as l_platform, order_id as l_order_id, count(*) as latest_rows
                from intermediate.int_platform__orders group by 1, 2) as l
     on l.l_platform = o.platform and l.l_order_id = o.order_id""",
+    # scope_key: the publishing scope a row is attributed to — the province (today's boundaries) of a
+    # reporting unit, so an error blocks only that province (lensan.gate).
     "staging_form_rows": """SELECT r.*, f.unit_code, f.map_version, f.week_key, f.received_at,
-       'unit-' || f.unit_code as scope_key, r.indicator_code as row_key, f.week_key as period_key
+       coalesce('province-' || g.current_province_code, 'unit-' || f.unit_code) as scope_key,
+       r.indicator_code as row_key, f.week_key as period_key
   from staging.stg_weekly_forms__form_rows as r
-  join staging.stg_weekly_forms__forms as f on f.file_id = r.file_id""",
-    "marts_indicator_values": """SELECT v.*, v.scope_level || '-' || v.scope_code as scope_key,
+  join staging.stg_weekly_forms__forms as f on f.file_id = r.file_id
+  left join intermediate.int_geo__reporting_units as g
+    on g.map_version = f.map_version and g.unit_code = f.unit_code""",
+    "marts_indicator_values": """SELECT v.*,
+       case when v.scope_level in ('unit', 'province') and u.current_province_code is not null
+            then 'province-' || u.current_province_code
+            else v.scope_level || '-' || v.scope_code end as scope_key,
        v.indicator_code as row_key
-  from marts.fct_indicator_values as v""",
+  from marts.fct_indicator_values as v
+  left join marts.dim_admin_unit as u
+    on v.scope_level in ('unit', 'province') and u.map_version = v.map_version and u.unit_code = v.scope_code
+   and (u.unit_level = 'province') = (v.scope_level = 'province')""",
     "marts_weekly_report": """SELECT r.*, r.scope_level || '-' || r.scope_code as scope_key,
        r.indicator_code as row_key, r.week_key as period_key,
        count(*) over (partition by r.week_key, r.scope_level, r.scope_code) as rows_in_scope
   from marts.rpt_weekly_report as r""",
+    # value / consistency rules and completeness / plausibility / reconciliation (dbt models/marts/quality),
+    # rolled up to one row per week x province (scope_key) x rule, so a failure lists every affected
+    # province (never truncated) and row_key names the units / indicators concerned. One neutral row per
+    # week of marts.dim_period keeps every week validatable even when nothing was reported.
+    "marts_quality_checks": """SELECT c.week_key as period_key, c.scope_key, c.rule_code, c.severity,
+       count(*) as checks, sum(c.is_violation) as violations,
+       left(string_agg(case when c.is_violation = 1 then c.row_key end, ', ' order by c.row_key), 1000) as row_key
+  from marts.fct_quality_checks as c
+ group by c.week_key, c.scope_key, c.rule_code, c.severity
+union all
+SELECT p.period_key, 'nation-VN', '_week_evaluated', 'info', 0, 0, null
+  from marts.dim_period as p where p.period_type = 'week'""",
+    "marts_reporting_completeness": """SELECT c.week_key as period_key, c.scope_key,
+       count(*) as expected_units, count(*) filter (where c.is_late) as late_units,
+       count(*) filter (where c.is_missing) as missing_units, max(c.winning_forms) as max_winning_forms,
+       left(string_agg(case when not c.is_on_time then c.unit_code || ':' || c.reporting_status end, ', '
+                       order by c.unit_code), 1000) as row_key
+  from marts.fct_reporting_completeness as c
+ group by c.week_key, c.scope_key
+union all
+SELECT p.period_key, 'nation-VN', 0, 0, 0, 0, null
+  from marts.dim_period as p where p.period_type = 'week'""",
+    "marts_plausibility": """SELECT p.week_key as period_key, p.scope_key, count(*) as scored,
+       count(*) filter (where p.is_outlier) as outliers,
+       left(string_agg(case when p.is_outlier then p.unit_code || ':' || p.indicator_code || '='
+                            || coalesce(p.robust_score::text, 'const') end,
+                       ', ' order by p.unit_code, p.indicator_code), 1000) as row_key
+  from marts.fct_plausibility as p
+ group by p.week_key, p.scope_key
+union all
+SELECT d.period_key, 'nation-VN', 0, 0, null
+  from marts.dim_period as d where d.period_type = 'week'""",
+    "marts_reconciliation": """SELECT r.week_key as period_key, r.scope_key, count(*) as compared,
+       count(*) filter (where r.is_divergent) as divergent,
+       left(string_agg(case when r.is_divergent then r.unit_code || ':' || r.indicator_code end, ', '
+                       order by r.unit_code, r.indicator_code), 1000) as row_key
+  from marts.fct_reconciliation as r
+ group by r.week_key, r.scope_key
+union all
+SELECT d.period_key, 'nation-VN', 0, 0, null
+  from marts.dim_period as d where d.period_type = 'week'""",
 }
 batch_defs = {}
 for name, query in QUERIES.items():
@@ -68,6 +120,28 @@ codes = [i.code for i in reference.indicators()]
 weekly_codes = [i.code for i in reference.weekly_form_indicators()]
 flow_codes = [i.code for i in reference.indicators() if i.kind != "stock"]  # flows, distinct, gauge, ratios
 stock_codes = [i.code for i in reference.indicators() if i.kind == "stock"]
+
+# rule_code of marts.fct_quality_checks, severity, description (English / Vietnamese)
+QUALITY_RULES = [
+    ("count_non_negative", "error", "counts are non-negative / số lượng không âm"),
+    ("pct_in_range", "error", "percentages within 0-100 / tỉ lệ phần trăm trong khoảng 0-100"),
+    ("households_le_agri_households", "error",
+     "households with a shop <= agricultural households (base) / số hộ có gian hàng <= số hộ SXNN"),
+    ("reported_households_le_agri_households", "error",
+     "households reported in the form <= the unit's agricultural households / số hộ báo cáo <= số hộ SXNN"),
+    ("reported_count_non_negative", "error", "reported cumulative values are non-negative / số lũy kế báo cáo không âm"),
+    ("one_form_per_unit_week", "error",
+     "one accepted form per unit and week (latest resend wins) / mỗi đơn vị một báo cáo được dùng mỗi tuần"),
+    ("order_id_unique_latest", "error",
+     "order ids unique per platform in the latest-status model / mã đơn hàng không trùng trên mỗi sàn"),
+    ("stock_not_decreasing", "warning", "stocks do not decrease week over week / chỉ tiêu lũy kế không giảm"),
+    ("shop_le_digitized", "warning",
+     "households with a shop <= households digitized / số hộ có gian hàng <= số hộ đã số hoá"),
+    ("digitized_le_agri_households", "warning",
+     "households digitized <= agricultural households (base) / số hộ đã số hoá <= số hộ SXNN"),
+    ("ocop_le_registry", "warning",
+     "OCOP products listed <= OCOP >=3 star registry / sản phẩm OCOP trên sàn <= danh mục OCOP"),
+]
 
 SUITES = {
     "staging_orders": [
@@ -132,6 +206,31 @@ SUITES = {
             description="a stock decreased during the week / chỉ tiêu lũy kế bị giảm trong tuần"),
         gxe.ExpectColumnValuesToBeBetween(column="target_attainment_pct", min_value=0),
     ],
+    "marts_quality_checks": [
+        gxe.ExpectColumnValuesToBeBetween(
+            column="violations", max_value=0, row_condition=Column("rule_code").is_in([rule]),
+            description=text, meta={"severity": severity, "rule_code": rule},
+            **({"severity": "warning"} if severity == "warning" else {}))
+        for rule, severity, text in QUALITY_RULES
+    ],
+    "marts_reporting_completeness": [
+        gxe.ExpectColumnValuesToBeBetween(column="max_winning_forms", min_value=0, max_value=1,
+            description="one accepted (latest) form per unit and week / mỗi đơn vị một báo cáo được dùng mỗi tuần"),
+        gxe.ExpectColumnValuesToBeBetween(column="late_units", max_value=0, meta=WARN, severity="warning",
+            description="units that reported after the deadline / đơn vị báo cáo trễ hạn"),
+        gxe.ExpectColumnValuesToBeBetween(column="missing_units", max_value=0, meta=WARN, severity="warning",
+            description="units that sent no form / đơn vị chưa gửi báo cáo"),
+    ],
+    "marts_plausibility": [
+        gxe.ExpectColumnValuesToBeBetween(column="outliers", max_value=0, meta=WARN, severity="warning",
+            description="weekly flow far from the unit's previous weeks (robust MAD score above 3.5)"
+                        " / số liệu tuần bất thường so với các tuần trước (điểm MAD > 3,5)"),
+    ],
+    "marts_reconciliation": [
+        gxe.ExpectColumnValuesToBeBetween(column="divergent", max_value=0, meta=WARN, severity="warning",
+            description="the form's figures diverge from platform/register data beyond the threshold"
+                        " / số liệu báo cáo chênh lệch so với dữ liệu sàn/danh sách hộ"),
+    ],
 }
 vds = {}
 for name, exps in SUITES.items():
@@ -142,9 +241,11 @@ for name, exps in SUITES.items():
     vds[name] = ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch_defs[name], suite=suite))
 
 RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["scope_key", "row_key"],
-                 "partial_unexpected_count": 20, "include_unexpected_rows": False}
+                 "partial_unexpected_count": 200, "include_unexpected_rows": False}
 for cp, names in {"staging_checkpoint": ["staging_orders", "staging_form_rows"],
-                  "marts_checkpoint": ["marts_indicator_values", "marts_weekly_report"]}.items():
+                  "marts_checkpoint": ["marts_indicator_values", "marts_weekly_report", "marts_quality_checks",
+                                       "marts_reporting_completeness", "marts_plausibility",
+                                       "marts_reconciliation"]}.items():
     ctx.checkpoints.add(gx.Checkpoint(name=cp, validation_definitions=[vds[n] for n in names],
                                       actions=[], result_format=RESULT_FORMAT))
 print("ok")

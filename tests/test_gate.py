@@ -47,6 +47,22 @@ create table marts.rpt_weekly_report (week_key text, scope_level text, scope_cod
     section text, tt text, sort_order int, indicator_code text, indicator_label_vi text, unit_vi text,
     value_in_week numeric, growth_pct numeric, cumulative_value numeric, target_value numeric,
     target_attainment_pct numeric, notes text, quality_flags text);
+create table intermediate.int_geo__reporting_units (map_version text, unit_code text, unit_name text,
+    province_code text, current_province_code text, region_code text);
+create table marts.dim_admin_unit (map_version text, unit_level text, unit_code text, unit_name text,
+    province_code text, current_province_code text, region_code text, is_reporting_unit boolean);
+create table marts.dim_period (period_type text, period_key text);
+create table marts.fct_quality_checks (week_key text, rule_code text, severity text, scope_key text,
+    province_code text, subject_level text, subject_code text, subject_name text, indicator_code text,
+    observed_value numeric, limit_value numeric, is_violation int, row_key text);
+create table marts.fct_reporting_completeness (week_key text, map_version text, unit_code text, unit_name text,
+    current_province_code text, scope_key text, reporting_status text, is_received boolean, is_on_time boolean,
+    is_late boolean, is_missing boolean, winning_forms int);
+create table marts.fct_plausibility (week_key text, map_version text, unit_code text, scope_key text,
+    indicator_code text, value_in_week numeric, robust_score numeric, score_method text, is_outlier boolean);
+create table marts.fct_reconciliation (week_key text, map_version text, unit_code text, scope_key text,
+    indicator_code text, reported_value numeric, computed_value numeric, relative_divergence_pct numeric,
+    is_divergent boolean);
 """
 
 SCOPES = [("nation", "VN", "Toàn quốc"), ("region", "bac", "Miền Bắc"), ("province", "22", "Tỉnh Quảng Ninh")]
@@ -70,6 +86,24 @@ def _seed_good(conn) -> None:
                             "insert into marts.fct_indicator_values values"
                             " ('week',%s,%s,%s,'post2025',%s,%s,5,120,115,4.3,2026,1000,12,true,'platforms')",
                             (week, level, code, platform, ind.code))
+        cur.execute("""
+            insert into intermediate.int_geo__reporting_units values ('pre2025','205','Huyện Đông Triều','22','22','bac');
+            insert into marts.dim_admin_unit values
+              ('post2025','province','22','Tỉnh Quảng Ninh','22','22','bac',false),
+              ('post2025','commune','07090','Phường An Sinh','22','22','bac',true);
+            insert into marts.dim_period values ('week', %(w1)s), ('week', %(w2)s);
+            insert into marts.fct_quality_checks values
+              (%(w2)s,'households_le_agri_households','error','province-22','22','province','22','Quảng Ninh',
+               'hh_with_shop',120,1000,0,'households_le_agri_households:province-22:hh_with_shop'),
+              (%(w2)s,'stock_not_decreasing','warning','province-22','22','unit','07090','Phường An Sinh',
+               'hh_with_shop',5,0,0,'stock_not_decreasing:unit-07090:hh_with_shop');
+            insert into marts.fct_reporting_completeness values
+              (%(w2)s,'post2025','07090','Phường An Sinh','22','province-22','on_time',true,true,false,false,1);
+            insert into marts.fct_plausibility values
+              (%(w2)s,'post2025','07090','province-22','orders',12,0.5,'mad',false);
+            insert into marts.fct_reconciliation values
+              (%(w2)s,'post2025','07090','province-22','hh_with_shop',40,40,0,false);
+        """, {"w1": OTHER_WEEK, "w2": WEEK})
         cur.execute("""
             insert into staging.stg_postmart__orders values
               ('postmart','PM1','2026-11-17 10:00+07','2026-11-17 10:00+07','success',1,1.5,0.0015,100000,1,1),
@@ -160,7 +194,7 @@ def test_marts_gate_passes_on_good_rows_and_records_the_summary(conn):
     summary = gate.run_checkpoint("marts_checkpoint", {"week_key": WEEK})
     assert summary["success"] is True and summary["status"] == "passed"
     assert summary["period_key"] == WEEK and summary["batch_parameters"] == {"period_key": WEEK}
-    assert summary["counts"]["validations"] == 2 and summary["counts"]["failed_error"] == 0
+    assert summary["counts"]["validations"] == 6 and summary["counts"]["failed_error"] == 0
     assert summary["counts"]["evaluated"] == summary["counts"]["successful"] > 10
     # the batch really is the week: 3 scopes x 17 rows
     report = next(v for v in summary["validations"] if v["validation"] == "marts_weekly_report")
@@ -268,3 +302,71 @@ def test_inside_airflow_the_run_id_is_the_dag_run(conn, monkeypatch):
     gate.run_checkpoint("marts", {"week_key": WEEK})  # a retry of the same task
     assert first["run_id"] == "lensan_publish_weekly/manual__2026-11-26T03:00:00+00:00"
     assert [r[0] for r in _gate_rows(conn, "marts_checkpoint")].count(first["run_id"]) == 1
+
+
+# ------------------------------------------------------------------------------------------------ attribution
+
+
+def test_a_quality_rule_error_blocks_only_its_province_and_names_the_rule(conn):
+    _execute(conn, "update marts.fct_quality_checks set is_violation = 1, observed_value = 5000"
+                   " where rule_code = 'households_le_agri_households'")
+    with pytest.raises(gate.GateFailed) as caught:
+        gate.run_checkpoint("marts", {"week_key": WEEK})
+    summary = caught.value.summary
+    assert caught.value.blocked_scopes.keys() == {"province-22"} and summary["blocks_all"] is False
+    failed = summary["failed"][0]
+    assert failed["name"] == ("marts_quality_checks.expect_column_values_to_be_between(violations)"
+                              "[households_le_agri_households]")
+    assert "số hộ có gian hàng" in caught.value.blocked_scopes["province-22"]
+    assert set(summary["flagged_scopes"]) == {"region-bac", "nation-VN"}
+    assert "province-22" in summary["flagged_scopes"]["nation-VN"]
+
+
+def test_a_warning_rule_and_late_units_only_warn(conn):
+    _execute(conn, "update marts.fct_quality_checks set is_violation = 1 where rule_code = 'stock_not_decreasing'")
+    _execute(conn, "update marts.fct_reporting_completeness set reporting_status = 'late', is_late = true,"
+                   " is_on_time = false")
+    summary = gate.run_checkpoint("marts", {"week_key": WEEK})
+    assert summary["status"] == "warning" and summary["blocked_scopes"] == {}
+    names = {w["name"] for w in summary["warnings"]}
+    assert "marts_quality_checks.expect_column_values_to_be_between(violations)[stock_not_decreasing]" in names
+    assert "marts_reporting_completeness.expect_column_values_to_be_between(late_units)" in names
+
+
+def test_two_accepted_forms_for_one_unit_week_is_an_error(conn):
+    _execute(conn, "update marts.fct_reporting_completeness set winning_forms = 2")
+    with pytest.raises(gate.GateFailed) as caught:
+        gate.run_checkpoint("marts", {"week_key": WEEK})
+    assert caught.value.blocked_scopes.keys() == {"province-22"}
+
+
+def test_an_aggregate_failing_with_its_province_is_flagged_not_blocked(conn):
+    # the same negative level in the province, its region and the nation: the province is the cause
+    _execute(conn, "update marts.rpt_weekly_report set cumulative_value = -7 where week_key = %s"
+                   " and indicator_code = 'hh_with_shop'", (WEEK,))
+    with pytest.raises(gate.GateFailed) as caught:
+        gate.run_checkpoint("marts", {"week_key": WEEK})
+    summary = caught.value.summary
+    assert caught.value.blocked_scopes.keys() == {"province-22"}
+    assert set(summary["flagged_scopes"]) == {"region-bac", "nation-VN"}
+
+
+def test_an_aggregate_failing_on_its_own_is_blocked(conn):
+    _execute(conn, "update marts.rpt_weekly_report set cumulative_value = -7 where week_key = %s"
+                   " and scope_level = 'nation' and indicator_code = 'ocop_listed'", (WEEK,))
+    with pytest.raises(gate.GateFailed) as caught:
+        gate.run_checkpoint("marts", {"week_key": WEEK})
+    assert caught.value.blocked_scopes.keys() == {"nation-VN"}
+    assert caught.value.summary["flagged_scopes"] == {}
+
+
+def test_unseen_unexpected_rows_block_everything():
+    summary = {"failed": [{"name": "x", "validation": "v", "affected_scopes": ["province-22"],
+                           "affected_scopes_truncated": True}], "blocked_scopes": {}, "flagged_scopes": {},
+               "blocks_all": False}
+    gate.attribute_scopes(summary)
+    assert summary["blocks_all"] is True and summary["blocked_scopes"].keys() == {"province-22"}
+    unattributable = {"failed": [{"name": "y", "validation": "v", "affected_scopes": ["postmart"]}],
+                      "blocked_scopes": {}, "flagged_scopes": {}, "blocks_all": False}
+    gate.attribute_scopes(unattributable)
+    assert unattributable["blocks_all"] is True and unattributable["blocked_scopes"] == {}

@@ -23,6 +23,16 @@ the publisher can flag them.
     summary["failed"]          # error-severity failures: name, observed value, affected scopes
     summary["warnings"]        # warning-severity failures
     summary["blocked_scopes"]  # {"province-22": "reason"} for scope-attributable error failures
+    summary["flagged_scopes"]  # {"region-bac": "...", "nation-VN": "..."}: aggregates containing a blocked province
+
+Attribution (who is blocked). Every asset's `scope_key` is the publishing scope a row belongs to: a
+reporting unit's rows carry its province on today's boundaries, so an error-severity failure blocks
+only the provinces whose rows broke the rule. A region or the nation is NOT blocked when the failure
+is explained by a province inside it (the same expectation failed for that province): it still
+publishes, and `flagged_scopes` carries a flag naming the blocked province(s). A region / the nation
+failing on its own (no province of it failed the same expectation) is blocked. A failure whose rows
+name no publishing scope, or whose unexpected rows were not all listed by GX (unexpected_count above
+the listed rows), sets `blocks_all` — the publisher must then publish nothing for the period.
 """
 
 from __future__ import annotations
@@ -184,6 +194,7 @@ def _base_summary(name, run_name, params, period_key, started) -> dict:
         "failed": [],
         "warnings": [],
         "blocked_scopes": {},
+        "flagged_scopes": {},
         "blocks_all": False,
     }
 
@@ -251,18 +262,68 @@ def summarise(result, name, run_name, params, period_key, started) -> dict:
         summary["validated_periods"] = validated
         if len(validated) == 1:
             summary["period_key"] = validated[0]
+    attribute_scopes(summary)
+    summary["success"] = not summary["failed"]
+    summary["status"] = "failed" if summary["failed"] else ("warning" if summary["warnings"] else "passed")
+    return summary
+
+
+def _region_of_provinces() -> dict[str, str]:
+    """post2025 province code -> region code (from the reference seeds)."""
+    from lensan import reference
+
+    return {code: prov["region_code"] for (map_version, code), prov in reference.provinces().items()
+            if map_version == "post2025"}
+
+
+def _province_names() -> dict[str, str]:
+    from lensan import reference
+
+    return {code: prov["province_name"] for (map_version, code), prov in reference.provinces().items()
+            if map_version == "post2025"}
+
+
+def failure_reason(failure: dict) -> str:
+    """Why a scope is blocked: the expectation, its description and the rows concerned."""
+    text = f"{failure['name']} ({failure.get('validation')})"
+    if failure.get("description"):
+        text += f" — {failure['description']}"
+    return text
+
+
+def attribute_scopes(summary: dict) -> None:
+    """Fill blocked_scopes / flagged_scopes / blocks_all from the error-severity failures (see module doc)."""
+    regions = _region_of_provinces()
+    blocked: dict[str, str] = summary.setdefault("blocked_scopes", {})
+    flagged: dict[str, str] = summary.setdefault("flagged_scopes", {})
     for failure in summary["failed"]:
         scopes = failure.get("affected_scopes") or []
         publishable = [s for s in scopes if PUBLISH_SCOPE.match(s)]
         if not publishable or failure.get("affected_scopes_truncated"):
             summary["blocks_all"] = True
+        provinces = [s.partition("-")[2] for s in publishable if s.startswith("province-")]
+        text = failure_reason(failure)
         for scope in publishable:
-            reason = summary["blocked_scopes"].get(scope)
-            text = f"{failure['name']} ({failure.get('validation')})"
-            summary["blocked_scopes"][scope] = f"{reason}; {text}" if reason else text
-    summary["success"] = not summary["failed"]
-    summary["status"] = "failed" if summary["failed"] else ("warning" if summary["warnings"] else "passed")
-    return summary
+            level, _, code = scope.partition("-")
+            explained = (level == "nation" and provinces) or \
+                (level == "region" and any(regions.get(p) == code for p in provinces))
+            if explained:
+                continue  # the province(s) inside it carry the block; the aggregate gets a flag below
+            blocked[scope] = f"{blocked[scope]}; {text}" if scope in blocked else text
+    names = _province_names()
+    for scope, reason in sorted(blocked.items()):
+        if not scope.startswith("province-"):
+            continue
+        code = scope.partition("-")[2]
+        note = (f"Số liệu gồm {names.get(code, 'tỉnh ' + code)} ({scope}) bị chặn công bố do lỗi chất lượng dữ liệu"
+                f" / includes {scope}, blocked by the quality gate: {reason}")
+        for aggregate in ([f"region-{regions[code]}"] if code in regions else []) + [f"nation-{NATION_CODE}"]:
+            if aggregate in blocked:
+                continue
+            flagged[aggregate] = f"{flagged[aggregate]}; {note}" if aggregate in flagged else note
+
+
+NATION_CODE = "VN"
 
 
 def _pruned(row: dict) -> dict:
@@ -285,6 +346,9 @@ def _expectation_row(item: dict, validation: str | None) -> dict:
     etype = cfg.get("type") or cfg.get("expectation_type")
     target = column or (",".join(columns) if columns else None)
     name = f"{validation}.{etype}" + (f"({target})" if target else "")
+    rule = (cfg.get("meta") or {}).get("rule_code")
+    if rule:  # one expectation per rule of marts.fct_quality_checks: name the rule
+        name += f"[{rule}]"
     bounds = {k: kwargs[k] for k in ("min_value", "max_value", "value_set") if k in kwargs}
     if "value_set" in bounds and len(bounds["value_set"]) > 30:
         bounds["value_set"] = bounds["value_set"][:30] + ["…"]
@@ -312,7 +376,10 @@ def _expectation_row(item: dict, validation: str | None) -> dict:
         "sample_unexpected": (res.get("partial_unexpected_list") or res.get("unexpected_list") or [])[:MAX_SAMPLES],
         "sample_unexpected_rows": index_list[:MAX_SAMPLES] if not item.get("success") else [],
         "affected_scopes": scopes[:MAX_SCOPES] if not item.get("success") else [],
-        "affected_scopes_truncated": len(scopes) > MAX_SCOPES,
+        # GX lists at most partial_unexpected_count rows: unseen rows may belong to other scopes
+        "affected_scopes_truncated": len(scopes) > MAX_SCOPES or (
+            not item.get("success") and bool(index_list)
+            and (res.get("unexpected_count") or 0) > len(index_list)),
         "exception": None,
     }
     exc = item.get("exception_info") or {}
@@ -416,7 +483,8 @@ def compact(summary: dict | None) -> dict | None:
     """The part of a gate summary a publication manifest carries (no per-expectation detail)."""
     if not summary:
         return None
-    keep = ("run_id", "checkpoint", "period_key", "run_at", "success", "status", "counts", "blocked_scopes")
+    keep = ("run_id", "checkpoint", "period_key", "run_at", "success", "status", "counts", "blocked_scopes",
+            "flagged_scopes", "blocks_all")
     out = {k: summary.get(k) for k in keep}
     out["failed"] = [f["name"] for f in summary.get("failed") or []]
     out["warnings"] = [{"name": w["name"], "unexpected_count": w.get("unexpected_count"),
