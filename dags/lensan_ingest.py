@@ -85,11 +85,11 @@ def lensan_ingest():
         return f"{info.host}:{info.port}/{info.dbname}"
 
     @task
-    def land(_warehouse: str) -> dict:
+    def land(_warehouse: str, **context) -> dict:
         """Land every pending file; return the LandingSummary as a dict (XCom)."""
         import logging
 
-        from lensan import landing
+        from lensan import landing, ops
 
         summary = _as_dict(landing.land_pending())
         loaded = _count(summary, "loaded", "files_loaded", "landed", "files_landed")
@@ -102,6 +102,9 @@ def lensan_ingest():
             loaded, quarantined, duplicates, rows, loaded, quarantined, duplicates, rows, summary)
         summary["_counts"] = {"loaded": loaded, "quarantined": quarantined,
                               "duplicates": duplicates, "rows": rows}
+        ops.record_run(context, {**summary["_counts"],
+                                 "quarantined_files": [[q.get("name"), q.get("code")]
+                                                       for q in summary.get("quarantined") or []]})
         return summary
 
     @task(outlets=[RAW])

@@ -78,8 +78,7 @@ def lensan_publish_weekly():
             return gate.run_checkpoint("marts", {"week_key": week}, run_id=run_id)
         except gate.GateFailed as exc:
             summary = exc.summary
-            scoped = all(f.get("affected_scopes") for f in summary.get("failed") or [])
-            if exc.blocked_scopes and scoped and "nation-VN" not in exc.blocked_scopes:
+            if not summary.get("blocks_all"):
                 logging.getLogger(__name__).warning(
                     "Chặn công bố các phạm vi / blocking scopes %s:\n%s", sorted(exc.blocked_scopes), exc)
                 return summary
@@ -94,10 +93,17 @@ def lensan_publish_weekly():
 
         from lensan import publish as lensan_publish
 
+        from lensan import ops
+
         summary = lensan_publish.publish_weekly(week, gate_summary=gate_summary,
                                                 logical_date=context.get("logical_date"))
-        data = dataclasses.asdict(summary) if dataclasses.is_dataclass(summary) else dict(vars(summary))
-        return json.loads(json.dumps(data, default=str))
+        data = json.loads(json.dumps(dataclasses.asdict(summary), default=str))
+        ops.record_run(context, {
+            "week": week, "gate": (gate_summary or {}).get("status"),
+            "published": [f"{p.get('scope_key')} rev-{p.get('revision')}" for p in data.get("published") or []],
+            "unchanged": len(data.get("unchanged") or []), "blocked": data.get("blocked") or {},
+        })
+        return data
 
     @task
     def report_locations(summary: dict) -> None:
@@ -133,7 +139,7 @@ def lensan_publish_weekly():
             try:
                 summary = gate.run_checkpoint("marts", {"week_key": key}, run_id=run_id)
             except gate.GateFailed as exc:
-                if not exc.blocked_scopes:
+                if exc.summary.get("blocks_all"):
                     errors.append(f"{key}: {exc}")
                     outcome[key] = "gate failed"
                     continue

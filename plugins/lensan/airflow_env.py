@@ -42,8 +42,11 @@ def default_args() -> dict:
     end-to-end tests set it to 0 so a broken task fails the run at once instead of waiting out the
     retry delay inside `airflow dags test`.
     """
+    from lensan.ops import alert_on_failure  # light: psycopg2 is imported only when it fires
+
     return {
         "owner": "lensan",
+        "on_failure_callback": alert_on_failure,
         "retries": int(os.environ.get("LENSAN_AIRFLOW_RETRIES", "2")),
         "retry_delay": dt.timedelta(minutes=5),
     }

@@ -266,6 +266,13 @@ def status_report(limit: int = 20) -> dict:
                 conn, "select checkpoint, period_key, status, failed_error, failed_warning, recorded_at "
                       "from ops.gate_results order by recorded_at desc limit %s", (limit,)) or []
         ] if _table_exists(conn, "ops.gate_results") else []
+        if _table_exists(conn, "ops.run_log"):
+            from lensan import ops
+
+            report["last_runs"] = ops.last_runs(conn, limit)
+            report["alerts"] = ops.recent_alerts(conn, limit)
+        else:
+            report["last_runs"], report["alerts"] = [], []
     finally:
         conn.close()
     week_root = config.home_dir("exports") / "week"
@@ -312,6 +319,18 @@ def cmd_status(args) -> int:
               f"lỗi/errors {row['errors']}, cảnh báo/warnings {row['warnings']}")
     if not report["gate_results"]:
         print("  (chưa có / none yet)")
+    say("\nLần chạy gần nhất (DAG.task):", "Last runs (DAG.task):")
+    for row in report["last_runs"]:
+        print(f"  {row['recorded_at']}  {row['dag_id']}.{row['task_id']:<22} {row['status']:<8} "
+              f"{json.dumps(row['summary'], ensure_ascii=False, default=str)[:160]}")
+    if not report["last_runs"]:
+        print("  (chưa có / none yet)")
+    say("\nCảnh báo (tác vụ lỗi):", "Alerts (failed tasks):")
+    for row in report["alerts"]:
+        print(f"  {row['created_at']}  {row['dag_id']}.{row['task_id']} try {row['try_number']}: "
+              f"{row['exception_class']}: {(row['message'] or '')[:200]!r}")
+    if not report["alerts"]:
+        print("  (không có / none)")
     say(f"\nData Docs: {report['data_docs'] or '(chưa tạo)'}",
         f"Data Docs: {report['data_docs'] or '(not built yet)'}")
     return 0

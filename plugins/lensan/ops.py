@@ -1,0 +1,121 @@
+"""Operational records in the warehouse: a summary per DAG task run and an alert per failure.
+
+`ops.run_log` answers "what did the last run of each DAG do" (files, rows, gates, revisions) and
+`ops.alerts` "what failed, when". Both are written from Airflow tasks and callbacks and read by
+`lensan status`. Alert text carries exception class and message only: never file content.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+log = logging.getLogger(__name__)
+
+DDL = """
+create schema if not exists ops;
+create table if not exists ops.run_log (
+    dag_id       text        not null,
+    run_id       text        not null,
+    task_id      text        not null,
+    logical_date timestamptz,
+    status       text        not null,
+    summary      jsonb       not null default '{}'::jsonb,
+    recorded_at  timestamptz not null default now(),
+    primary key (dag_id, run_id, task_id)
+);
+create table if not exists ops.alerts (
+    alert_id        bigserial primary key,
+    dag_id          text        not null,
+    run_id          text,
+    task_id         text,
+    try_number      integer,
+    logical_date    timestamptz,
+    exception_class text,
+    message         text,
+    created_at      timestamptz not null default now()
+);
+"""
+
+MAX_MESSAGE = 2000
+
+
+def ensure_ops_schema(conn) -> None:
+    with conn.cursor() as cur:
+        cur.execute("select pg_advisory_xact_lock(hashtext('lensan.ops.ddl'))")
+        cur.execute(DDL)
+    conn.commit()
+
+
+def _context_keys(context) -> tuple[str, str, str, object]:
+    ti = context.get("ti") or context.get("task_instance")
+    dag_run = context.get("dag_run")
+    dag_id = getattr(ti, "dag_id", None) or getattr(dag_run, "dag_id", None) or "?"
+    run_id = context.get("run_id") or getattr(dag_run, "run_id", None) or "?"
+    task_id = getattr(ti, "task_id", None) or "?"
+    return dag_id, run_id, task_id, context.get("logical_date")
+
+
+def record_run(context, summary: dict, status: str = "success") -> None:
+    """Upsert the summary of this task run (a rerun of the same run replaces its row)."""
+    from lensan import warehouse
+
+    dag_id, run_id, task_id, logical_date = _context_keys(context)
+    conn = warehouse.connect()
+    try:
+        ensure_ops_schema(conn)
+        with conn.cursor() as cur:
+            cur.execute(
+                "insert into ops.run_log (dag_id, run_id, task_id, logical_date, status, summary) "
+                "values (%s, %s, %s, %s, %s, %s::jsonb) on conflict (dag_id, run_id, task_id) do update set "
+                "status = excluded.status, summary = excluded.summary, recorded_at = now()",
+                (dag_id, run_id, task_id, logical_date, status, json.dumps(summary, ensure_ascii=False,
+                                                                            default=str)))
+        conn.commit()
+    finally:
+        conn.close()
+    log.info("Tóm tắt lần chạy / run summary %s %s %s: %s", dag_id, run_id, task_id,
+             json.dumps(summary, ensure_ascii=False, default=str)[:4000])
+
+
+def alert_on_failure(context) -> None:
+    """Airflow on_failure_callback: one ops.alerts row per failed task try (never raises)."""
+    try:
+        from lensan import warehouse
+
+        dag_id, run_id, task_id, logical_date = _context_keys(context)
+        ti = context.get("ti") or context.get("task_instance")
+        exc = context.get("exception")
+        message = str(exc)[:MAX_MESSAGE] if exc is not None else "task failed"
+        conn = warehouse.connect(retries=2)
+        try:
+            ensure_ops_schema(conn)
+            with conn.cursor() as cur:
+                cur.execute(
+                    "insert into ops.alerts (dag_id, run_id, task_id, try_number, logical_date, "
+                    "exception_class, message) values (%s, %s, %s, %s, %s, %s, %s)",
+                    (dag_id, run_id, task_id, getattr(ti, "try_number", None), logical_date,
+                     type(exc).__name__ if exc is not None else None, message))
+            conn.commit()
+        finally:
+            conn.close()
+        log.error("CẢNH BÁO / ALERT %s.%s (%s): %s", dag_id, task_id, run_id, message)
+    except Exception:  # noqa: BLE001 - an alert must never mask the task's own failure
+        log.exception("could not record the alert")
+
+
+def last_runs(conn, limit: int = 20) -> list[dict]:
+    with conn.cursor() as cur:
+        cur.execute(
+            "select distinct on (dag_id, task_id) dag_id, task_id, run_id, logical_date, status, summary, "
+            "recorded_at from ops.run_log order by dag_id, task_id, recorded_at desc limit %s", (limit,))
+        cols = [c.name for c in cur.description]
+        return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+def recent_alerts(conn, limit: int = 20) -> list[dict]:
+    with conn.cursor() as cur:
+        cur.execute("select dag_id, task_id, run_id, try_number, exception_class, message, created_at "
+                    "from ops.alerts order by alert_id desc limit %s", (limit,))
+        cols = [c.name for c in cur.description]
+        return [dict(zip(cols, row)) for row in cur.fetchall()]
