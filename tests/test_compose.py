@@ -50,6 +50,8 @@ def test_compose_resolved_services(compose_dir):
         assert "@airflow-db:5432/" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
         targets = {v["target"] if isinstance(v, dict) else v.split(":")[1] for v in service["volumes"]}
         assert {"/opt/lensan/home/landing", "/opt/lensan/home/exports", "/opt/lensan/home/archive"} <= targets
+    metabase = resolved["services"]["metabase"]["environment"]
+    assert (metabase["LENSAN_MART_USER"], metabase["LENSAN_MART_SCHEMA"]) == ("bi_reader", "marts")
     commands = {name: resolved["services"][name].get("command") for name in SERVICES}
     for role in ("api-server", "scheduler", "dag-processor", "triggerer"):
         assert [role] in commands.values(), role
