@@ -24,41 +24,6 @@ skipped, so no empty transform runs are started.
 """
 
 
-def _as_dict(obj) -> dict:
-    """A LandingSummary (dataclass / object / dict) as a plain JSON-able dict for XCom."""
-    import dataclasses
-    import datetime as dt
-    from pathlib import Path
-
-    if dataclasses.is_dataclass(obj):
-        obj = dataclasses.asdict(obj)
-    elif not isinstance(obj, dict):
-        obj = {k: v for k, v in vars(obj).items() if not k.startswith("_")}
-
-    def plain(value):
-        if isinstance(value, dict):
-            return {str(k): plain(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple, set)):
-            return [plain(v) for v in value]
-        if isinstance(value, (Path, dt.date, dt.datetime)):
-            return str(value)
-        if dataclasses.is_dataclass(value):
-            return plain(dataclasses.asdict(value))
-        return value
-
-    return plain(obj)
-
-
-def _count(summary: dict, *names: str) -> int:
-    for name in names:
-        value = summary.get(name)
-        if isinstance(value, (list, tuple)):
-            return len(value)
-        if isinstance(value, (int, float)):
-            return int(value)
-    return 0
-
-
 @dag(
     dag_id=DAG_INGEST,
     schedule="*/30 * * * *",
@@ -76,12 +41,7 @@ def lensan_ingest():
         from lensan import landing, warehouse
 
         info = warehouse.connection_info()
-        conn = warehouse.connect()
-        try:
-            landing.ensure_raw_schema(conn)
-            conn.commit()
-        finally:
-            conn.close()
+        landing.ensure_raw_schema()
         return f"{info.host}:{info.port}/{info.dbname}"
 
     @task
@@ -91,21 +51,18 @@ def lensan_ingest():
 
         from lensan import landing, ops
 
-        summary = _as_dict(landing.land_pending())
-        loaded = _count(summary, "loaded", "files_loaded", "landed", "files_landed")
-        quarantined = _count(summary, "quarantined", "files_quarantined")
-        duplicates = _count(summary, "duplicates", "files_duplicate", "skipped_duplicates")
-        rows = _count(summary, "rows", "rows_loaded", "row_count")
+        summary = landing.land_pending()
+        counts = {"loaded": len(summary.landed), "quarantined": len(summary.quarantined),
+                  "duplicates": len(summary.duplicates), "rows": summary.rows}
+        data = ops.to_jsonable(summary.as_dict())
         logging.getLogger(__name__).info(
-            "Đã nhận %d file, cách ly %d, trùng %d, %d dòng / landed %d files, quarantined %d, "
-            "duplicates %d, %d rows. Summary: %s",
-            loaded, quarantined, duplicates, rows, loaded, quarantined, duplicates, rows, summary)
-        summary["_counts"] = {"loaded": loaded, "quarantined": quarantined,
-                              "duplicates": duplicates, "rows": rows}
-        ops.record_run(context, {**summary["_counts"],
-                                 "quarantined_files": [[q.get("name"), q.get("code")]
-                                                       for q in summary.get("quarantined") or []]})
-        return summary
+            "Đã nhận %(loaded)d file, cách ly %(quarantined)d, trùng %(duplicates)d, %(rows)d dòng / "
+            "landed %(loaded)d files, quarantined %(quarantined)d, duplicates %(duplicates)d, %(rows)d rows. "
+            "Summary: %(summary)s", {**counts, "summary": data})
+        data["_counts"] = counts
+        ops.record_run(context, {**counts,
+                                 "quarantined_files": [[q.name, q.code] for q in summary.quarantined]})
+        return data
 
     @task(outlets=[RAW])
     def announce_raw(summary: dict) -> int:

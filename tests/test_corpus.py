@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import scratch_database
 from lensan import config, landing
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -83,23 +84,10 @@ def test_lensan_check_prints_the_specific_reason_in_both_languages():
 @pytest.fixture
 def corpus_db(warehouse, tmp_path, monkeypatch):
     """A database and a LENSAN_HOME of this test's own."""
-    import psycopg2
-
-    from lensan.warehouse import ConnectionInfo
-
-    admin = psycopg2.connect(host=warehouse.host, port=warehouse.port, user=warehouse.user,
-                             password=warehouse.password or None, dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"drop database if exists {TEST_DB} with (force)")
-        cur.execute(f"create database {TEST_DB}")
-    info = ConnectionInfo(warehouse.host, warehouse.port, warehouse.user, warehouse.password, TEST_DB)
-    monkeypatch.setenv("LENSAN_WAREHOUSE_URL", info.url)
-    monkeypatch.setenv("LENSAN_HOME", str(tmp_path))
-    yield tmp_path
-    with admin.cursor() as cur:
-        cur.execute(f"drop database if exists {TEST_DB} with (force)")
-    admin.close()
+    with scratch_database(warehouse, TEST_DB) as info:
+        monkeypatch.setenv("LENSAN_WAREHOUSE_URL", info.url)
+        monkeypatch.setenv("LENSAN_HOME", str(tmp_path))
+        yield tmp_path
 
 
 def test_landing_the_corpus_with_a_good_batch(corpus_db):

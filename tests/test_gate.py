@@ -13,6 +13,7 @@ import os
 import pytest
 import yaml
 
+from conftest import scratch_database
 from lensan import config, gate, reference
 
 WEEK = "2026-W47"
@@ -124,23 +125,9 @@ def _seed_good(conn) -> None:
 @pytest.fixture(scope="module")
 def gate_db(warehouse):
     """A database of this module's own on the session server; LENSAN_WAREHOUSE_URL points at it."""
-    import psycopg2
-
-    from lensan.warehouse import ConnectionInfo
-
-    admin = psycopg2.connect(host=warehouse.host, port=warehouse.port, user=warehouse.user,
-                             password=warehouse.password or None, dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"drop database if exists {TEST_DB} with (force)")
-        cur.execute(f"create database {TEST_DB}")
-    info = ConnectionInfo(warehouse.host, warehouse.port, warehouse.user, warehouse.password, TEST_DB)
-    with pytest.MonkeyPatch.context() as mp:
+    with scratch_database(warehouse, TEST_DB) as info, pytest.MonkeyPatch.context() as mp:
         mp.setenv("LENSAN_WAREHOUSE_URL", info.url)
         yield info
-    with admin.cursor() as cur:
-        cur.execute(f"drop database if exists {TEST_DB} with (force)")
-    admin.close()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ hashes change, links (household <-> shop by phone) still resolve.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import gzip
@@ -33,6 +34,8 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
+from conftest import scratch_database
+
 WEEKS = ["2026-W46", "2026-W47"]
 PROVINCE = "22"
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
@@ -46,24 +49,15 @@ class _Scratch:
         self.server, self.home = warehouse, home
         self.dbname = f"i7pd_{uuid.uuid4().hex[:10]}"
         home.mkdir(parents=True, exist_ok=True)
-        self._admin(sql.SQL("create database {}").format(sql.Identifier(self.dbname)))
+        self._db = contextlib.ExitStack()
+        self._db.enter_context(scratch_database(warehouse, self.dbname))
         self.url = f"postgresql://{warehouse.user}@{warehouse.host}:{warehouse.port}/{self.dbname}"
-
-    def _admin(self, statement):
-        conn = psycopg2.connect(host=self.server.host, port=self.server.port, user=self.server.user,
-                                password=self.server.password or None, dbname="postgres")
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement)
-        finally:
-            conn.close()
 
     def connect(self):
         return psycopg2.connect(self.url)
 
     def drop(self):
-        self._admin(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(self.dbname)))
+        self._db.close()
 
 
 def _use(mp: pytest.MonkeyPatch, box: _Scratch) -> None:

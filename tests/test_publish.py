@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from conftest import scratch_database
 from lensan import charts, publish, reference
 
 WEEK = "2026-W47"
@@ -101,23 +102,9 @@ def _seed(conn) -> None:
 
 @pytest.fixture(scope="module")
 def publish_db(warehouse):
-    import psycopg2
-
-    from lensan.warehouse import ConnectionInfo
-
-    admin = psycopg2.connect(host=warehouse.host, port=warehouse.port, user=warehouse.user,
-                             password=warehouse.password or None, dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"drop database if exists {TEST_DB} with (force)")
-        cur.execute(f"create database {TEST_DB}")
-    info = ConnectionInfo(warehouse.host, warehouse.port, warehouse.user, warehouse.password, TEST_DB)
-    with pytest.MonkeyPatch.context() as mp:
+    with scratch_database(warehouse, TEST_DB) as info, pytest.MonkeyPatch.context() as mp:
         mp.setenv("LENSAN_WAREHOUSE_URL", info.url)
         yield info
-    with admin.cursor() as cur:
-        cur.execute(f"drop database if exists {TEST_DB} with (force)")
-    admin.close()
 
 
 @pytest.fixture

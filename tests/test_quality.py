@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import scratch_database
+
 PROVINCES = ["12", "46"]            # Lai Châu (Bắc) and Huế (Trung), post-reform map: small provinces
 WEEKS = ["2026-W46", "2026-W47"]
 WEEK = WEEKS[-1]
@@ -52,19 +54,8 @@ def _damage_form(path: Path) -> None:
 @pytest.fixture(scope="module")
 def pipeline(warehouse, tmp_path_factory):
     """Generate, damage one form of province 46, land, dbt seed + build; yields (home, truth, damaged unit)."""
-    import psycopg2
-
-    from lensan.warehouse import ConnectionInfo
-
-    admin = psycopg2.connect(host=warehouse.host, port=warehouse.port, user=warehouse.user,
-                             password=warehouse.password or None, dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"drop database if exists {TEST_DB} with (force)")
-        cur.execute(f"create database {TEST_DB}")
-    info = ConnectionInfo(warehouse.host, warehouse.port, warehouse.user, warehouse.password, TEST_DB)
     home = tmp_path_factory.mktemp("quality_home")
-    with pytest.MonkeyPatch.context() as mp:
+    with scratch_database(warehouse, TEST_DB) as info, pytest.MonkeyPatch.context() as mp:
         mp.setenv("LENSAN_WAREHOUSE_URL", info.url)
         mp.setenv("LENSAN_HOME", str(home))
         from lensan import dbt, generate, landing
@@ -85,9 +76,6 @@ def pipeline(warehouse, tmp_path_factory):
         dbt.run_dbt(["seed"])
         dbt.run_dbt(["build", "--exclude", "resource_type:seed"])
         yield {"home": home, "truth": truth, "damaged_unit": damaged["unit"].split(":")[1]}
-    with admin.cursor() as cur:
-        cur.execute(f"drop database if exists {TEST_DB} with (force)")
-    admin.close()
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ every file exactly once.
 from __future__ import annotations
 
 import ast
+import contextlib
 import datetime as dt
 import json
 import os
@@ -33,8 +34,9 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from fixtures.landing_builders import (LOCAL_TZ, PM_ORDER_HEADINGS, build_form, build_postmart_csv,
-                                       build_register_xlsx, pm_order)
+from conftest import scratch_database
+from fixtures.landing_builders import (LOCAL_TZ, PM_ORDER_HEADINGS, big_postmart_orders_csv, build_form,
+                                       build_postmart_csv, build_register_xlsx, pm_order)
 from lensan import config
 from lensan.config import PROJECT_ROOT, SOURCES
 
@@ -63,16 +65,15 @@ class Scratch:
         self.dbname = f"i7_{uuid.uuid4().hex[:10]}"
         self.home = home
         home.mkdir(parents=True, exist_ok=True)
-        with self.admin() as admin:
-            with admin.cursor() as cur:
-                cur.execute(sql.SQL("create database {}").format(sql.Identifier(self.dbname)))
+        self._db = contextlib.ExitStack()
+        self._db.enter_context(scratch_database(warehouse, self.dbname))
         self.url = (f"postgresql://{warehouse.user}@{warehouse.host}:{warehouse.port}/{self.dbname}")
 
     def admin(self):
         conn = psycopg2.connect(host=self.server.host, port=self.server.port, user=self.server.user,
                                 password=self.server.password or None, dbname="postgres")
         conn.autocommit = True
-        return _Closing(conn)
+        return contextlib.closing(conn)
 
     def connect(self):
         return psycopg2.connect(self.url)
@@ -81,20 +82,7 @@ class Scratch:
         return os.environ | {"LENSAN_HOME": str(self.home), "LENSAN_WAREHOUSE_URL": self.url}
 
     def drop(self):
-        with self.admin() as admin:
-            with admin.cursor() as cur:
-                cur.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(self.dbname)))
-
-
-class _Closing:
-    def __init__(self, conn):
-        self.conn = conn
-
-    def __enter__(self):
-        return self.conn
-
-    def __exit__(self, *exc):
-        self.conn.close()
+        self._db.close()
 
 
 @pytest.fixture
@@ -123,19 +111,6 @@ print(json.dumps(summary.as_dict()))
 def _spawn_landing(env: dict, sources=None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", LAND_CHILD.format(sources=sources)], env=env, cwd=PROJECT_ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _big_orders_csv(path: Path, rows: int, day: str = "18/11/2024") -> Path:
-    """A postmart orders extract of `rows` distinct orders, written directly (about 1 s per 300k rows)."""
-    template = ";".join(pm_order(0, day=day)[1:]).replace("PMTK000000", "PMTK{i:07d}")
-    lines = ["\ufeff" + ";".join(PM_ORDER_HEADINGS)]
-    for i in range(rows):
-        lines.append(f"PMDH{i:09d};" + template.format(i=i))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
-    moment = dt.datetime(2024, 11, 19, 2, 0, tzinfo=LOCAL_TZ).timestamp()
-    os.utime(path, (moment, moment))
-    return path
 
 
 def _sha(path: Path) -> str:
@@ -189,7 +164,7 @@ def test_kill_mid_copy_rolls_back_and_the_retry_loads_once(scratch):
     landed_files row; the file stays in landing, the orphaned archive temp copy is swept, and the
     next run loads the file exactly once with every row."""
     rows = 300_000
-    big = _big_orders_csv(config.landing_dir("postmart") / "postmart_don_hang_20241118.csv", rows)
+    big = big_postmart_orders_csv(config.landing_dir("postmart") / "postmart_don_hang_20241118.csv", rows)
     sha = _sha(big)
     child = _spawn_landing(scratch.env(), ["postmart"])
     with scratch.admin() as admin:
@@ -277,7 +252,7 @@ def test_warehouse_restart_mid_copy_then_rerun_loads_once(warehouse, lensan_home
         if path.is_file() or path.is_symlink():
             path.unlink()
     rows = 250_000
-    big = _big_orders_csv(landing / "postmart_don_hang_20241102.csv", rows, day="02/11/2024")
+    big = big_postmart_orders_csv(landing / "postmart_don_hang_20241102.csv", rows, day="02/11/2024")
     sha = _sha(big)
     env = os.environ | {"LENSAN_HOME": str(lensan_home)}
     env.pop("LENSAN_WAREHOUSE_URL", None)
@@ -397,7 +372,7 @@ def test_oversized_file_is_refused_before_any_parser_reads_it(scratch, monkeypat
     from lensan.landing import land_pending, platforms
 
     monkeypatch.setenv("LENSAN_MAX_FILE_MB", "1")
-    big = _big_orders_csv(config.landing_dir("postmart") / "postmart_don_hang_20241116.csv", 20_000, day="16/11/2024")
+    big = big_postmart_orders_csv(config.landing_dir("postmart") / "postmart_don_hang_20241116.csv", 20_000, day="16/11/2024")
     assert big.stat().st_size > 1024 * 1024
 
     def no_parsing(*args, **kwargs):

@@ -40,7 +40,7 @@ def default_args() -> dict:
 
     LENSAN_AIRFLOW_RETRIES overrides the number of retries (default 2); `lensan demo` and the
     end-to-end tests set it to 0 so a broken task fails the run at once instead of waiting out the
-    retry delay inside `airflow dags test`.
+    retry delay inside `airflow dags test`; LENSAN_AIRFLOW_RETRY_DELAY_S sets that delay (default 300).
     """
     from lensan.ops import alert_on_failure  # light: psycopg2 is imported only when it fires
 
@@ -48,7 +48,7 @@ def default_args() -> dict:
         "owner": "lensan",
         "on_failure_callback": alert_on_failure,
         "retries": int(os.environ.get("LENSAN_AIRFLOW_RETRIES", "2")),
-        "retry_delay": dt.timedelta(minutes=5),
+        "retry_delay": dt.timedelta(seconds=float(os.environ.get("LENSAN_AIRFLOW_RETRY_DELAY_S", "300"))),
     }
 
 

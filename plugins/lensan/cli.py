@@ -7,7 +7,6 @@ pandas) are imported inside the commands that need them, so `lensan check` stays
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import inspect
 import json
@@ -16,6 +15,7 @@ import sys
 from pathlib import Path
 
 from lensan import config, periods
+from lensan.ops import to_jsonable
 
 DEMO_PROVINCES = ("22", "92")  # post-reform Quảng Ninh and Cần Thơ
 DEMO_WEEKS = 4
@@ -29,20 +29,6 @@ def say(vi: str, en: str, *, file=None) -> None:
 def fail(vi: str, en: str, code: int = 1) -> int:
     say("LỖI: " + vi, "ERROR: " + en, file=sys.stderr)
     return code
-
-
-def _plain(obj):
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return _plain(dataclasses.asdict(obj))
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, (Path, dt.date, dt.datetime)):
-        return str(obj)
-    if hasattr(obj, "__dict__") and not isinstance(obj, type):
-        return _plain({k: v for k, v in vars(obj).items() if not k.startswith("_")})
-    return obj
 
 
 def _now() -> dt.datetime:
@@ -105,21 +91,16 @@ def cmd_generate(args) -> int:
         f"Generated sample data for provinces {', '.join(provinces)}, weeks {weeks[0]}..{weeks[-1]} "
         f"into {config.landing_dir()}")
     if summary is not None:
-        data = _plain(summary)
+        data = to_jsonable(summary)
         data.pop("paths", None)
         print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     return 0
 
 
 def _ensure_raw_schema() -> None:
-    from lensan import landing, warehouse
+    from lensan import landing
 
-    conn = warehouse.connect()
-    try:
-        landing.ensure_raw_schema(conn)
-        conn.commit()
-    finally:
-        conn.close()
+    landing.ensure_raw_schema()
 
 
 def cmd_land(args) -> int:
@@ -129,7 +110,7 @@ def cmd_land(args) -> int:
     if unknown:
         return fail(f"Nguồn không hợp lệ: {unknown}", f"Unknown sources: {unknown} (use {config.SOURCES})", 2)
     _ensure_raw_schema()
-    summary = _plain(landing.land_pending(args.sources or None))
+    summary = to_jsonable(landing.land_pending(args.sources or None))
     print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     say("Đã nhận xong các file trong thư mục landing.", "Landing finished.")
     return 0
@@ -167,7 +148,7 @@ def cmd_publish(args) -> int:
             return fail(f"Dừng công bố tuần {week}: cổng chất lượng không đạt: {exc}",
                         f"Publication of {week} stopped: quality gate failed: {exc}")
     summary = publish.publish_weekly(week, gate_summary=gate_summary)
-    print(json.dumps(_plain(summary), ensure_ascii=False, indent=2, default=str)[:8000])
+    print(json.dumps(to_jsonable(summary), ensure_ascii=False, indent=2, default=str)[:8000])
     say(f"Đã công bố báo cáo tuần {week} vào {config.home_dir('exports')}",
         f"Published the weekly report {week} into {config.home_dir('exports')}")
     return 0

@@ -53,7 +53,6 @@ source_files / source_file_count. This is the shape lensan.publish writes.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import html
 import json
@@ -70,6 +69,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lensan.config import home_dir
+from lensan.locks import file_lock
 
 CHANNELS = ("outbox", "sftp", "email")
 DEFAULT_SFTP_CONN_ID = "lensan_sftp"
@@ -339,14 +339,10 @@ def _record(rev: Revision, channel: str, target: str, status: str, detail: str) 
         "detail": detail,
     }
     line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
-    with open(ledger_path(), "ab") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with file_lock(ledger_path(), "ab") as fh:
+        fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def _already_delivered(rev: Revision, channel: str, target: str) -> dict[str, Any] | None:
@@ -365,14 +361,8 @@ def _already_delivered(rev: Revision, channel: str, target: str) -> dict[str, An
 @contextlib.contextmanager
 def _channel_lock(rev: Revision, channel: str) -> Iterator[None]:
     name = hashlib.sha256(f"{channel}|{rev.key}".encode()).hexdigest()[:32]
-    lock_dir = home_dir("delivery") / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / f"{name}.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with file_lock(home_dir("delivery") / "locks" / f"{name}.lock", "w", make_parents=True):
+        yield
 
 
 # --------------------------------------------------------------------------------------------
@@ -883,14 +873,10 @@ def _record_unloadable(path: Path, channels: list[str], detail: str) -> None:
             "status": "failed",
             "detail": detail,
         }
-        with open(ledger_path(), "ab") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                for channel in channels:
-                    fh.write((json.dumps({**line, "channel": channel}, ensure_ascii=False) + "\n").encode())
-                fh.flush()
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with file_lock(ledger_path(), "ab") as fh:
+            for channel in channels:
+                fh.write((json.dumps({**line, "channel": channel}, ensure_ascii=False) + "\n").encode())
+            fh.flush()
 
 
 def result_dicts(results: list[DeliveryResult]) -> list[dict[str, str]]:

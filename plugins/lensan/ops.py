@@ -7,8 +7,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import logging
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,22 @@ create table if not exists ops.alerts (
 """
 
 MAX_MESSAGE = 2000
+
+
+def to_jsonable(obj):
+    """`obj` as plain JSON types: dataclasses and objects become dicts (public attributes), tuples
+    and sets lists, paths and dates strings. Used for CLI output and for XCom values."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return to_jsonable(dataclasses.asdict(obj))
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, (Path, dt.date, dt.datetime)):
+        return str(obj)
+    if hasattr(obj, "__dict__") and not isinstance(obj, type):
+        return to_jsonable({k: v for k, v in vars(obj).items() if not k.startswith("_")})
+    return obj
 
 
 def ensure_ops_schema(conn) -> None:
@@ -102,6 +121,27 @@ def alert_on_failure(context) -> None:
         log.error("CẢNH BÁO / ALERT %s.%s (%s): %s", dag_id, task_id, run_id, message)
     except Exception:  # noqa: BLE001 - an alert must never mask the task's own failure
         log.exception("could not record the alert")
+
+
+def record_alert(dag_id: str, run_id: str | None, task_id: str | None, message: str, *,
+                 logical_date=None, exception_class: str | None = None, try_number: int | None = None) -> None:
+    """Write one ops.alerts row for a condition a task detected itself (e.g. a missed deadline).
+
+    Unlike alert_on_failure this raises when the warehouse is unreachable: the caller decides."""
+    from lensan import warehouse
+
+    conn = warehouse.connect()
+    try:
+        ensure_ops_schema(conn)
+        with conn.cursor() as cur:
+            cur.execute(
+                "insert into ops.alerts (dag_id, run_id, task_id, try_number, logical_date, "
+                "exception_class, message) values (%s, %s, %s, %s, %s, %s, %s)",
+                (dag_id, run_id, task_id, try_number, logical_date, exception_class, message[:MAX_MESSAGE]))
+        conn.commit()
+    finally:
+        conn.close()
+    log.error("CẢNH BÁO / ALERT %s.%s (%s): %s", dag_id, task_id, run_id, message)
 
 
 def last_runs(conn, limit: int = 20) -> list[dict]:

@@ -55,3 +55,29 @@ def month_key(day: dt.date) -> str:
 
 def half_year_key(day: dt.date) -> str:
     return f"{day.year}-H{1 if day.month <= 6 else 2}"
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(LOCAL_TZ) if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+
+
+def period_for_run(period_type: str, logical_date: dt.datetime) -> str:
+    """The period a scheduled publication run reports on, from its logical date (never the clock).
+
+    - week: the latest complete ISO week (Thursday 2026-11-26 → '2026-W47');
+    - month: the month before the run's local month (3 Dec 2026 → '2026-11');
+    - half_year: the half-year that has just ended (5 Jul 2026 → '2026-H1', 5 Jan 2027 → '2026-H2');
+    - year: December runs report the current year (the 14 December cut-off report), runs in any
+      other month the previous year (the final full-year revision in January).
+    """
+    local = _local(logical_date)
+    if period_type == "week":
+        return last_complete_week(local)
+    if period_type == "month":
+        first = local.date().replace(day=1)
+        return month_key(first - dt.timedelta(days=1))
+    if period_type == "half_year":
+        return f"{local.year - 1}-H2" if local.month <= 6 else f"{local.year}-H1"
+    if period_type == "year":
+        return str(local.year if local.month == 12 else local.year - 1)
+    raise ValueError(f"unknown period type {period_type!r} (expected week, month, half_year or year)")

@@ -44,7 +44,6 @@ import calendar
 import contextlib
 import csv
 import datetime as dt
-import fcntl
 import hashlib
 import io
 import json
@@ -59,6 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from lensan import config, periods, warehouse
+from lensan.locks import file_lock
 
 ISSUING_BODY = "BỘ NÔNG NGHIỆP VÀ MÔI TRƯỜNG"
 SYSTEM_LINE = "Hệ thống giám sát Chương trình 1034 (lensan)"
@@ -343,7 +343,7 @@ def publish_period(period_type: str, period_key: str, gate_summary: dict | None 
                              export_dir=str(period_dir), index_path=str(period_dir / "index.json"),
                              gate_status=(gate_summary or {}).get("status"),
                              completeness={k: v for k, v in completeness.items() if k not in blocked})
-    with _lock(period_dir / ".lock"):
+    with file_lock(period_dir / ".lock"):
         for key in ordered:
             if key in blocked:
                 summary.blocked[key] = blocked[key]
@@ -1372,11 +1372,3 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-@contextlib.contextmanager
-def _lock(path: Path):
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -9,7 +9,6 @@ cannot address). It keeps running between commands so Airflow tasks, dbt and the
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import socket
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlparse
 
 from lensan import config
+from lensan.locks import file_lock
 
 EMBEDDED_DB = "lensan"
 EMBEDDED_USER = "postgres"
@@ -122,16 +122,6 @@ def _run_as(user: str | None, args: list[str], **kwargs) -> subprocess.Completed
     return subprocess.run(args, check=True, user=user, capture_output=True, text=True, **kwargs)
 
 
-@contextlib.contextmanager
-def _lock(path: Path):
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def _prepare_permissions(pgdata: Path, user: str) -> None:
     from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions
     import stat
@@ -151,7 +141,7 @@ def ensure_embedded() -> ConnectionInfo:
     """Start (initialising on first use) the embedded server; idempotent and safe across processes."""
     warehouse_dir = config.home_dir("warehouse")
     pgdata = _data_dir()
-    with _lock(warehouse_dir / ".lock"):
+    with file_lock(warehouse_dir / ".lock"):
         port = _running_port(pgdata)
         if port is None:
             user = _system_user()

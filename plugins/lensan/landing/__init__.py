@@ -2,7 +2,7 @@
 
 Public API (used by the ingest DAG and the `lensan` CLI):
 
-    ensure_raw_schema(conn) -> None
+    ensure_raw_schema(conn=None) -> None                     (on its own connection without `conn`)
     land_pending(sources=None, conn=None) -> LandingSummary   (commits per file on `conn`; raises
         LandingIncomplete, carrying the summary, after the batch if a file failed for infrastructure
         reasons — bad files never raise, they are quarantined)

@@ -108,8 +108,19 @@ class CheckResult:
 
 # ------------------------------------------------------------------------------------ helpers
 
-def ensure_raw_schema(conn) -> None:
-    """Create the raw schema and tables (idempotent, safe when several processes start at once)."""
+def ensure_raw_schema(conn=None) -> None:
+    """Create the raw schema and tables (idempotent, safe when several processes start at once).
+
+    Without `conn`, on a connection of its own to the warehouse (closed afterwards)."""
+    if conn is None:
+        from lensan import warehouse
+
+        conn = warehouse.connect()
+        try:
+            ensure_raw_schema(conn)
+        finally:
+            conn.close()
+        return
     with conn.cursor() as cur:
         cur.execute("select pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
         cur.execute(SCHEMA_SQL.read_text(encoding="utf-8"))

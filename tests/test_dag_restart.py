@@ -1,0 +1,96 @@
+"""A warehouse restart in the middle of a REAL Airflow DAG run is recovered by the task's retry.
+
+`airflow dags test lensan_ingest` lands a large postmart extract; while its COPY runs, the embedded
+server is stopped (immediate mode: every connection dies). The `land` task fails (LandingIncomplete),
+Airflow retries it after a short delay, the retry's connection starts the server again, and the file
+is loaded exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from fixtures.landing_builders import big_postmart_orders_csv
+from lensan import airflow_env, config
+from lensan import warehouse as wh
+
+pytestmark = pytest.mark.e2e
+
+ROWS = 400_000
+NAME = "postmart_don_hang_20241118.csv"
+
+
+def _copy_progress(info) -> int | None:
+    import psycopg2
+
+    try:
+        conn = psycopg2.connect(host=info.host, port=info.port, user=info.user, dbname=info.dbname,
+                                connect_timeout=3)
+    except psycopg2.OperationalError:
+        return None
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select p.tuples_processed from pg_stat_progress_copy p join pg_stat_activity a "
+                        "using (pid) where a.query ilike 'copy raw.%%postmart_orders%%'")
+            row = cur.fetchone()
+            return row[0] if row else None
+    finally:
+        conn.close()
+
+
+def _land_tries() -> list[tuple[str, int]]:
+    """(state, try_number) of the ingest DAG's `land` task instances in Airflow's metadata."""
+    with sqlite3.connect(airflow_env.airflow_home() / "airflow.db") as db:
+        return db.execute("select state, try_number from task_instance where dag_id = 'lensan_ingest' "
+                          "and task_id = 'land'").fetchall()
+
+
+def test_warehouse_restart_mid_dag_run_is_recovered_by_retry(warehouse, lensan_home):
+    big_postmart_orders_csv(config.landing_dir("postmart") / NAME, ROWS)
+    result: dict = {}
+    logical = dt.datetime(2026, 11, 2, 3, 0, tzinfo=dt.timezone.utc)
+
+    def run():
+        result["run"] = airflow_env.dags_test(
+            "lensan_ingest", logical, timeout=900,
+            extra_env={"LENSAN_AIRFLOW_RETRIES": "2", "LENSAN_AIRFLOW_RETRY_DELAY_S": "3"})
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and runner.is_alive():
+        progress = _copy_progress(warehouse)
+        if progress and progress > 20_000:
+            break
+        time.sleep(0.2)
+    else:
+        runner.join()
+        pytest.fail(f"the COPY was never seen running:\n{result['run'].tail()}")
+
+    assert wh.stop_embedded(mode="immediate"), "the server was not running"
+    runner.join(timeout=900)
+    run_result = result["run"]
+    assert run_result.ok, run_result.failures()
+
+    tries = _land_tries()
+    assert tries and tries[0][0] == "success" and tries[0][1] >= 2, tries  # failed once, then retried
+
+    conn = wh.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select file_id, status, row_count from raw.landed_files where original_name = %s",
+                        (NAME,))
+            landed = cur.fetchall()
+            assert [(status, rows) for _, status, rows in landed] == [("loaded", ROWS)]
+            cur.execute("select count(*), count(distinct order_id) from raw.postmart_orders where file_id = %s",
+                        (landed[0][0],))
+            assert cur.fetchone() == (ROWS, ROWS)
+    finally:
+        conn.close()
+    assert not list(config.landing_dir("postmart").iterdir())
+
