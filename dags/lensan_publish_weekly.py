@@ -28,6 +28,9 @@ statuses produce a new **revision** of the published week.
 4. `report_locations` — logs where the files are.
 5. `revise_earlier_weeks` — every week published earlier is gated and published again: a week whose
    content changed (late form, returned order) gets a new revision, the others write nothing.
+6. `deliver` — every NEW revision of the week goes out through `lensan.delivery.deliver` over the
+   channels in `LENSAN_DELIVERY_CHANNELS` (default `outbox`); a failed channel fails the task so
+   Airflow retries it (already delivered revisions are skipped).
 """
 
 
@@ -154,9 +157,31 @@ def lensan_publish_weekly():
             raise AirflowFailException("Không sửa đổi được / could not revise:\n" + "\n".join(errors))
         return outcome
 
+    @task
+    def deliver(summary: dict) -> list[dict]:
+        """Deliver every NEW revision; fail (→ retry) if any delivery failed, after trying all."""
+        import logging
+
+        from lensan import delivery
+
+        log = logging.getLogger(__name__)
+        results, errors = [], []
+        for pub in summary.get("published") or []:
+            try:
+                results += delivery.result_dicts(delivery.deliver(pub["path"]))
+            except delivery.DeliveryError as exc:
+                results += delivery.result_dicts(exc.results)
+                errors.append(str(exc))
+        for r in results:
+            log.info("Gửi / delivery %s %s: %s", r["channel"], r["status"], r["revision_dir"])
+        if errors:
+            raise RuntimeError("Gửi báo cáo thất bại / delivery failed:\n" + "\n".join(errors))
+        return results
+
     week = resolve_week()
     published = publish(week, gate_marts(week))
     report_locations(published)
+    deliver(published)
     published >> revise_earlier_weeks(week)
 
 

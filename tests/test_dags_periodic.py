@@ -1,0 +1,280 @@
+"""The periodic publication DAGs (monthly, half-year, year-end), the publication watch and the
+delivery task: import, house rules, schedules, period resolution and the watch logic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import os
+import types
+import uuid
+
+import pytest
+
+from lensan import airflow_env, config, periods
+
+for _key, _value in airflow_env.airflow_env().items():
+    if _key.startswith("AIRFLOW"):
+        os.environ.setdefault(_key, _value)
+
+DAGS_DIR = config.PROJECT_ROOT / "dags"
+TZ = "Asia/Ho_Chi_Minh"
+SCHEDULES = {
+    "lensan_publish_monthly": ("CronTriggerTimetable", ["0 8 3 * *"]),
+    "lensan_publish_half_year": ("CronTriggerTimetable", ["0 8 5 1,7 *"]),
+    "lensan_publish_year_end": ("MultipleCronTriggerTimetable", ["0 8 14 12 *", "0 8 15 1 *"]),
+    "lensan_publication_watch": ("CronTriggerTimetable", ["0 14 * * 4"]),
+}
+
+
+def local(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=config.LOCAL_TZ)
+
+
+@pytest.fixture(scope="module")
+def dagbag(warehouse):
+    from airflow.dag_processing.dagbag import DagBag
+
+    airflow_env.install_manifest()
+    return DagBag(dag_folder=str(DAGS_DIR))
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"_{name}_under_test", DAGS_DIR / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------------------------------------
+# DagBag, house rules, schedules
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert set(SCHEDULES) | {"lensan_publish_weekly"} <= set(dagbag.dag_ids)
+
+
+@pytest.mark.parametrize("dag_id", sorted(SCHEDULES))
+def test_house_rules(dagbag, dag_id):
+    dag = dagbag.dags[dag_id]
+    assert "lensan" in dag.tags
+    assert dag.catchup is False
+    assert dag.start_date.tzinfo is not None
+    assert getattr(dag.timezone, "name", str(dag.timezone)) == TZ
+    assert dag.start_date.astimezone(config.LOCAL_TZ).time() == dt.time(0, 0)
+    assert dag.doc_md and len(dag.doc_md) > 100
+    for task in dag.tasks:
+        assert task.owner == "lensan", task.task_id
+        assert task.retries >= 1, task.task_id
+        assert task.retry_delay.total_seconds() > 0, task.task_id
+        assert task.on_failure_callback, task.task_id
+
+
+def _crons(timetable) -> list[tuple[str, str]]:
+    parts = getattr(timetable, "timetables", None) or [timetable]
+    out = []
+    for part in parts:
+        tz = part.timezone if hasattr(part, "timezone") else part._timezone
+        out.append((part.expression if hasattr(part, "expression") else part._expression,
+                    str(getattr(tz, "name", tz))))
+    return out
+
+
+@pytest.mark.parametrize("dag_id", sorted(SCHEDULES))
+def test_schedule(dagbag, dag_id):
+    kind, crons = SCHEDULES[dag_id]
+    timetable = dagbag.dags[dag_id].timetable
+    assert type(timetable).__name__ == kind
+    assert _crons(timetable) == [(c, TZ) for c in crons]
+
+
+def test_next_runs_are_local_times(dagbag):
+    """Next fire times of the DAGs' cron expressions, evaluated in local time."""
+    from croniter import croniter
+
+    def next_after(dag_id, after):
+        return min(croniter(expr, after).get_next(dt.datetime)
+                   for expr, _ in _crons(dagbag.dags[dag_id].timetable))
+
+    nov = local(2026, 11, 20, 12)
+    assert next_after("lensan_publish_monthly", nov) == local(2026, 12, 3, 8)
+    assert next_after("lensan_publish_half_year", nov) == local(2027, 1, 5, 8)
+    assert next_after("lensan_publish_half_year", local(2026, 2, 1)) == local(2026, 7, 5, 8)
+    assert next_after("lensan_publish_year_end", nov) == local(2026, 12, 14, 8)
+    assert next_after("lensan_publish_year_end", local(2026, 12, 14, 9)) == local(2027, 1, 15, 8)
+    watch = next_after("lensan_publication_watch", local(2026, 11, 25, 15))
+    assert watch == local(2026, 11, 26, 14)
+    # each fire time resolves to the period the spec expects
+    assert periods.period_for_run("month", local(2026, 12, 3, 8)) == "2026-11"
+    assert periods.weekly_deadline(periods.last_complete_week(watch)) == watch
+
+
+def test_task_graphs(dagbag):
+    for dag_id in ("lensan_publish_monthly", "lensan_publish_half_year", "lensan_publish_year_end"):
+        dag = dagbag.dags[dag_id]
+        assert set(dag.task_ids) == {"resolve_period", "publish", "deliver"}
+        assert dag.get_task("deliver").upstream_task_ids == {"publish"}
+        assert dag.get_task("publish").upstream_task_ids == {"resolve_period"}
+    weekly = dagbag.dags["lensan_publish_weekly"]
+    assert weekly.get_task("deliver").upstream_task_ids == {"publish"}
+
+
+# ---------------------------------------------------------------------------------------------
+# period resolution (pure)
+
+
+@pytest.mark.parametrize(("period_type", "moment", "expected"), [
+    ("month", local(2026, 12, 3, 8), "2026-11"),
+    ("month", local(2027, 1, 3, 8), "2026-12"),
+    ("month", local(2026, 3, 3, 8), "2026-02"),
+    ("half_year", local(2026, 7, 5, 8), "2026-H1"),
+    ("half_year", local(2027, 1, 5, 8), "2026-H2"),
+    ("year", local(2026, 12, 14, 8), "2026"),
+    ("year", local(2027, 1, 15, 8), "2026"),
+    ("week", local(2026, 11, 26, 14), "2026-W47"),
+])
+def test_period_for_run(period_type, moment, expected):
+    assert periods.period_for_run(period_type, moment) == expected
+
+
+def test_period_for_run_uses_local_time():
+    # 3 Dec 01:00 UTC is 08:00 local; 2 Dec 18:00 UTC is already 3 Dec 01:00 local
+    utc = dt.timezone.utc
+    assert periods.period_for_run("month", dt.datetime(2026, 12, 3, 1, tzinfo=utc)) == "2026-11"
+    assert periods.period_for_run("year", dt.datetime(2026, 12, 31, 18, tzinfo=utc)) == "2026"  # 1 Jan local
+    assert periods.period_for_run("month", dt.datetime(2026, 11, 30, 17, tzinfo=utc)) == "2026-11"  # 1 Dec
+    with pytest.raises(ValueError):
+        periods.period_for_run("decade", local(2026, 1, 1))
+
+
+def test_period_keys_are_valid_for_publish():
+    from lensan import publish
+
+    for period_type, moment in [("month", local(2027, 1, 3, 8)), ("half_year", local(2027, 1, 5, 8)),
+                                ("year", local(2027, 1, 15, 8))]:
+        publish.period_bounds(period_type, periods.period_for_run(period_type, moment))
+
+
+# ---------------------------------------------------------------------------------------------
+# the watch, against the real warehouse
+
+
+def _alerts(db, run_id):
+    with db.cursor() as cur:
+        cur.execute("select dag_id, task_id, exception_class, message from ops.alerts where run_id = %s", (run_id,))
+        rows = cur.fetchall()
+    db.commit()
+    return rows
+
+
+def _publish_row(db, week, created_at, scope_code="VN"):
+    from lensan import publish
+
+    with db.cursor() as cur:
+        publish.ensure_ops_schema(db)
+        cur.execute("delete from ops.publications where period_type = 'week' and period_key = %s", (week,))
+        cur.execute("insert into ops.publications (period_type, period_key, scope_level, scope_code, revision, "
+                    "path, content_hash, manifest_sha256, created_at) values ('week', %s, 'nation', %s, 1, "
+                    "'/x', 'h', 'm', %s)", (week, scope_code, created_at))
+    db.commit()
+
+
+def test_watch_without_publication_alerts_and_fails(db):
+    watch = _load("lensan_publication_watch")
+    run_id = f"test__{uuid.uuid4()}"
+    week = "2031-W10"   # nothing is ever published for it
+    thursday = periods.weekly_deadline(week)
+    assert periods.last_complete_week(thursday) == week
+    with pytest.raises(watch.WeeklyReportMissing) as excinfo:
+        watch.check_weekly_publication(thursday, run_id=run_id)
+    message = str(excinfo.value)
+    assert f"Chưa công bố báo cáo tuần {week} trước 14:00" in message
+    assert f"weekly report {week} not published by 14:00" in message
+    rows = _alerts(db, run_id)
+    assert len(rows) == 1
+    assert rows[0][:3] == ("lensan_publication_watch", "check_weekly_publication", "WeeklyReportMissing")
+    assert week in rows[0][3]
+
+
+def test_watch_publication_before_deadline_passes(db):
+    watch = _load("lensan_publication_watch")
+    run_id = f"test__{uuid.uuid4()}"
+    week = "2031-W11"
+    thursday = periods.weekly_deadline(week)
+    _publish_row(db, week, thursday - dt.timedelta(hours=22))   # Wednesday afternoon
+    result = watch.check_weekly_publication(thursday, run_id=run_id)
+    assert result["week"] == week and result["scopes"] == ["nation-VN"]
+    assert _alerts(db, run_id) == []
+
+
+def test_watch_late_publication_does_not_count(db):
+    watch = _load("lensan_publication_watch")
+    run_id = f"test__{uuid.uuid4()}"
+    week = "2031-W12"
+    deadline = periods.weekly_deadline(week)
+    _publish_row(db, week, deadline + dt.timedelta(seconds=1))   # one second after the deadline
+    with pytest.raises(watch.WeeklyReportMissing):
+        watch.check_weekly_publication(deadline, run_id=run_id)
+    assert len(_alerts(db, run_id)) == 1
+
+
+def test_watch_callback_does_not_duplicate_the_alert(monkeypatch):
+    from lensan import ops
+
+    watch = _load("lensan_publication_watch")
+    calls = []
+    monkeypatch.setattr(ops, "alert_on_failure", lambda context: calls.append(context))
+    watch._alert_unless_recorded({"exception": watch.WeeklyReportMissing("x")})
+    assert calls == []
+    watch._alert_unless_recorded({"exception": RuntimeError("warehouse down")})
+    assert len(calls) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# the deliver task
+
+
+@pytest.mark.parametrize("dag_id", ["lensan_publish_weekly", "lensan_publish_monthly"])
+def test_deliver_task_delivers_new_revisions_and_fails_on_error(dagbag, monkeypatch, dag_id):
+    from lensan import delivery
+
+    deliver = dagbag.dags[dag_id].get_task("deliver").python_callable
+    seen = []
+
+    def fake_deliver(path, channels=None, **kwargs):
+        seen.append(str(path))
+        if "bad" in str(path):
+            raise delivery.DeliveryError("sftp: refused",
+                                         [delivery.DeliveryResult("sftp", config.PROJECT_ROOT, "failed", "refused")])
+        return [delivery.DeliveryResult("outbox", config.PROJECT_ROOT, "delivered", "ok")]
+
+    monkeypatch.setattr(delivery, "deliver", fake_deliver)
+    summary = {"published": [{"path": "/p/good/rev-1"}], "unchanged": [{"path": "/p/old/rev-3"}]}
+    assert [r["status"] for r in deliver(summary)] == ["delivered"]
+    assert seen == ["/p/good/rev-1"]  # unchanged revisions are not delivered again
+    seen.clear()
+    with pytest.raises(RuntimeError, match="delivery failed"):
+        deliver({"published": [{"path": "/p/bad/rev-1"}, {"path": "/p/good/rev-2"}]})
+    assert seen == ["/p/bad/rev-1", "/p/good/rev-2"]  # every revision is tried before failing
+
+
+def test_resolve_and_skip(dagbag, monkeypatch):
+    """resolve_period uses the logical date; NothingToPublish becomes a skip with a vi/en message."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from lensan import publish
+
+    dag = dagbag.dags["lensan_publish_monthly"]
+    resolve = dag.get_task("resolve_period").python_callable
+    assert resolve(logical_date=local(2026, 12, 3, 8), params={}) == "2026-11"
+    assert resolve(logical_date=None, dag_run=types.SimpleNamespace(run_after=local(2027, 1, 3, 8)),
+                   params={}) == "2026-12"
+    assert resolve(logical_date=local(2026, 12, 3, 8), params={"period_key": "2026-05"}) == "2026-05"
+
+    def nothing(*args, **kwargs):
+        raise publish.NothingToPublish("no rows")
+
+    monkeypatch.setattr(publish, "publish_period", nothing)
+    with pytest.raises(AirflowSkipException, match="Không có dữ liệu.*nothing to publish"):
+        dag.get_task("publish").python_callable("2026-11", logical_date=local(2026, 12, 3, 8))
