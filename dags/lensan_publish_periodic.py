@@ -121,7 +121,16 @@ def make_publish_dag(dag_id: str, period_type: str, crons: tuple[str, ...], key_
                 raise RuntimeError("Gửi báo cáo thất bại / delivery failed:\n" + "\n".join(errors))
             return results
 
-        deliver(publish(resolve_period()))
+        @task
+        def refresh_asof_snapshot() -> None:
+            """The as-of-deadline mart reflects what was just published."""
+            from lensan import dbt as lensan_dbt
+
+            lensan_dbt.refresh_publication_snapshot()
+
+        summary = publish(resolve_period())
+        deliver(summary)
+        summary >> refresh_asof_snapshot()
 
     return publish_dag()
 

@@ -28,7 +28,9 @@ statuses produce a new **revision** of the published week.
 4. `report_locations` — logs where the files are.
 5. `revise_earlier_weeks` — every week published earlier is gated and published again: a week whose
    content changed (late form, returned order) gets a new revision, the others write nothing.
-6. `deliver` — every NEW revision of the week goes out through `lensan.delivery.deliver` over the
+6. `refresh_asof_snapshot` — rebuilds `marts.fct_indicator_values_asof_deadline` from the
+   publication log, so the mart shows the values as published by each deadline.
+7. `deliver` — every NEW revision of the week goes out through `lensan.delivery.deliver` over the
    channels in `LENSAN_DELIVERY_CHANNELS` (default `outbox`); a failed channel fails the task so
    Airflow retries it (already delivered revisions are skipped).
 """
@@ -178,11 +180,18 @@ def lensan_publish_weekly():
             raise RuntimeError("Gửi báo cáo thất bại / delivery failed:\n" + "\n".join(errors))
         return results
 
+    @task
+    def refresh_asof_snapshot() -> None:
+        """The as-of-deadline mart reflects what was just published (reruns leave it unchanged)."""
+        from lensan import dbt as lensan_dbt
+
+        lensan_dbt.refresh_publication_snapshot()
+
     week = resolve_week()
     published = publish(week, gate_marts(week))
     report_locations(published)
     deliver(published)
-    published >> revise_earlier_weeks(week)
+    published >> revise_earlier_weeks(week) >> refresh_asof_snapshot()
 
 
 lensan_publish_weekly()

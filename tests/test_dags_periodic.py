@@ -113,9 +113,10 @@ def test_next_runs_are_local_times(dagbag):
 def test_task_graphs(dagbag):
     for dag_id in ("lensan_publish_monthly", "lensan_publish_half_year", "lensan_publish_year_end"):
         dag = dagbag.dags[dag_id]
-        assert set(dag.task_ids) == {"resolve_period", "publish", "deliver"}
+        assert set(dag.task_ids) == {"resolve_period", "publish", "deliver", "refresh_asof_snapshot"}
         assert dag.get_task("deliver").upstream_task_ids == {"publish"}
         assert dag.get_task("publish").upstream_task_ids == {"resolve_period"}
+        assert dag.get_task("refresh_asof_snapshot").upstream_task_ids == {"publish"}
     weekly = dagbag.dags["lensan_publish_weekly"]
     assert weekly.get_task("deliver").upstream_task_ids == {"publish"}
 

@@ -144,3 +144,9 @@ def ensure_manifest() -> Path:
     if not path.exists() or path.stat().st_mtime < _newest_project_mtime():
         run_dbt(["parse"])
     return path
+
+
+def refresh_publication_snapshot() -> None:
+    """Rebuild marts.fct_indicator_values_asof_deadline after a publication, so the mart shows the
+    values as published by each deadline without waiting for the next transform run."""
+    run_dbt(["run", "--select", "fct_indicator_values_asof_deadline"])
