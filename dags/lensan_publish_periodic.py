@@ -103,23 +103,9 @@ def make_publish_dag(dag_id: str, period_type: str, crons: tuple[str, ...], key_
         @task
         def deliver(summary: dict) -> list[dict]:
             """Deliver every NEW revision; fail (→ retry) if any delivery failed, after trying all."""
-            import logging
-
             from lensan import delivery
 
-            log = logging.getLogger(__name__)
-            results, errors = [], []
-            for pub in summary.get("published") or []:
-                try:
-                    results += delivery.result_dicts(delivery.deliver(pub["path"]))
-                except delivery.DeliveryError as exc:
-                    results += delivery.result_dicts(exc.results)
-                    errors.append(str(exc))
-            for r in results:
-                log.info("Gửi / delivery %s %s: %s", r["channel"], r["status"], r["revision_dir"])
-            if errors:
-                raise RuntimeError("Gửi báo cáo thất bại / delivery failed:\n" + "\n".join(errors))
-            return results
+            return delivery.deliver_published(summary)
 
         @task
         def refresh_asof_snapshot() -> None:

@@ -162,23 +162,9 @@ def lensan_publish_weekly():
     @task
     def deliver(summary: dict) -> list[dict]:
         """Deliver every NEW revision; fail (→ retry) if any delivery failed, after trying all."""
-        import logging
-
         from lensan import delivery
 
-        log = logging.getLogger(__name__)
-        results, errors = [], []
-        for pub in summary.get("published") or []:
-            try:
-                results += delivery.result_dicts(delivery.deliver(pub["path"]))
-            except delivery.DeliveryError as exc:
-                results += delivery.result_dicts(exc.results)
-                errors.append(str(exc))
-        for r in results:
-            log.info("Gửi / delivery %s %s: %s", r["channel"], r["status"], r["revision_dir"])
-        if errors:
-            raise RuntimeError("Gửi báo cáo thất bại / delivery failed:\n" + "\n".join(errors))
-        return results
+        return delivery.deliver_published(summary)
 
     @task
     def refresh_asof_snapshot() -> None:

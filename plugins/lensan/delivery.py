@@ -56,6 +56,7 @@ import contextlib
 import hashlib
 import html
 import json
+import logging
 import os
 import posixpath
 import re
@@ -70,6 +71,8 @@ from typing import Any
 
 from lensan.config import home_dir
 from lensan.locks import file_lock
+
+log = logging.getLogger(__name__)
 
 CHANNELS = ("outbox", "sftp", "email")
 DEFAULT_SFTP_CONN_ID = "lensan_sftp"
@@ -882,3 +885,24 @@ def _record_unloadable(path: Path, channels: list[str], detail: str) -> None:
 def result_dicts(results: list[DeliveryResult]) -> list[dict[str, str]]:
     """JSON-friendly results (for XCom)."""
     return [{**asdict(r), "revision_dir": str(r.revision_dir)} for r in results]
+
+
+def deliver_published(summary: dict) -> list[dict[str, str]]:
+    """Deliver every NEW revision listed in a publish summary (`summary["published"][i]["path"]`).
+
+    Every revision is tried; then, if any channel failed, raise so the Airflow task retries (channels
+    already delivered are skipped on the retry by the ledger). Returns JSON-friendly results.
+    """
+    results: list[dict[str, str]] = []
+    errors = []
+    for pub in summary.get("published") or []:
+        try:
+            results += result_dicts(deliver(pub["path"]))
+        except DeliveryError as exc:
+            results += result_dicts(exc.results)
+            errors.append(str(exc))
+    for r in results:
+        log.info("Gửi / delivery %s %s: %s", r["channel"], r["status"], r["revision_dir"])
+    if errors:
+        raise DeliveryError("Gửi báo cáo thất bại / delivery failed:\n" + "\n".join(errors))
+    return results
