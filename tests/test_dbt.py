@@ -443,6 +443,21 @@ def test_targets(built, db):
     assert _fact(db, "hh_with_shop", "2026-W47", platform="voso", column="target_value") is None
 
 
+def test_targets_on_bases_of_the_same_scope(built, db):
+    # province 22, 2026 sample targets: products_branded and traceable 10 % of the agricultural products
+    # listed (4 at the end of W47: PM-P1, P2, P3, VS-P1), inputs_discounted 100 % of the inputs listed
+    # (1), info_items 100 % of the 8 required categories
+    assert _fact(db, "products_branded", "2026-W47", column="target_value, target_attainment_pct") == (
+        Decimal("0.4"), Decimal("500.00"))                       # 2 branded / (10 % x 4)
+    assert _fact(db, "traceable", "2026-W47", column="target_value, target_attainment_pct") == (
+        Decimal("0.4"), Decimal("250.00"))                       # 1 / 0.4
+    assert _fact(db, "inputs_discounted", "2026-W47", column="target_value, target_attainment_pct") == (1, 100)
+    assert _fact(db, "info_items", "2026-W47", column="target_value, target_attainment_pct") == (
+        8, Decimal("37.50"))                                     # 3 categories of 8
+    # W46: only the Gạo product PM-P1 was listed -> 10 % x 1
+    assert _fact(db, "products_branded", "2026-W46", column="target_value") == Decimal("0.1")
+
+
 def test_reported_values_latest_form_wins(built, db):
     value, is_late, versions = _value(db, """select value_in_week, is_late, versions_received
                                              from marts.fct_reported_values

@@ -89,9 +89,6 @@ MAIN_PRODUCTS = {
     "HTX": ("Rau an toàn", "Gạo", "Thủy sản", "Chè"),
     "Tổ hợp tác": ("Cây ăn quả", "Rau màu", "Nuôi ong"),
 }
-INFO_CATEGORIES = ("Giá cả thị trường", "Thời tiết - thiên tai", "Kỹ thuật sản xuất", "Phòng chống dịch bệnh",
-                   "Chính sách hỗ trợ", "Cung cầu thị trường", "Giống - vật tư nông nghiệp",
-                   "Tiêu chuẩn chất lượng - truy xuất nguồn gốc")
 BIG_MARKETS = ("01", "79", "31", "48")   # Hà Nội, Hồ Chí Minh, Hải Phòng, Đà Nẵng (same codes on both maps)
 
 # --- Platform vocabularies ------------------------------------------------------------------------
@@ -236,6 +233,12 @@ def _citizen_id(rng: random.Random, province_code: str) -> str:
 def _countries() -> tuple[tuple[str, str], ...]:
     with (config.SEEDS_DIR / "ref_countries.csv").open(encoding="utf-8", newline="") as fh:
         return tuple((r["country_code"], r["country_name_vi"]) for r in csv.DictReader(fh))
+
+
+@lru_cache
+def _info_categories() -> tuple[str, ...]:
+    with (config.SEEDS_DIR / "ref_info_categories.csv").open(encoding="utf-8", newline="") as fh:
+        return tuple(r["category"] for r in csv.DictReader(fh))
 
 
 @lru_cache
@@ -620,7 +623,7 @@ def _info_posts(seed: int, map_version: str, province: str, days: list[dt.date])
                 continue
             for k in range(r.randint(1, 3)):
                 posts.append((platform, f"{pf}TT{province}{day:%Y%m%d}{k + 1:02d}",
-                              r.choice(INFO_CATEGORIES), province, _rand_time(r, day, 7, 21)))
+                              r.choice(_info_categories()), province, _rand_time(r, day, 7, 21)))
     return posts
 
 

@@ -14,6 +14,7 @@ with
 periods as (select * from {{ ref('int_periods') }}),
 indicators as (select * from {{ ref('ref_indicators') }}),
 targets as (select * from {{ ref('int_targets__resolved') }}),
+same_scope_targets as (select * from {{ ref('int_targets__same_scope') }}),
 
 levels as (
 
@@ -236,10 +237,11 @@ select
          else round(100.0 * (w.value_in_period - w.previous_value) / abs(w.previous_value), 2)
     end::numeric                                          as growth_pct,
     w.year::integer                                       as target_year,
-    trim_scale(round(t.target_value, 4))::numeric         as target_value,
-    case when t.target_value > 0 and i.kind in ('stock', 'flow', 'distinct_in_period')
-         then round(100.0 * w.cumulative_value / t.target_value, 2) end::numeric as target_attainment_pct,
-    t.is_sample_target::boolean                           as is_sample_target,
+    trim_scale(round(coalesce(t.target_value, st.target_value), 4))::numeric as target_value,
+    case when coalesce(t.target_value, st.target_value) > 0 and i.kind in ('stock', 'flow', 'distinct_in_period')
+         then round(100.0 * w.cumulative_value / coalesce(t.target_value, st.target_value), 2)
+    end::numeric                                          as target_attainment_pct,
+    coalesce(t.is_sample_target, st.is_sample_target)::boolean as is_sample_target,
     i.primary_source::text                                as source,
     (i.kind = 'flow')::boolean                            as platforms_additive,
     w.detail_value::numeric                               as detail_value,
@@ -252,3 +254,7 @@ left join targets as t
     on t.scope_level = w.scope_level and t.scope_code = w.scope_code and t.map_version = w.map_version
    and t.indicator_code = w.indicator_code and t.target_year = w.year
    and w.platform = 'all'   -- targets are set for both platforms together
+left join same_scope_targets as st
+    on st.period_type = w.period_type and st.period_key = w.period_key
+   and st.scope_level = w.scope_level and st.scope_code = w.scope_code and st.map_version = w.map_version
+   and st.indicator_code = w.indicator_code and w.platform = 'all'

@@ -1,4 +1,5 @@
-{#- Yearly targets as absolute values per scope: pct_of_base -> pct / 100 x base of the same
+{#- Yearly targets as absolute values per scope (targets on bases measured in the same scope, e.g. %
+    of the products listed, are per period: int_targets__same_scope): pct_of_base -> pct / 100 x base of the same
     province, map and year (base_code from ref_indicators); absolute as is. Nation: explicit
     national targets (a pct_of_base one on the sum of province bases); otherwise, like regions, the
     sum of the provinces' resolved targets for base-proportional indicators (post2025 provinces when
@@ -34,6 +35,7 @@ province_targets as (
        and b.base_year = t.target_year and b.base_code = i.base_code
     left join provinces as p on p.map_version = t.map_version and p.province_code = t.province_code
     where t.scope_level = 'province'
+      and (t.target_type = 'absolute' or i.target_basis = 'pct_of_base')  -- same-scope bases: int_targets__same_scope
 
 ),
 
@@ -91,6 +93,7 @@ nation_explicit as (
     join indicators as i using (indicator_code)
     left join nation_bases as nb on nb.base_year = t.target_year and nb.base_code = i.base_code
     where t.scope_level = 'nation'
+      and (t.target_type = 'absolute' or i.target_basis = 'pct_of_base')
 
 )
 
