@@ -65,7 +65,7 @@ def test_publish_logical_date_reports_the_week():
 
 def test_help_lists_every_command():
     result = run_cli("--help", check=True)
-    for command in ("demo", "generate", "land", "check", "status", "publish", "warehouse"):
+    for command in ("demo", "generate", "land", "check", "status", "publish", "warehouse", "bench"):
         assert command in result.stdout
     console = Path(sys.executable).parent / "lensan"
     assert console.exists(), "console script missing: pip install -e . --no-deps"
@@ -95,6 +95,19 @@ def generated(cli_home):
 def test_generate_writes_every_source(generated):
     for source in config.SOURCES:
         assert any((generated / source).iterdir()), source
+
+
+def test_generate_national_scale_with_progress(tmp_path):
+    result = run_cli("generate", "--scale", "0.002", "--provinces", "92", "--weeks", "2026-W46",
+                     home=tmp_path, check=True)
+    assert "ETA" in result.stdout and "MB/s" in result.stdout and "rows/s" in result.stdout
+    assert "Generated the national week 2026-W46 (scale 0.002)" in result.stdout
+    assert any((tmp_path / "landing" / "postmart").iterdir())
+
+
+def test_bench_help_is_bench_runs():
+    result = run_cli("bench", "--help", check=True)
+    assert "--scale" in result.stdout and "bench/run" in result.stdout
 
 
 def test_check_ok_file(generated):

@@ -82,7 +82,24 @@ def _call_generate(provinces: list[str], weeks: list[str], seed: int, late: int 
                         progress=None if quiet else (lambda message: print(f"  {message}", flush=True)))
 
 
+def _generate_national(args) -> int:
+    from lensan.generate_scale import generate_national
+
+    weeks = parse_weeks(args.weeks, args.last or 1)
+    provinces = parse_provinces(args.provinces) if args.provinces else None
+    for week in weeks:
+        summary = generate_national(args.scale, week, seed=args.seed, provinces=provinces,
+                                    progress=lambda p: print(f"  {p}", flush=True))
+        say(f"Đã tạo tuần {week} toàn quốc (hệ số {args.scale:g}): {sum(summary.rows_by_entity.values()):,} dòng "
+            f"vào {config.landing_dir()}",
+            f"Generated the national week {week} (scale {args.scale:g}): "
+            f"{sum(summary.rows_by_entity.values()):,} rows into {config.landing_dir()}")
+    return 0
+
+
 def cmd_generate(args) -> int:
+    if args.scale is not None:
+        return _generate_national(args)
     provinces = parse_provinces(args.provinces)
     weeks = parse_weeks(args.weeks, args.last)
     summary = _call_generate(provinces, weeks, args.seed, args.late, args.missing)
@@ -449,6 +466,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1034)
     p.add_argument("--late", type=int, help="số đơn vị nộp muộn mỗi tuần / units per week delivering their form late")
     p.add_argument("--missing", type=int, help="số đơn vị không nộp tuần cuối / units sending no form for the last week")
+    p.add_argument("--scale", type=float,
+                   help="tuần toàn quốc, ~N triệu đơn hàng (bản đồ sau sáp nhập) / a national week of ~N million "
+                        "orders (post-reform map; --provinces restricts it)")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("land", help="nhận các file đang chờ / land the pending files")
@@ -484,10 +504,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("dbt-manifest", help="tạo dbt manifest cho Cosmos / write the dbt manifest Cosmos renders")
     p.set_defaults(func=cmd_dbt_manifest)
+
+    # dispatched in main() before parsing: its options are bench/run's (`lensan bench --help`)
+    sub.add_parser("bench", help="đo hiệu năng, như bench/run / the benchmark, same as bench/run")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:   # its options (--help included) are bench/run's own
+        from lensan import bench
+
+        return bench.main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args) or 0
