@@ -6,6 +6,7 @@
     the year has post2025 targets, else pre2025 provinces on today's regions). -#}
 with
 
+map_versions as (select * from {{ ref('int_targets__map_versions') }}),
 targets as (select * from {{ ref('ref_targets') }}),
 bases as (select * from {{ ref('ref_bases') }} where unit_level = 'province'),
 indicators as (select * from {{ ref('ref_indicators') }}),
@@ -39,22 +40,13 @@ province_targets as (
 
 ),
 
-map_for_year as (
-
-    select target_year,
-           case when bool_or(map_version = 'post2025') then 'post2025' else 'pre2025' end as map_version
-    from province_targets
-    group by target_year
-
-),
-
 summed as (
 
     select pt.region_code, pt.indicator_code, pt.target_year,
            sum(pt.target_value) as target_value, bool_or(pt.is_sample_target) as is_sample_target,
            grouping(pt.region_code) = 1 as is_nation
     from province_targets as pt
-    join map_for_year as m on m.target_year = pt.target_year and m.map_version = pt.map_version
+    join map_versions as m on m.target_year = pt.target_year and m.map_version = pt.map_version
     where pt.target_basis = 'pct_of_base' and pt.target_value is not null
     group by grouping sets ((pt.region_code, pt.indicator_code, pt.target_year), (pt.indicator_code, pt.target_year))
 

@@ -8,6 +8,7 @@
     provinces, the mean of the provinces' percentages times the required categories. -#}
 with
 
+map_versions as (select * from {{ ref('int_targets__map_versions') }}),
 targets as (select * from {{ ref('ref_targets') }} where scope_level = 'province' and target_type = 'pct_of_base'),
 indicators as (
     select * from {{ ref('ref_indicators') }}
@@ -57,15 +58,6 @@ province_targets as (
 
 ),
 
-map_for_year as (
-
-    select target_year,
-           case when bool_or(map_version = 'post2025') then 'post2025' else 'pre2025' end as map_version
-    from province_targets
-    group by target_year
-
-),
-
 summed as (
 
     select
@@ -78,7 +70,7 @@ summed as (
              else sum(pt.target_value) end                                   as target_value,
         bool_or(pt.is_sample)                                                 as is_sample
     from province_targets as pt
-    join map_for_year as m on m.target_year = pt.target_year and m.map_version = pt.map_version
+    join map_versions as m on m.target_year = pt.target_year and m.map_version = pt.map_version
     cross join required_categories as r
     group by grouping sets ((pt.period_type, pt.period_key, pt.indicator_code, pt.region_code),
                             (pt.period_type, pt.period_key, pt.indicator_code))
