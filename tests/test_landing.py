@@ -419,3 +419,30 @@ def test_content_the_database_refuses_is_quarantined(home, db):
     assert summary.failed == []
     row, = _landed(db, name)
     assert _count(db, "voso_orders", row[0]) == 0
+
+
+def test_platform_rows_belong_to_their_landed_file_without_a_per_row_foreign_key(home, db):
+    """Issue #6: the per-row FK raw.<platform> → raw.landed_files is gone (it cost more than the COPY);
+    the landed_files row and its raw rows still commit together or not at all, and an old warehouse
+    loses the constraint on the next landing."""
+    with db.cursor() as cur:      # a warehouse created before the change
+        cur.execute("alter table raw.voso_orders add foreign key (file_id) references raw.landed_files (file_id)")
+    db.commit()
+    good = build_voso_gz(config.landing_dir("voso") / "voso_orders_2024-10-03.jsonl.gz",
+                         [vs_order(i) for i in range(3000)])
+    bad = build_voso_gz(config.landing_dir("voso") / "voso_orders_2024-10-02.jsonl.gz",
+                        [vs_order(i) for i in range(3000)] + [vs_order(5000) | {"quantity": -1}])
+    summary = land_pending(["voso"])
+    assert [x.name for x in summary.landed] == [good.name]
+    assert [q.name for q in summary.quarantined] == [bad.name]
+    with db.cursor() as cur:
+        cur.execute("""select c.conrelid::regclass::text from pg_constraint c
+                       where c.contype = 'f' and c.confrelid = 'raw.landed_files'::regclass""")
+        assert sorted(r[0] for r in cur.fetchall()) == ["raw.household_register", "raw.weekly_forms"]
+        for table in ("postmart_orders", "voso_orders", "voso_shops", "postmart_activity"):
+            cur.execute(sql.SQL("select count(*) from raw.{} r where not exists (select 1 from raw.landed_files l "
+                                "where l.file_id = r.file_id and l.status = 'loaded')").format(sql.Identifier(table)))
+            assert cur.fetchone()[0] == 0, table
+    row, = _landed(db, bad.name)
+    assert _count(db, "voso_orders", row[0]) == 0          # the first 3,000 rows of the bad file were rolled back
+    assert _count(db, "voso_orders", _landed(db, good.name)[0][0]) == 3000

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
+import re
 import zipfile
 from decimal import Decimal
 
@@ -478,3 +480,123 @@ def test_check_file_changes_nothing(tmp_path, lensan_home):
     assert check_file(build_voso_gz(tmp_path / "voso_orders_2024-11-18.jsonl.gz", [vs_order(1)])).ok
     after = sorted(p for p in lensan_home.rglob("*") if "warehouse" not in p.parts)
     assert before == after and path.read_bytes() == data
+
+
+# ------------------------------------------------------------------- fast COPY path == reference path
+
+def _copy_rows(path, extract, hasher):
+    """Rows of platforms.copy_chunks, decoded from COPY text (null ''), in the order of records()."""
+    unescape = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r"}
+    rows = []
+    for n, data in platforms.copy_chunks(path, extract, hasher, prefix="9\t2024-11-18"):
+        lines = data.decode("utf-8").split("\n")
+        assert lines.pop() == "" and len(lines) == n
+        for line in lines:
+            fields = line.split("\t")
+            assert fields[:2] == ["9", "2024-11-18"] and len(fields) == len(extract.columns) + 3
+            values = tuple(None if f == "" else re.sub(r"\\[\\tnr]", lambda m: unescape[m[0]], f)
+                           for f in fields[2:-1])
+            rows.append((int(fields[-1]), values))
+    return rows
+
+
+def _outcome(fn):
+    try:
+        return "ok", fn()
+    except LandingError as exc:
+        return exc.code, exc.detail
+
+
+def _same_as_reference(path):
+    from lensan.pseudonymise import Pseudonymiser
+
+    extract = platforms.describe(path.name)
+    reference = _outcome(lambda: list(enumerate(platforms.records(path, extract, Pseudonymiser(b"k")), start=1)))
+    fast = _outcome(lambda: _copy_rows(path, extract, Pseudonymiser(b"k")))
+    assert fast == reference
+    return reference
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(platforms, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(platforms, "PM_BLOCK_CHARS", 900)
+    monkeypatch.setattr(platforms, "VOSO_BLOCK_BYTES", 700)
+
+
+def test_fast_copy_path_gives_the_reference_rows(tmp_path, small_chunks):
+    rows = [pm_order(i, phone=["0912 345 678", "+84912345678", "", "  ", "84 9"][i % 5]) for i in range(60)]
+    rows[3][11] = "  Hủy "                      # spaces to strip
+    rows[5][7] = "1.234,5"                      # numbers people type
+    rows[8][8] = "15%"
+    rows[9][12] = ""                            # optional date left blank
+    rows[12][10] = "V\\N\tx"                    # characters COPY must escape (quoted by the csv writer)
+    rows[20][5] = 'SP "nhãn" đỏ'
+    rows[30][3] = "a\nb"                        # a newline inside a quoted value
+    plain = build_postmart_csv(tmp_path / "postmart_don_hang_20241118.csv", PM_ORDER_HEADINGS, rows)
+    result = _same_as_reference(plain)
+    assert result[0] == "ok" and len(result[1]) == 60
+    # plain lines only (no quotes), LF line ends, blank and short lines, an odd value per column kind
+    lines = [";".join(pm_order(i)) for i in range(50)]
+    lines[4] = ""
+    lines[10] = ";".join(pm_order(10)[:-1])     # the optional last column missing
+    lines[17] = lines[17].replace("2;1,5", "2;0,5")
+    lines[25] = "   "
+    text = "\ufeff" + ";".join(PM_ORDER_HEADINGS) + "\n" + "\n".join(lines) + "\n"
+    lf = tmp_path / "postmart_don_hang_20241117.csv"
+    lf.write_text(text, encoding="utf-8")
+    assert _same_as_reference(lf)[0] == "ok"
+    shops = tmp_path / "postmart_gian_hang_20241118.csv"
+    shop_headings = ["Mã gian hàng", "SĐT chủ gian hàng", "Mã hộ SXNN", "Mã xã", "Ngày tạo", "Ví VNPostPay",
+                     "Trạng thái"]
+    build_postmart_csv(shops, shop_headings, [[f"PMGH{i}", "0355 444 555", "", "07090", "18/11/2024 08:00:00",
+                                               ["Có", "Không", "có", "KHÔNG"][i % 4], "Hoạt động"]
+                                              for i in range(30)])
+    assert _same_as_reference(shops)[0] == "ok"
+
+
+def test_fast_copy_path_gives_the_reference_errors(tmp_path, small_chunks):
+    for change, code in [({1: "31/02/2024 10:00:00"}, "BAD_DATE"), ({1: "18/11/2024 24:00:00"}, "BAD_DATE"),
+                         ({6: "khoảng 2"}, "VALUE_NOT_NUMBER"), ({8: "-5"}, "NEGATIVE_COUNT"),
+                         ({0: " "}, "MISSING_VALUE"), ({0: "PMDH00000003"}, "DUPLICATE_ORDER_ID")]:
+        rows = [pm_order(i) for i in range(40)]
+        for col, value in change.items():
+            rows[33][col] = value
+        path = build_postmart_csv(tmp_path / "postmart_don_hang_20241118.csv", PM_ORDER_HEADINGS, rows)
+        assert _same_as_reference(path)[0] == code, change
+    same = [pm_order(i) for i in range(30)] + [pm_order(2)]      # an identical repeat is harmless
+    assert _same_as_reference(build_postmart_csv(tmp_path / "postmart_don_hang_20241118.csv", PM_ORDER_HEADINGS,
+                                                 same))[0] == "ok"
+    records = [vs_order(i) for i in range(40)]
+    for change, code in [({"ordered_at": "2024-02-30T03:15:00Z"}, "BAD_DATE"), ({"quantity": -1}, "NEGATIVE_COUNT"),
+                         ({"weight_g": "nặng"}, "VALUE_NOT_NUMBER"), ({"extra": 1}, "UNEXPECTED_COLUMN"),
+                         ({"order_id": "VSDH00000002"}, "DUPLICATE_ORDER_ID"), ({"shop_id": ""}, "MISSING_VALUE")]:
+        path = build_voso_gz(tmp_path / "voso_orders_2024-11-18.jsonl.gz", records[:30] + [records[30] | change]
+                             + records[31:])
+        assert _same_as_reference(path)[0] == code, change
+    path = build_voso_gz(tmp_path / "voso_orders_2024-11-18.jsonl.gz", records, truncate=True)
+    assert _same_as_reference(path)[0] == "TRUNCATED"
+
+
+def test_fast_copy_path_voso_unusual_values(tmp_path, small_chunks):
+    records = [vs_order(i, phone=["0912 345 678", None, "", "+84 912 345 678"][i % 4]) for i in range(60)]
+    records[3]["quantity"] = "1.234"             # numbers as text
+    records[4]["weight_g"] = 1.5                 # a float
+    records[5]["buyer_province_code"] = 1        # a number where text is expected
+    records[6]["updated_at"] = None
+    records[7]["updated_at"] = "2024-11-18T04:00:00+07:00"
+    records[8]["product_id"] = "a\tb\\c\nd"
+    records[9]["buyer_country"] = {"code": "VN"}
+    records[10]["amount_vnd"] = None
+    path = tmp_path / "voso_orders_2024-11-18.jsonl.gz"
+    lines = [json.dumps(r, ensure_ascii=False) for r in records]
+    lines.insert(20, "")
+    lines.insert(40, "   ")
+    path.write_bytes(gzip.compress(("\n".join(lines)).encode("utf-8")))   # no final newline
+    result = _same_as_reference(path)
+    assert result[0] == "ok" and len(result[1]) == 60
+    shops = tmp_path / "voso_shops_2024-11-18.jsonl.gz"
+    build_voso_gz(shops, [{"shop_id": f"VSSH{i}", "owner_phone": "0355444555", "household_code": None,
+                           "ward_code": "07090", "created_at": "2024-11-18T01:00:00Z", "has_ewallet": i % 2 == 0,
+                           "status": "active"} for i in range(25)])
+    assert _same_as_reference(shops)[0] == "ok"

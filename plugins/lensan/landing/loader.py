@@ -17,7 +17,6 @@ import re
 import stat
 import time
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from lensan import config
 from lensan.config import LOCAL_TZ, SOURCES
 from lensan.landing import household_register, platforms, safety, weekly_form
 from lensan.landing.errors import LandingError
-from lensan.pseudonymise import pseudonymise
+from lensan.pseudonymise import Pseudonymiser
 
 log = logging.getLogger("lensan.landing")
 
@@ -146,14 +145,9 @@ def _mtime(path: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.timezone.utc)
 
 
-def _make_hasher():
-    key = config.pseudonym_key()
-
-    @lru_cache(maxsize=1 << 18)
-    def hasher(kind: str, value: object) -> str | None:
-        return pseudonymise(kind, value, key=key)
-
-    return hasher
+def _make_hasher() -> Pseudonymiser:
+    """The keyed hash of a landing run: callable (kind, value), cached, with a column-at-once form."""
+    return Pseudonymiser(config.pseudonym_key())
 
 
 def _no_hash(kind: str, value: object) -> None:
@@ -222,7 +216,7 @@ def check_file(path: Path, source: str | None = None) -> CheckResult:
         else:
             result.entity = parsed.entity
             result.file_date = parsed.extract_date.isoformat()
-            result.row_count = sum(1 for _ in platforms.records(path, parsed, _no_hash))
+            result.row_count = platforms.count_rows(path, parsed)
             result.row_counts = {parsed.table: result.row_count}
     except LandingError as exc:
         result.ok = False
@@ -439,12 +433,13 @@ def _load_register(cur, register: household_register.Register, common: dict) -> 
 
 def _load_extract(cur, extract: platforms.Extract, path: Path, common: dict, hasher) -> int:
     file_id = _insert_landed(cur, **common, entity=extract.entity, status="loaded", file_date=extract.extract_date)
-    stream = platforms.CopyStream(platforms.records(path, extract, hasher),
-                                  prefix=(file_id, extract.extract_date.isoformat()))
-    statement = sql.SQL("copy raw.{} (file_id, extract_date, row_number, {}) from stdin").format(
-        sql.Identifier(extract.table), sql.SQL(", ").join(sql.Identifier(c) for c in extract.columns))
+    stream = platforms.CopyStream(platforms.copy_chunks(path, extract, hasher,
+                                                        prefix=f"{int(file_id)}\t{extract.extract_date.isoformat()}"))
+    statement = sql.SQL("copy raw.{} ({}) from stdin with {}").format(
+        sql.Identifier(extract.table), sql.SQL(", ").join(sql.Identifier(c) for c in platforms.copy_columns(extract)),
+        sql.SQL(platforms.COPY_OPTIONS))
     try:
-        cur.copy_expert(statement, stream, size=1 << 18)
+        cur.copy_expert(statement, stream, size=1 << 20)
     except Exception:
         if stream.error is not None:
             raise stream.error from None

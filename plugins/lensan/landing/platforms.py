@@ -1,10 +1,12 @@
 """S3/S4 — platform extracts: postmart.vn CSV and voso.vn JSON Lines (gzip), streamed.
 
-`describe(name)` recognises the platform, entity, raw table and extract date from the file name;
-`records(path, extract, hasher)` yields one tuple of raw text values per data row (personal columns
-already hashed), validating dates, booleans, numbers, required ids and duplicate order ids on the
-way. Nothing is held in memory but the order ids seen (for DUPLICATE_ORDER_ID), so national files
-of ~1M rows stream straight into COPY.
+`describe(name)` recognises the platform, entity, raw table and extract date from the file name.
+`records(path, extract, hasher)` is the reference reader: one tuple of raw text values per data row
+(personal columns already hashed), validating dates, booleans, numbers, required ids and duplicate
+order ids row by row. `copy_chunks(path, extract, hasher, prefix)` is what landing streams into
+COPY: the same rows as PostgreSQL COPY text, checked and converted a chunk and a column at a time
+(see "fast COPY path" below), falling back to the reference code for anything unusual and for every
+error. Memory holds one chunk and the order ids seen, so national files of ~1M rows stream through.
 """
 
 from __future__ import annotations
@@ -13,12 +15,17 @@ import csv
 import datetime as dt
 import gzip
 import io
+import itertools
 import json
+import operator
 import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from functools import lru_cache
+from typing import Annotated, Callable, Iterator
+
+import msgspec
 
 from lensan.landing import safety
 from lensan.landing.errors import EXTRA_DATA, LandingError, where_line
@@ -183,23 +190,28 @@ def _postmart_rows(path: Path, extract: Extract) -> Iterator[tuple[int, list[str
                 if i >= len(expected) or key != expected[i]:
                     raise LandingError("UNEXPECTED_COLUMN", where_line(1, str(i + 1)), found=header[i],
                                        expected=headings[i] if i < len(headings) else "(không có / none)")
-            width = len(expected)
-            for line, values in enumerate(reader, start=2):
-                if len(values) != width:
-                    if not values or all(not v.strip() for v in values):
-                        continue
-                    if len(values) > width and any(v.strip() for v in values[width:]):
-                        raise LandingError("UNEXPECTED_COLUMN", where_line(line, str(width + 1)),
-                                           found=EXTRA_DATA, expected="(không có / none)")
-                    values = (values + [""] * width)[:width]
-                yield line, [(values[i].strip() or None) if kinds[i] in _PLAIN_KINDS
-                             else _check_postmart_value(kinds[i], values[i].strip(), line, headings[i])
-                             for i in range(width)]
+            yield from _postmart_exact_rows(reader, 2, kinds, headings)
     except UnicodeDecodeError as exc:
         raise LandingError("UNREADABLE", expected="CSV UTF-8",
                            reason=f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except csv.Error as exc:
         raise LandingError("UNREADABLE", expected="CSV UTF-8", reason=str(exc)) from None
+
+
+def _postmart_exact_rows(rows, line0: int, kinds: list[str], headings: list[str]):
+    """(line, validated values) of CSV records numbered from `line0`; blank records are skipped."""
+    width = len(kinds)
+    for line, values in enumerate(rows, start=line0):
+        if len(values) != width:
+            if not values or all(not v.strip() for v in values):
+                continue
+            if len(values) > width and any(v.strip() for v in values[width:]):
+                raise LandingError("UNEXPECTED_COLUMN", where_line(line, str(width + 1)),
+                                   found=EXTRA_DATA, expected="(không có / none)")
+            values = (values + [""] * width)[:width]
+        yield line, [(values[i].strip() or None) if kinds[i] in _PLAIN_KINDS
+                     else _check_postmart_value(kinds[i], values[i].strip(), line, headings[i])
+                     for i in range(width)]
 
 
 # -------------------------------------------------------------------------------------------- voso
@@ -247,6 +259,28 @@ def _check_voso_value(kind: str, value: object, line: int, field: str) -> str | 
     return str(value)
 
 
+def _voso_line_values(text: str, line: int, fields: list[str], field_set: set[str],
+                      kinds: list[str]) -> list[str | None] | None:
+    """Validated values of one JSON Lines line (None for a blank line)."""
+    if not text.strip():
+        return None
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LandingError("UNREADABLE", where_line(line), expected="JSON Lines",
+                           reason=f"line {line} is not valid JSON ({exc.msg})") from None
+    if not isinstance(record, dict):
+        raise LandingError("UNREADABLE", where_line(line), expected="JSON Lines",
+                           reason=f"line {line} is not a JSON object")
+    if record.keys() != field_set:
+        for f in fields:
+            if f not in record:
+                raise LandingError("MISSING_COLUMN", where_line(line), column=f)
+        extra = sorted(set(record) - field_set)
+        raise LandingError("UNEXPECTED_COLUMN", where_line(line), found=extra[0], expected="(không có / none)")
+    return [_check_voso_value(kinds[i], record[fields[i]], line, fields[i]) for i in range(len(fields))]
+
+
 def _voso_rows(path: Path, extract: Extract) -> Iterator[tuple[int, list[str | None]]]:
     fields = [f for f, _, _ in extract.spec]
     kinds = [k for _, _, k in extract.spec]
@@ -270,26 +304,11 @@ def _voso_rows(path: Path, extract: Extract) -> Iterator[tuple[int, list[str | N
                     raise LandingError("UNSAFE_FILE", reason=f"decompressed size exceeds {limit // safety.MB} MB "
                                        "(possible gzip bomb)",
                                        reason_vi=f"dung lượng giải nén vượt {limit // safety.MB} MB (nghi gzip bomb)")
-                if not text.strip():
+                values = _voso_line_values(text, line, fields, field_set, kinds)
+                if values is None:
                     continue
-                try:
-                    record = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    raise LandingError("UNREADABLE", where_line(line), expected="JSON Lines",
-                                       reason=f"line {line} is not valid JSON ({exc.msg})") from None
-                if not isinstance(record, dict):
-                    raise LandingError("UNREADABLE", where_line(line), expected="JSON Lines",
-                                       reason=f"line {line} is not a JSON object")
-                if record.keys() != field_set:
-                    for f in fields:
-                        if f not in record:
-                            raise LandingError("MISSING_COLUMN", where_line(line), column=f)
-                    extra = sorted(set(record) - field_set)
-                    raise LandingError("UNEXPECTED_COLUMN", where_line(line), found=extra[0],
-                                       expected="(không có / none)")
                 rows += 1
-                yield line, [_check_voso_value(kinds[i], record[fields[i]], line, fields[i])
-                             for i in range(len(fields))]
+                yield line, values
     except EOFError:
         raise LandingError("TRUNCATED", rows=rows, line=line) from None
     except UnicodeDecodeError as exc:
@@ -323,66 +342,411 @@ def records(path: Path, extract: Extract, hasher: Hasher | None = None) -> Itera
         yield tuple(values)
 
 
+# ------------------------------------------------------------------------------- fast COPY path
+#
+# Landing does not walk `records()` value by value. It reads a chunk of rows, checks and converts it
+# column by column with C-speed operations (the csv module, msgspec, str.join/strip, one compiled
+# regular expression over a whole column, set operations), and emits PostgreSQL COPY text directly.
+# What the fast checks cannot vouch for (a blank or short row, a value to normalise such as `có` or
+# `1.234`, an unusual JSON type, characters COPY must escape) goes through the exact per-value
+# functions above. And as soon as anything is wrong with the file, the reference path `records()`
+# runs over it from the start and raises the error exactly as before (same code, line and detail).
+# A good file gives the same rows as `records()`, in the same order (tests/test_parsers.py checks it).
+
+CHUNK_ROWS = 20_000                 # postmart rows per chunk (csv module)
+PM_BLOCK_CHARS = 4 << 20            # postmart text per chunk (plain lines)
+VOSO_BLOCK_BYTES = 4 << 20          # decompressed JSON Lines per chunk
+COPY_OPTIONS = "(null '')"          # '' is NULL: an empty raw value is always NULL (as in records())
+
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_PM_DT = (r"(?:0[1-9]|[12][0-9]|3[01])/(?:0[1-9]|1[0-2])/[0-9]{4} "
+          r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]")
+_VS_DT = (r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+          r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z")
 
 
-def _copy_field(value: object) -> str:
-    if value is None:
-        return "\\N"
-    return str(value).translate(_COPY_ESCAPES)
+def _column_of(pattern: str, optional: bool) -> re.Pattern:
+    """A pattern matching a whole column joined by newlines, every value matching `pattern`."""
+    one = f"(?:{pattern})?" if optional else f"(?:{pattern})"
+    return re.compile(f"(?:{one}\n)*{one}")
+
+
+_PM_DT_COLUMN = {DATETIME: _column_of(_PM_DT, False), DATETIME_OPT: _column_of(_PM_DT, True)}
+_VS_DT_COLUMN = {DATETIME: _column_of(_VS_DT, False), DATETIME_OPT: _column_of(_VS_DT, True)}
+_PM_NUM_COLUMN = _column_of(r"[0-9]+(?:,[0-9]+)?", True)
+_PM_BOOLS = frozenset({"Có", "Không", ""})
+_VS_BOOL_TEXT = {True: "true", False: "false"}
+_PM_DAY = operator.itemgetter(slice(0, 10))     # dd/mm/yyyy
+_VS_DAY = operator.itemgetter(slice(0, 10))     # yyyy-mm-dd
+
+
+class _Anomaly(Exception):
+    """Internal: the fast checks cannot vouch for this column or chunk; the exact functions take it."""
+
+
+def _valid_days(days: set, day_month_year: bool) -> bool:
+    days.discard("")
+    try:
+        for d in days:
+            if day_month_year:
+                dt.date(int(d[6:10]), int(d[3:5]), int(d[0:2]))
+            else:
+                dt.date(int(d[0:4]), int(d[5:7]), int(d[8:10]))
+    except ValueError:
+        return False
+    return True
+
+
+def _escape_if_needed(col, joined: str, n: int):
+    """The column as COPY text values: escaped only when some value holds \\, tab, CR or newline."""
+    if "\\" in joined or "\t" in joined or "\r" in joined or joined.count("\n") != n - 1:
+        return [v.translate(_COPY_ESCAPES) for v in col]
+    return col
+
+
+def _copy_value(value: str | None) -> str:
+    return "" if value is None else value.translate(_COPY_ESCAPES)
+
+
+class _Columns:
+    """Shared end of both platforms: pseudonymise the phone columns, check order ids, format COPY text."""
+
+    def __init__(self, path: Path, extract: Extract, hasher, prefix: str):
+        self.path, self.extract = path, extract
+        self.kinds = [k for _, _, k in extract.spec]
+        self.phone_cols = [i for i, k in enumerate(self.kinds) if k == PHONE]
+        self.order_col = extract.columns.index("order_id") if "order_id" in extract.columns else None
+        self.seen_orders: set[str] = set()
+        self.orders_verified = False
+        self.hasher = hasher
+        self.column_hasher = getattr(hasher, "column", None)
+        self.prefix = prefix
+        self.number_sep = "\n" + prefix + "\x00"   # NUL: a split mark only (never in COPY text)
+        self.rows = 0
+
+    def from_values(self, values: list[list[str | None]]) -> list[list[str]]:
+        """Columns (COPY text) of rows validated by the exact functions (None for blank)."""
+        width = len(self.kinds)
+        return [[_copy_value(row[i]) for row in values] for i in range(width)]
+
+    def emit(self, cols: list, n: int, hashed: bool = False) -> bytes:
+        """COPY text of n rows given as columns (COPY text values, '' = NULL)."""
+        if not hashed:
+            for i in self.phone_cols:
+                cols[i] = self.hash_column(cols[i])
+        if self.order_col is not None and not self.orders_verified and not hashed:
+            before = len(self.seen_orders)
+            self.seen_orders.update(cols[self.order_col])
+            if len(self.seen_orders) != before + n:
+                # an order id repeats: harmless if the rows are identical, DUPLICATE_ORDER_ID if not —
+                # the reference path decides for the whole file, once
+                for _ in records(self.path, self.extract, None):
+                    pass
+                self.orders_verified = True
+                self.seen_orders = set()
+        first = self.rows + 1
+        self.rows += n
+        # One str.join over all the values, laid out row-major in a flat list (slice assignment, in C):
+        # `prefix` opens the first line; each line ends with its row_number (the COPY column list puts
+        # row_number last), followed by a newline and the next line's prefix.
+        numbers = self.number_sep.join(map(str, range(first, first + n))).split("\x00")
+        numbers[-1] += "\n"
+        width = len(cols) + 1
+        flat = [""] * (n * width)
+        for i, col in enumerate(cols):
+            flat[i::width] = col
+        flat[width - 1::width] = numbers
+        return (self.prefix + "\t" + "\t".join(flat)).encode("utf-8")
+
+    def hash_column(self, col) -> list[str]:
+        if self.hasher is None:
+            return [""] * len(col)
+        if self.column_hasher is not None:
+            return self.column_hasher("phone", col)
+        return [_copy_value(self.hasher("phone", v) if v else None) for v in col]
+
+
+# ---------------------------------------------------------------------------------- postmart (fast)
+
+def _pm_fast_column(kind: str, col, n: int):
+    """The column as COPY text values when plain checks vouch for all of it; _Anomaly otherwise."""
+    if kind == PHONE:
+        return col                      # hashed later; the hash normalises spaces away
+    if kind == ID or kind == TEXT:
+        col = list(map(str.strip, col))
+        if kind == ID and "" in col:
+            raise _Anomaly
+        return _escape_if_needed(col, "\n".join(col), n)
+    if kind == DATETIME or kind == DATETIME_OPT:
+        if not _PM_DT_COLUMN[kind].fullmatch("\n".join(col)) or not _valid_days(set(map(_PM_DAY, col)), True):
+            raise _Anomaly
+    elif kind == BOOL:
+        if not _PM_BOOLS.issuperset(col):
+            raise _Anomaly
+    elif kind == NUM:   # digits only (as `\\d+` in records()), else '1,5'-style decimals
+        if not "".join(col).isdecimal() and not _PM_NUM_COLUMN.fullmatch("\n".join(col)):
+            raise _Anomaly
+    return col                          # the checks above admit no character COPY must escape
+
+
+def _pm_exact_column(kind: str, col: tuple, line0: int, heading: str) -> list[str]:
+    if kind in _PLAIN_KINDS:
+        return [v.strip().translate(_COPY_ESCAPES) for v in col]
+    return [_copy_value(_check_postmart_value(kind, v.strip(), line0 + j, heading)) for j, v in enumerate(col)]
+
+
+def _pm_columns(cols: list, n: int, line0: int, kinds: list[str], headings: list[str]) -> list:
+    for i in range(len(kinds)):
+        try:
+            cols[i] = _pm_fast_column(kinds[i], cols[i], n)
+        except _Anomaly:
+            cols[i] = _pm_exact_column(kinds[i], cols[i], line0, headings[i])
+    return cols
+
+
+def _pm_exact_chunk(rows: list[list[str]], line0: int, kinds: list[str], headings: list[str],
+                    out: _Columns) -> tuple[int, list]:
+    """Blank or short/long records: the exact record-by-record reader for this chunk."""
+    values = [v for _, v in _postmart_exact_rows(rows, line0, kinds, headings)]
+    cols = out.from_values(values)
+    for i in out.phone_cols:        # hashed from the raw (stripped) values
+        cols[i] = [row[i] or "" for row in values]
+    return len(values), cols
+
+
+def _postmart_chunks(path: Path, extract: Extract, out: _Columns) -> Iterator[tuple[int, bytes]]:
+    """Blocks of plain lines (no quote, CR or NUL: then a record is exactly `line.split(';')`, as the csv
+    module would read it) are split column-wise in C; from the first block that has any of those, the
+    csv module reads the rest of the file."""
+    headings = [h for h, _, _ in extract.spec]
+    kinds = out.kinds
+    width = len(kinds)
+    separators = width - 1
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        first = fh.readline()
+        header = next(csv.reader([first], delimiter=";", quotechar='"'), None) if first.endswith("\n") else None
+        expected = [safety.fold_heading(h) for h in headings]
+        if header is None or [safety.fold_heading(h) for h in header] != expected:
+            raise _Anomaly                  # empty file, odd or trailing header cells: the reference decides
+        line0 = 2
+        rest = ""
+        while True:
+            block = fh.read(PM_BLOCK_CHARS)
+            data = rest + block if rest else block
+            if not data:
+                return
+            if block:
+                cut = data.rfind("\n")
+                if cut < 0:
+                    rest = data
+                    continue
+                raw, rest = data[:cut], data[cut + 1:]
+            else:
+                raw, rest = data, ""
+            text = raw
+            if "\r" in text:                # CRLF line ends (the csv module's default) are plain too
+                text = text.replace("\r\n", "\n")
+                if text.endswith("\r"):
+                    text = text[:-1]
+            if '"' in text or "\r" in text or "\x00" in text:
+                break
+            lines = text.split("\n")
+            n = len(lines)
+            if set(map(str.count, lines, itertools.repeat(";", n))) == {separators}:
+                flat = text.replace("\n", ";").split(";")
+                cols = _pm_columns([flat[i::width] for i in range(width)], n, line0, kinds, headings)
+                rows_out = n
+            else:
+                rows_out, cols = _pm_exact_chunk([line.split(";") for line in lines], line0, kinds, headings, out)
+            if rows_out:
+                yield rows_out, out.emit(cols, rows_out)
+            line0 += n
+        # quoted fields (or CR line ends) from here on: the csv module, over the text not yet processed
+        # (`rest`, the start of a line, is completed first: the csv module reads line by line)
+        pending = io.StringIO(raw + "\n" + rest + fh.readline() if block else raw, newline="")
+        reader = csv.reader(itertools.chain(pending, fh), delimiter=";", quotechar='"')
+        while rows := list(itertools.islice(reader, CHUNK_ROWS)):
+            n = len(rows)
+            if set(map(len, rows)) == {width}:
+                cols = _pm_columns(list(zip(*rows)), n, line0, kinds, headings)
+            else:
+                n, cols = _pm_exact_chunk(rows, line0, kinds, headings, out)
+            if n:
+                yield n, out.emit(cols, n)
+            line0 += len(rows)
+
+
+# -------------------------------------------------------------------------------------- voso (fast)
+
+_VOSO_TYPES = {ID: str, TEXT: str | None, PHONE: str | None, DATETIME: str, DATETIME_OPT: str | None,
+               BOOL: bool, NUM: Annotated[int, msgspec.Meta(ge=0)] | None}
+
+
+@lru_cache(maxsize=None)
+def _voso_decoder(entity: str):
+    """A msgspec decoder of one line into a struct of the entity's fields (exactly those, JSON types as
+    the fast path expects them), and a getter per field in spec order."""
+    spec = VOSO[entity][1]
+    struct = msgspec.defstruct(f"Voso_{entity}", [(f, _VOSO_TYPES[k]) for f, _, k in spec],
+                               forbid_unknown_fields=True, gc=False)
+    return msgspec.json.Decoder(struct).decode, [operator.attrgetter(f) for f, _, _ in spec]
+
+
+def _vs_fast_column(kind: str, col: tuple, n: int) -> list | tuple:
+    if kind == BOOL:                    # msgspec guarantees JSON booleans
+        return list(map(_VS_BOOL_TEXT.__getitem__, col))
+    if kind == NUM:                     # non-negative JSON integers or null
+        return ["" if v is None else str(v) for v in col] if None in col else list(map(str, col))
+    if None in col:
+        col = ["" if v is None else v for v in col]
+    if kind == PHONE:
+        return col
+    if kind == ID and "" in col:
+        raise _Anomaly
+    joined = "\n".join(col)
+    if kind == DATETIME or kind == DATETIME_OPT:
+        if not _VS_DT_COLUMN[kind].fullmatch(joined) or not _valid_days(set(map(_VS_DAY, col)), False):
+            raise _Anomaly
+        return col
+    return _escape_if_needed(col, joined, n)
+
+
+def _voso_chunks(path: Path, extract: Extract, out: _Columns) -> Iterator[tuple[int, bytes]]:
+    spec = extract.spec
+    fields = [f for f, _, _ in spec]
+    field_set = set(fields)
+    kinds = out.kinds
+    decode, getters = _voso_decoder(extract.entity)
+    limit = safety.max_gzip_uncompressed_bytes()
+    max_line = safety.max_line_chars()
+    total = 0
+    line0 = 1
+    rest = b""
+    with gzip.open(path, "rb") as gz:
+        while True:
+            block = gz.read(VOSO_BLOCK_BYTES)
+            if block:
+                data = rest + block if rest else block
+                cut = data.rfind(b"\n")
+                if cut < 0:
+                    rest = data
+                    if len(rest) > max_line:
+                        raise LandingError("UNSAFE_FILE", reason="line too long")  # the reference says which
+                    continue
+                text = data[:cut].decode("utf-8")
+                rest = data[cut + 1:]
+                total += len(text) + 1
+                too_long = max_line - 1
+            elif rest:
+                text, rest = rest.decode("utf-8"), b""
+                total += len(text)
+                too_long = max_line
+            else:
+                break
+            lines = text.split("\n")
+            if total > limit or max(map(len, lines)) > too_long:
+                raise LandingError("UNSAFE_FILE", reason="over the size limits")   # the reference says which
+            n = len(lines)
+            try:
+                structs = list(map(decode, lines))
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                structs = None
+            if structs is not None:
+                cols = [list(map(getter, structs)) for getter in getters]
+                del structs
+                for i, kind in enumerate(kinds):
+                    try:
+                        cols[i] = _vs_fast_column(kind, cols[i], n)
+                    except _Anomaly:
+                        cols[i] = [_copy_value(_check_voso_value(kind, v, line0 + j, fields[i]))
+                                   for j, v in enumerate(cols[i])]
+            else:   # blank lines, unusual types or bad JSON: the exact line-by-line reader for this chunk
+                values = [v for v in (_voso_line_values(t, line0 + j, fields, field_set, kinds)
+                                      for j, t in enumerate(lines)) if v is not None]
+                cols = out.from_values(values)
+                for i in out.phone_cols:
+                    cols[i] = [row[i] or "" for row in values]
+                n = len(values)
+            if n:
+                yield n, out.emit(cols, n)
+            line0 += len(lines)
+
+
+# ------------------------------------------------------------------------------------------ driver
+
+def _reference_chunks(path: Path, extract: Extract, out: _Columns) -> Iterator[tuple[int, bytes]]:
+    """`records()` itself, in chunks (for files whose header the fast path does not recognise)."""
+    rows = records(path, extract, out.hasher)
+    while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
+        cols = [[_copy_value(v) for v in col] for col in zip(*chunk)]
+        yield len(chunk), out.emit(cols, len(chunk), hashed=True)
+
+
+def copy_chunks(path: Path, extract: Extract, hasher: Hasher | None = None,
+                prefix: str = "") -> Iterator[tuple[int, bytes]]:
+    """The file as PostgreSQL COPY text, in chunks: (rows, bytes) with lines `prefix`, the raw columns
+    of `extract.columns`, then row_number (1-based) — see `copy_columns` (COPY option `null ''`: '' is
+    NULL).
+
+    Same rows as `records(path, extract, hasher)`; a bad file raises the same LandingError. `hasher` may
+    offer `.column(kind, values)` (lensan.pseudonymise.Pseudonymiser) to hash a column at once.
+    """
+    out = _Columns(path, extract, hasher, prefix)
+    fast = _postmart_chunks if extract.platform == "postmart" else _voso_chunks
+    try:
+        try:
+            yield from fast(path, extract, out)
+        except _Anomaly:                # raised before any chunk: an unusual header
+            yield from _reference_chunks(path, extract, out)
+    except Exception:
+        # Something is wrong with the file: the reference path names it exactly (code, line, detail).
+        for _ in records(path, extract, None):
+            pass
+        raise
+
+
+def copy_columns(extract: Extract) -> tuple[str, ...]:
+    """The raw table's columns in the order of `copy_chunks` lines (with a prefix 'file_id<TAB>date')."""
+    return ("file_id", "extract_date") + extract.columns + ("row_number",)
+
+
+def count_rows(path: Path, extract: Extract) -> int:
+    """Data rows of a valid file (raises the file's LandingError otherwise)."""
+    return sum(n for n, _ in copy_chunks(path, extract, None))
 
 
 class CopyStream(io.RawIOBase):
-    """A read()-able view of rows as PostgreSQL COPY text, built lazily (for cursor.copy_expert).
+    """A read()-able view of `copy_chunks` for cursor.copy_expert.
 
-    Each line is `prefix columns, row_number (1-based), row values`; row values must be str or None.
-
-    An exception from the row source is kept in `.error` (and the stream ends), so the caller can roll
+    An exception from the chunk source is kept in `.error` (and the stream ends), so the caller can roll
     back and quarantine with the real reason rather than a COPY protocol error.
     """
 
-    def __init__(self, rows: Iterator[tuple], prefix: tuple = (), batch: int = 2000):
-        self._rows = rows
-        self._prefix = "".join(_copy_field(p) + "\t" for p in prefix)
-        self._batch = batch
-        self._buffer = b""
-        self._done = False
+    def __init__(self, chunks: Iterator[tuple[int, bytes]]):
+        self._chunks = chunks
+        self._chunk = memoryview(b"")
+        self._offset = 0
         self.error: BaseException | None = None
         self.row_count = 0
 
     def readable(self) -> bool:
         return True
 
-    def _fill(self) -> None:
-        lines = []
-        prefix = self._prefix
-        try:
-            for _ in range(self._batch):
-                row = next(self._rows)
-                self.row_count += 1
-                text = "\t".join(["\\N" if v is None else v for v in row])
-                # escape only the rare rows that need it (tab, newline, CR or backslash inside a value)
-                if (text.count("\t") != len(row) - 1 or text.count("\\") != row.count(None)
-                        or "\n" in text or "\r" in text):
-                    text = "\t".join(_copy_field(v) for v in row)
-                lines.append(prefix + str(self.row_count) + "\t" + text)
-        except StopIteration:
-            self._done = True
-        except Exception as exc:  # noqa: BLE001 - re-raised by the caller after the COPY
-            self.error = exc
-            self._done = True
-            self._buffer = b""
-            return
-        if lines:
-            self._buffer += ("\n".join(lines) + "\n").encode("utf-8")
-
     def read(self, size: int = -1) -> bytes:
-        while not self._done and (size is None or size < 0 or len(self._buffer) < size):
-            self._fill()
-        if self.error is not None:
-            return b""
-        if size is None or size < 0 or size >= len(self._buffer):
-            chunk, self._buffer = self._buffer, b""
-        else:
-            chunk, self._buffer = self._buffer[:size], self._buffer[size:]
-        return chunk
+        if self._offset >= len(self._chunk):
+            if self.error is not None:
+                return b""
+            try:
+                n, data = next(self._chunks)
+            except StopIteration:
+                return b""
+            except Exception as exc:  # noqa: BLE001 - re-raised by the caller after the COPY
+                self.error = exc
+                return b""
+            self.row_count += n
+            self._chunk, self._offset = memoryview(data), 0
+        if size is None or size < 0:
+            size = len(self._chunk)
+        piece = self._chunk[self._offset:self._offset + size]
+        self._offset += len(piece)
+        return bytes(piece)

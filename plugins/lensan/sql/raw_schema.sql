@@ -69,62 +69,83 @@ create table if not exists raw.household_register (
     primary key (file_id, row_number)
 );
 
+-- Platform extracts (S3/S4). `file_id` names the raw.landed_files row the rows were loaded with, in the
+-- same transaction (landing inserts both or neither; reland_all deletes both). There is deliberately no
+-- FOREIGN KEY here: its per-row check cost more than the COPY itself on national files (issue #6).
 create table if not exists raw.postmart_shops (
-    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    file_id bigint not null, row_number integer not null,
     extract_date date not null,
     shop_id text, owner_phone_hash text, household_code text, commune_code text, created_at text,
     has_epay text, status text,
     primary key (file_id, row_number));
 create table if not exists raw.postmart_products (
-    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    file_id bigint not null, row_number integer not null,
     extract_date date not null,
     product_id text, shop_id text, product_name text, product_group text, product_type text,
     ocop_stars text, traceable text, brand_marked text, household_discount text, listed_at text,
     primary key (file_id, row_number));
 create table if not exists raw.postmart_orders (
-    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    file_id bigint not null, row_number integer not null,
     extract_date date not null,
     order_id text, ordered_at text, shop_id text, buyer_account_id text, buyer_phone_hash text,
     product_id text, quantity text, weight_kg text, amount_vnd text, buyer_province_code text,
     buyer_country text, status text, updated_at text,
     primary key (file_id, row_number));
 create table if not exists raw.postmart_activity (
-    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    file_id bigint not null, row_number integer not null,
     extract_date date not null,
     account_id text, occurred_at text, activity_type text, commune_code text,
     primary key (file_id, row_number));
 create table if not exists raw.postmart_info_posts (
-    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    file_id bigint not null, row_number integer not null,
     extract_date date not null,
     post_id text, category text, province_code text, posted_at text,
     primary key (file_id, row_number));
 
 create table if not exists raw.voso_shops (
-    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    file_id bigint not null, row_number integer not null,
     extract_date date not null,
     shop_id text, owner_phone_hash text, household_code text, commune_code text, created_at text,
     has_epay text, status text,
     primary key (file_id, row_number));
 create table if not exists raw.voso_products (
-    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    file_id bigint not null, row_number integer not null,
     extract_date date not null,
     product_id text, shop_id text, product_name text, product_group text, product_type text,
     ocop_stars text, traceable text, brand_marked text, household_discount text, listed_at text,
     primary key (file_id, row_number));
 create table if not exists raw.voso_orders (
-    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    file_id bigint not null, row_number integer not null,
     extract_date date not null,
     order_id text, ordered_at text, shop_id text, buyer_account_id text, buyer_phone_hash text,
     product_id text, quantity text, weight_g text, amount_vnd text, buyer_province_code text,
     buyer_country text, status text, updated_at text,
     primary key (file_id, row_number));
 create table if not exists raw.voso_activity (
-    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    file_id bigint not null, row_number integer not null,
     extract_date date not null,
     account_id text, occurred_at text, activity_type text, commune_code text,
     primary key (file_id, row_number));
 create table if not exists raw.voso_info_posts (
-    file_id bigint not null references raw.landed_files (file_id), row_number integer not null,
+    file_id bigint not null, row_number integer not null,
     extract_date date not null,
     post_id text, category text, province_code text, posted_at text,
     primary key (file_id, row_number));
+
+-- Warehouses created before issue #6 carry a per-row foreign key on the platform tables: drop it once
+-- (looked up first, so a normal run takes no lock on the tables).
+do $$
+declare r record;
+begin
+    for r in select c.conrelid::regclass as tbl, c.conname
+             from pg_constraint c
+             where c.contype = 'f' and c.confrelid = 'raw.landed_files'::regclass
+               and c.conrelid in ('raw.postmart_shops'::regclass, 'raw.postmart_products'::regclass,
+                                  'raw.postmart_orders'::regclass, 'raw.postmart_activity'::regclass,
+                                  'raw.postmart_info_posts'::regclass, 'raw.voso_shops'::regclass,
+                                  'raw.voso_products'::regclass, 'raw.voso_orders'::regclass,
+                                  'raw.voso_activity'::regclass, 'raw.voso_info_posts'::regclass)
+    loop
+        execute format('alter table %s drop constraint %I', r.tbl, r.conname);
+    end loop;
+end $$;
