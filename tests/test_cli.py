@@ -140,6 +140,7 @@ def test_land_then_status_shows_landed_and_quarantined(generated, cli_home):
     result = run_cli("land", home=cli_home, check=True)
     summary = json.loads(result.stdout[: result.stdout.rindex("}") + 1])
     assert summary["landed"] and summary["quarantined"] and summary["duplicates"]
+    assert " files · " in result.stderr and "MB/s" in result.stderr and "ETA" in result.stderr   # progress
 
     status = json.loads(run_cli("status", "--json", home=cli_home, check=True).stdout)
     by_status = {(r["source"], r["status"]): r for r in status["landed"]}

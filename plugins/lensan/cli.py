@@ -127,7 +127,8 @@ def cmd_land(args) -> int:
     if unknown:
         return fail(f"Nguồn không hợp lệ: {unknown}", f"Unknown sources: {unknown} (use {config.SOURCES})", 2)
     _ensure_raw_schema()
-    summary = to_jsonable(landing.land_pending(args.sources or None))
+    summary = to_jsonable(landing.land_pending(args.sources or None,
+                                               progress=lambda line: print(f"  {line}", file=sys.stderr, flush=True)))
     print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     say("Đã nhận xong các file trong thư mục landing.", "Landing finished.")
     return 0

@@ -18,7 +18,7 @@ import stat
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from psycopg2 import sql
 from psycopg2.extras import execute_values
@@ -601,11 +601,14 @@ def pending_files(source: str) -> list[Path]:
                   and (p.is_symlink() or not p.is_dir()))
 
 
-def land_pending(sources: list[str] | None = None, conn=None) -> LandingSummary:
+def land_pending(sources: list[str] | None = None, conn=None,
+                 progress: Callable[[str], None] | None = None, progress_every_s: float = 2.0) -> LandingSummary:
     """Land every file waiting in LENSAN_HOME/landing/<source>/ (all four sources by default).
 
     Bad files are quarantined and the batch goes on. Files that fail for infrastructure reasons stay in
     landing; after the batch, LandingIncomplete (carrying the summary) is raised so a scheduler retries.
+    `progress` receives a one-line report (files, rows, MB, MB/s, ETA) every `progress_every_s` seconds
+    and at the end.
     """
     from lensan import warehouse
 
@@ -622,35 +625,38 @@ def land_pending(sources: list[str] | None = None, conn=None) -> LandingSummary:
         ensure_raw_schema(conn)
         sweep_stale_temp_files(wanted)
         hasher = _make_hasher()
-        for source in wanted:
-            for path in pending_files(source):
+        queue = [(source, path) for source in wanted for path in pending_files(source)]
+        meter = _ProgressMeter(queue, progress, progress_every_s)
+        for source, path in queue:
+            meter.tick(path, summary)
+            try:
                 try:
-                    try:
-                        mode = os.lstat(path).st_mode
-                    except FileNotFoundError:
-                        continue  # taken by a concurrent run since the listing
-                    if not stat.S_ISREG(mode):
-                        _refuse_special(conn, source, path, summary)
-                    else:
-                        try:
-                            _land_one(conn, source, path, summary, hasher)
-                        except _NotARegularFile:   # swapped for a link/FIFO after listing
-                            conn.rollback()
-                            _refuse_special(conn, source, path, summary)
+                    mode = os.lstat(path).st_mode
                 except FileNotFoundError:
-                    if not os.path.lexists(path):
-                        continue  # taken by a concurrent run between listing and reading
-                    log.exception("landing %s/%s failed; file left in landing", source, path.name)
-                    conn.rollback()
-                    summary.failed.append({"source": source, "name": path.name, "error": "FileNotFoundError"})
-                except Exception as exc:  # noqa: BLE001 - one file never stops the batch
-                    log.exception("landing %s/%s failed; file left in landing", source, path.name)
+                    continue  # taken by a concurrent run since the listing
+                if not stat.S_ISREG(mode):
+                    _refuse_special(conn, source, path, summary)
+                else:
                     try:
+                        _land_one(conn, source, path, summary, hasher)
+                    except _NotARegularFile:   # swapped for a link/FIFO after listing
                         conn.rollback()
-                    except Exception:  # noqa: BLE001
-                        pass
-                    summary.failed.append({"source": source, "name": path.name,
-                                           "error": f"{type(exc).__name__}: {exc}"})
+                        _refuse_special(conn, source, path, summary)
+            except FileNotFoundError:
+                if not os.path.lexists(path):
+                    continue  # taken by a concurrent run between listing and reading
+                log.exception("landing %s/%s failed; file left in landing", source, path.name)
+                conn.rollback()
+                summary.failed.append({"source": source, "name": path.name, "error": "FileNotFoundError"})
+            except Exception as exc:  # noqa: BLE001 - one file never stops the batch
+                log.exception("landing %s/%s failed; file left in landing", source, path.name)
+                try:
+                    conn.rollback()
+                except Exception:  # noqa: BLE001
+                    pass
+                summary.failed.append({"source": source, "name": path.name,
+                                       "error": f"{type(exc).__name__}: {exc}"})
+        meter.finish(summary)
     finally:
         if own:
             conn.close()
@@ -661,6 +667,49 @@ def land_pending(sources: list[str] | None = None, conn=None) -> LandingSummary:
     if summary.failed:
         raise LandingIncomplete(summary)
     return summary
+
+
+class _ProgressMeter:
+    """Progress of a landing batch by bytes of the files taken (sizes read once, when listed)."""
+
+    def __init__(self, queue: list[tuple[str, Path]], progress: Callable[[str], None] | None, every_s: float):
+        self.progress, self.every_s = progress, every_s
+        self.files_total = len(queue)
+        self.sizes = {path: _size_or_zero(path) for _, path in queue} if progress else {}
+        self.bytes_total = sum(self.sizes.values())
+        self.files_done, self.bytes_done = 0, 0
+        self.started = self.last = time.perf_counter()
+
+    def tick(self, path: Path, summary: LandingSummary) -> None:
+        """Count the file about to be landed as done from the previous one on; report if due."""
+        if self.progress is None:
+            return
+        now = time.perf_counter()
+        if self.files_done and now - self.last >= self.every_s:
+            self._report(summary, now)
+        self.files_done += 1
+        self.bytes_done += self.sizes.get(path, 0)
+
+    def finish(self, summary: LandingSummary) -> None:
+        if self.progress is not None and self.files_total:
+            self._report(summary, time.perf_counter())
+
+    def _report(self, summary: LandingSummary, now: float) -> None:
+        self.last = now
+        elapsed = max(now - self.started, 1e-6)
+        mb_per_s = self.bytes_done / 1e6 / elapsed
+        left = self.bytes_total - self.bytes_done
+        eta = f"{left / 1e6 / mb_per_s:,.0f} s" if mb_per_s > 0 else "?"
+        self.progress(f"{self.files_done:,}/{self.files_total:,} files · {summary.rows:,} rows · "
+                      f"{self.bytes_done / 1e6:,.1f}/{self.bytes_total / 1e6:,.1f} MB · {mb_per_s:,.1f} MB/s · "
+                      f"{summary.rows / elapsed:,.0f} rows/s · ETA {eta}")
+
+
+def _size_or_zero(path: Path) -> int:
+    try:
+        return os.lstat(path).st_size
+    except OSError:
+        return 0
 
 
 # ------------------------------------------------------------------------------------ key rotation
