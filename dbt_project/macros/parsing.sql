@@ -51,21 +51,36 @@
 {#- Order status of either platform -> success | cancelled | returned (else the raw value, so
     accepted_values tests catch it). -#}
 {% macro normalise_order_status(column) -%}
+    {{ normalise_label(column, {'thành công': 'success', 'thanh cong': 'success', 'delivered': 'success',
+                                'success': 'success', 'hủy': 'cancelled', 'huỷ': 'cancelled', 'huy': 'cancelled',
+                                'cancelled': 'cancelled', 'canceled': 'cancelled', 'hoàn': 'returned',
+                                'hoan': 'returned', 'returned': 'returned'}) }}
+{%- endmacro %}
+
+{#- The platforms' Vietnamese or English labels -> one code (both platforms use either). -#}
+{% macro normalise_label(column, codes) -%}
     case lower(normalize(trim({{ column }}), NFC))
-        when 'thành công' then 'success'
-        when 'thanh cong' then 'success'
-        when 'delivered' then 'success'
-        when 'success' then 'success'
-        when 'hủy' then 'cancelled'
-        when 'huỷ' then 'cancelled'
-        when 'huy' then 'cancelled'
-        when 'cancelled' then 'cancelled'
-        when 'canceled' then 'cancelled'
-        when 'hoàn' then 'returned'
-        when 'hoan' then 'returned'
-        when 'returned' then 'returned'
+    {%- for label, code in codes.items() %}
+        when '{{ label }}' then '{{ code }}'
+    {%- endfor %}
         else lower(trim({{ column }}))
     end
+{%- endmacro %}
+
+{% macro normalise_activity_type(column) -%}
+    {{ normalise_label(column, {'đăng sp': 'post_product', 'post_product': 'post_product', 'tìm kiếm': 'search',
+                                'search': 'search', 'nhắn tin': 'message', 'message': 'message',
+                                'giao dịch': 'transaction', 'transaction': 'transaction'}) }}
+{%- endmacro %}
+
+{% macro normalise_shop_status(column) -%}
+    {{ normalise_label(column, {'hoạt động': 'active', 'active': 'active', 'tạm khóa': 'suspended',
+                                'tạm khoá': 'suspended', 'suspended': 'suspended'}) }}
+{%- endmacro %}
+
+{% macro normalise_product_group(column) -%}
+    {{ normalise_label(column, {'nông sản': 'agricultural', 'agricultural': 'agricultural', 'đầu vào': 'input',
+                                'input': 'input'}) }}
 {%- endmacro %}
 
 {#- A zero-padded code ('205' stays, 7090 -> '07090'). -#}

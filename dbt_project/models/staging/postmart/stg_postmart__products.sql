@@ -13,13 +13,7 @@ renamed as (
         trim(product_id)                             as product_id,
         trim(shop_id)                                as shop_id,
         product_name,
-        case lower(normalize(trim(product_group), NFC))
-            when 'nông sản' then 'agricultural'
-            when 'agricultural' then 'agricultural'
-            when 'đầu vào' then 'input'
-            when 'input' then 'input'
-            else lower(trim(product_group))
-        end                                          as product_group,
+        {{ normalise_product_group('product_group') }} as product_group,
         nullif(trim(product_type), '')               as product_type,
         coalesce({{ parse_vn_number('ocop_stars') }}, 0)::integer as ocop_stars,
         coalesce({{ parse_bool('traceable') }}, false)          as is_traceable,

@@ -12,17 +12,7 @@ renamed as (
         'voso'::text                                   as platform,
         trim(account_id)                             as account_id,
         {{ parse_utc_timestamp('occurred_at') }}                     as occurred_at,
-        case lower(normalize(trim(activity_type), NFC))
-            when 'đăng sp' then 'post_product'
-            when 'post_product' then 'post_product'
-            when 'tìm kiếm' then 'search'
-            when 'search' then 'search'
-            when 'nhắn tin' then 'message'
-            when 'message' then 'message'
-            when 'giao dịch' then 'transaction'
-            when 'transaction' then 'transaction'
-            else lower(trim(activity_type))
-        end                                          as activity_type,
+        {{ normalise_activity_type('activity_type') }} as activity_type,
         {{ pad_code('commune_code', 5) }}            as commune_code,
         extract_date,
         file_id,

@@ -16,14 +16,7 @@ renamed as (
         {{ pad_code('commune_code', 5) }}            as commune_code,
         {{ parse_utc_timestamp('created_at') }}                      as created_at,
         {{ parse_bool('has_epay') }}                 as has_epay,
-        case lower(normalize(trim(status), NFC))
-            when 'hoạt động' then 'active'
-            when 'active' then 'active'
-            when 'tạm khóa' then 'suspended'
-            when 'tạm khoá' then 'suspended'
-            when 'suspended' then 'suspended'
-            else lower(trim(status))
-        end                                          as shop_status,
+        {{ normalise_shop_status('status') }}        as shop_status,
         extract_date,
         file_id,
         row_number
