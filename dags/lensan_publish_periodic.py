@@ -29,11 +29,17 @@ Publishes {what}.
 1. `resolve_period` — the period key from the run's **logical date**
    (`lensan.periods.period_for_run("{ptype}", logical_date)`; never the wall clock). The param
    `period_key` overrides it for a re-publication.
-2. `publish` — `lensan.publish.publish_period("{ptype}", key)`: XLSX, CSV and JSON per province,
-   region and the nation as an immutable numbered revision (content unchanged → no new revision);
-   the summary is recorded in `ops.run_log`. No mart rows for the period → the task is **skipped**
-   (`NothingToPublish`), with a Vietnamese/English message.
-3. `deliver` — every NEW revision goes out through `lensan.delivery.deliver` over the channels in
+2. `gate_marts` — the GX marts gate of the period (`lensan.gate.run_period_checkpoint`): the
+   checkpoint `marts_period_checkpoint` on the period's own rows of `marts.fct_indicator_values`,
+   and `marts_checkpoint` for every ISO week of the period that has data (the weekly quality rules
+   its numbers are built from). As in the weekly DAG, an error-severity failure that concerns only
+   some provinces/regions **blocks those scopes** (not published, listed with the reason in
+   `index.json`); any other error-severity failure stops the publication (the task fails with the
+   rule, in Vietnamese and English). No mart rows for the period → the run is **skipped**.
+3. `publish` — `lensan.publish.publish_period("{ptype}", key, gate_summary=…)`: XLSX, CSV and JSON per
+   province, region and the nation as an immutable numbered revision (content unchanged → no new
+   revision); the gate result is in every manifest (`gate`) and the summary in `ops.run_log`.
+4. `deliver` — every NEW revision goes out through `lensan.delivery.deliver` over the channels in
    `LENSAN_DELIVERY_CHANNELS` (default `outbox`); a failed channel fails the task, so Airflow
    retries it (delivery is idempotent: already delivered revisions are skipped).
 
@@ -78,7 +84,33 @@ def make_publish_dag(dag_id: str, period_type: str, crons: tuple[str, ...], key_
             return periods.period_for_run(period_type, moment)
 
         @task
-        def publish(key: str, **context) -> dict:
+        def gate_marts(key: str, **context) -> dict:
+            """GX marts gate of the period: blocks failing scopes, stops on any other error."""
+            import logging
+
+            from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+            from lensan import gate
+
+            run_id = f"{context['dag'].dag_id}__{context['run_id']}"
+            try:
+                return gate.run_period_checkpoint(period_type, key, run_id=run_id)
+            except gate.GateFailed as exc:
+                summary = exc.summary
+                if summary.get("no_data"):
+                    raise AirflowSkipException(
+                        f"Không có dữ liệu để công bố báo cáo {noun_vi} {key} / "
+                        f"nothing to publish for the {noun_en} report {key}:\n{exc}") from exc
+                if not summary.get("blocks_all"):
+                    logging.getLogger(__name__).warning(
+                        "Chặn công bố các phạm vi / blocking scopes %s:\n%s", sorted(exc.blocked_scopes), exc)
+                    return summary
+                raise AirflowFailException(
+                    f"Dừng công bố báo cáo {noun_vi} {key} / publication of the {noun_en} report {key} "
+                    f"stopped:\n{exc}") from exc
+
+        @task
+        def publish(key: str, gate_summary: dict, **context) -> dict:
             """Write the exports of a new revision (if the content changed); returns the PublishSummary."""
             from airflow.sdk.exceptions import AirflowSkipException
 
@@ -86,7 +118,7 @@ def make_publish_dag(dag_id: str, period_type: str, crons: tuple[str, ...], key_
             from lensan import publish as lensan_publish
 
             try:
-                summary = lensan_publish.publish_period(period_type, key,
+                summary = lensan_publish.publish_period(period_type, key, gate_summary=gate_summary,
                                                         logical_date=context.get("logical_date"))
             except lensan_publish.NothingToPublish as exc:
                 raise AirflowSkipException(
@@ -94,7 +126,7 @@ def make_publish_dag(dag_id: str, period_type: str, crons: tuple[str, ...], key_
                     f"nothing to publish for the {noun_en} report {key}: {exc}") from exc
             data = ops.to_jsonable(summary)
             ops.record_run(context, {
-                "period_type": period_type, "period_key": key,
+                "period_type": period_type, "period_key": key, "gate": (gate_summary or {}).get("status"),
                 "published": [f"{p.get('scope_key')} rev-{p.get('revision')}" for p in data.get("published") or []],
                 "unchanged": len(data.get("unchanged") or []), "blocked": data.get("blocked") or {},
             })
@@ -110,11 +142,16 @@ def make_publish_dag(dag_id: str, period_type: str, crons: tuple[str, ...], key_
         @task
         def refresh_asof_snapshot() -> None:
             """The as-of-deadline mart reflects what was just published."""
+            from lensan import config
             from lensan import dbt as lensan_dbt
+            from lensan.locks import file_lock
 
-            lensan_dbt.refresh_publication_snapshot()
+            # one at a time per LENSAN_HOME: the weekly and periodic DAGs may refresh it at the same moment
+            with file_lock(config.home_dir("dbt") / ".publication_snapshot.lock"):
+                lensan_dbt.refresh_publication_snapshot()
 
-        summary = publish(resolve_period())
+        key = resolve_period()
+        summary = publish(key, gate_marts(key))
         deliver(summary)
         summary >> refresh_asof_snapshot()
 

@@ -28,6 +28,8 @@ statuses produce a new **revision** of the published week.
 4. `report_locations` — logs where the files are.
 5. `revise_earlier_weeks` — every week published earlier is gated and published again: a week whose
    content changed (late form, returned order) gets a new revision, the others write nothing.
+   `deliver_revisions` sends those new revisions through the same `deliver_published` path as
+   `deliver` (channels, ledger: a revision already delivered is skipped, a failure retries).
 6. `refresh_asof_snapshot` — rebuilds `marts.fct_indicator_values_asof_deadline` from the
    publication log, so the mart shows the values as published by each deadline.
 7. `deliver` — every NEW revision of the week goes out through `lensan.delivery.deliver` over the
@@ -138,6 +140,7 @@ def lensan_publish_weekly():
         earlier = sorted(p.name for p in week_root.iterdir()
                          if p.is_dir() and (p / "index.json").exists() and p.name < week)
         outcome: dict[str, str] = {}
+        revisions: list[dict] = []   # the new revisions, for deliver_revisions
         errors = []
         for key in earlier:
             run_id = f"{context['dag'].dag_id}__{context['run_id']}__{key}"
@@ -150,14 +153,22 @@ def lensan_publish_weekly():
                     continue
                 summary = exc.summary
             result = lensan_publish.publish_weekly(key, gate_summary=summary)
+            revisions += [{**pub, "week_key": key} for pub in result.published]
             outcome[key] = f"{len(result.published)} new revision(s), {len(result.unchanged)} unchanged, " \
                            f"{len(result.blocked)} blocked"
             log.info("Tuần / week %s: %s", key, outcome[key])
         if errors:
             from airflow.sdk.exceptions import AirflowFailException
 
+            from lensan import delivery
+
+            if revisions:  # deliver_revisions will not run: send what was revised before failing
+                try:
+                    delivery.deliver_published({"published": revisions})
+                except delivery.DeliveryError as exc:
+                    errors.append(str(exc))
             raise AirflowFailException("Không sửa đổi được / could not revise:\n" + "\n".join(errors))
-        return outcome
+        return {"weeks": outcome, "published": revisions}
 
     @task
     def deliver(summary: dict) -> list[dict]:
@@ -167,17 +178,31 @@ def lensan_publish_weekly():
         return delivery.deliver_published(summary)
 
     @task
+    def deliver_revisions(revised: dict) -> list[dict]:
+        """Deliver the new revisions of earlier weeks like the week's own (same channels, ledger:
+        a revision already delivered is not sent again); fail (→ retry) if any delivery failed."""
+        from lensan import delivery
+
+        return delivery.deliver_published(revised)
+
+    @task
     def refresh_asof_snapshot() -> None:
         """The as-of-deadline mart reflects what was just published (reruns leave it unchanged)."""
+        from lensan import config
         from lensan import dbt as lensan_dbt
+        from lensan.locks import file_lock
 
-        lensan_dbt.refresh_publication_snapshot()
+        # one at a time per LENSAN_HOME: the weekly and periodic DAGs may refresh it at the same moment
+        with file_lock(config.home_dir("dbt") / ".publication_snapshot.lock"):
+            lensan_dbt.refresh_publication_snapshot()
 
     week = resolve_week()
     published = publish(week, gate_marts(week))
     report_locations(published)
     deliver(published)
-    published >> revise_earlier_weeks(week) >> refresh_asof_snapshot()
+    revised = revise_earlier_weeks(week)
+    published >> revised >> refresh_asof_snapshot()
+    deliver_revisions(revised)
 
 
 lensan_publish_weekly()

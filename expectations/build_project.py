@@ -245,7 +245,10 @@ RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [
 for cp, names in {"staging_checkpoint": ["staging_orders", "staging_form_rows"],
                   "marts_checkpoint": ["marts_indicator_values", "marts_weekly_report", "marts_quality_checks",
                                        "marts_reporting_completeness", "marts_plausibility",
-                                       "marts_reconciliation"]}.items():
+                                       "marts_reconciliation"],
+                  # the periodic reports (month / half-year / year): the period's own rows of
+                  # fct_indicator_values; lensan.gate.run_period_checkpoint adds marts_checkpoint per week
+                  "marts_period_checkpoint": ["marts_indicator_values"]}.items():
     ctx.checkpoints.add(gx.Checkpoint(name=cp, validation_definitions=[vds[n] for n in names],
                                       actions=[], result_format=RESULT_FORMAT))
 print("ok")

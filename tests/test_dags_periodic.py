@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import json
 import os
 import types
 import uuid
@@ -113,12 +114,14 @@ def test_next_runs_are_local_times(dagbag):
 def test_task_graphs(dagbag):
     for dag_id in ("lensan_publish_monthly", "lensan_publish_half_year", "lensan_publish_year_end"):
         dag = dagbag.dags[dag_id]
-        assert set(dag.task_ids) == {"resolve_period", "publish", "deliver", "refresh_asof_snapshot"}
+        assert set(dag.task_ids) == {"resolve_period", "gate_marts", "publish", "deliver", "refresh_asof_snapshot"}
+        assert dag.get_task("gate_marts").upstream_task_ids == {"resolve_period"}
         assert dag.get_task("deliver").upstream_task_ids == {"publish"}
-        assert dag.get_task("publish").upstream_task_ids == {"resolve_period"}
+        assert dag.get_task("publish").upstream_task_ids == {"resolve_period", "gate_marts"}
         assert dag.get_task("refresh_asof_snapshot").upstream_task_ids == {"publish"}
     weekly = dagbag.dags["lensan_publish_weekly"]
     assert weekly.get_task("deliver").upstream_task_ids == {"publish"}
+    assert weekly.get_task("deliver_revisions").upstream_task_ids == {"revise_earlier_weeks"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,4 +281,159 @@ def test_resolve_and_skip(dagbag, monkeypatch):
 
     monkeypatch.setattr(publish, "publish_period", nothing)
     with pytest.raises(AirflowSkipException, match="Không có dữ liệu.*nothing to publish"):
-        dag.get_task("publish").python_callable("2026-11", logical_date=local(2026, 12, 3, 8))
+        dag.get_task("publish").python_callable("2026-11", {"status": "passed"}, logical_date=local(2026, 12, 3, 8))
+
+
+# ---------------------------------------------------------------------------------------------
+# the periodic gate: same blocked-scopes semantics as the weekly DAG
+
+
+def _gate_failed(**summary):
+    from lensan import gate
+
+    base = {"checkpoint": "marts_period_gate", "period_key": "2026-11", "failed": [{"name": "x"}],
+            "blocked_scopes": {}, "flagged_scopes": {}, "blocks_all": False, "status": "failed"}
+    return gate.GateFailed(base | summary)
+
+
+@pytest.mark.parametrize("dag_id, period_type", [("lensan_publish_monthly", "month"),
+                                                 ("lensan_publish_half_year", "half_year"),
+                                                 ("lensan_publish_year_end", "year")])
+def test_periodic_gate_task_blocks_scopes_stops_or_skips(dagbag, monkeypatch, dag_id, period_type):
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+    from lensan import gate
+
+    gate_task = dagbag.dags[dag_id].get_task("gate_marts").python_callable
+    context = {"dag": types.SimpleNamespace(dag_id=dag_id), "run_id": "scheduled__x"}
+    calls = []
+
+    def passing(ptype, key, run_id=None):
+        calls.append((ptype, key, run_id))
+        return {"status": "passed", "blocked_scopes": {}}
+
+    monkeypatch.setattr(gate, "run_period_checkpoint", passing)
+    assert gate_task("2026", **context) == {"status": "passed", "blocked_scopes": {}}
+    assert calls == [(period_type, "2026", f"{dag_id}__scheduled__x")]
+
+    def blocking(*args, **kwargs):
+        raise _gate_failed(blocked_scopes={"province-22": "[2026-W47] negative"})
+
+    monkeypatch.setattr(gate, "run_period_checkpoint", blocking)
+    assert gate_task("2026", **context)["blocked_scopes"] == {"province-22": "[2026-W47] negative"}
+
+    def stopping(*args, **kwargs):
+        raise _gate_failed(blocks_all=True)
+
+    monkeypatch.setattr(gate, "run_period_checkpoint", stopping)
+    with pytest.raises(AirflowFailException, match="Dừng công bố.*stopped"):
+        gate_task("2026", **context)
+
+    def empty(*args, **kwargs):
+        raise _gate_failed(blocks_all=True, no_data=True)
+
+    monkeypatch.setattr(gate, "run_period_checkpoint", empty)
+    with pytest.raises(AirflowSkipException, match="Không có dữ liệu.*nothing to publish"):
+        gate_task("2026", **context)
+
+
+def test_periodic_publish_task_passes_the_gate_result_on(dagbag, monkeypatch):
+    from lensan import ops, publish
+
+    seen = {}
+
+    def fake_publish_period(period_type, key, gate_summary=None, **kwargs):
+        seen.update(period_type=period_type, key=key, gate_summary=gate_summary)
+        return {"published": [], "unchanged": [], "blocked": gate_summary["blocked_scopes"]}
+
+    monkeypatch.setattr(publish, "publish_period", fake_publish_period)
+    monkeypatch.setattr(ops, "record_run", lambda context, summary: seen.update(run_log=summary))
+    gate_summary = {"status": "failed", "blocked_scopes": {"province-22": "[2026-11] x"}}
+    result = dagbag.dags["lensan_publish_monthly"].get_task("publish").python_callable(
+        "2026-11", gate_summary, logical_date=local(2026, 12, 3, 8))
+    assert seen["gate_summary"] is gate_summary and seen["period_type"] == "month"
+    assert result["blocked"] == {"province-22": "[2026-11] x"}
+    assert seen["run_log"]["gate"] == "failed" and seen["run_log"]["blocked"] == {"province-22": "[2026-11] x"}
+
+
+# ---------------------------------------------------------------------------------------------
+# weekly DAG: new revisions of earlier weeks are delivered too, once
+
+
+def test_revisions_of_earlier_weeks_are_delivered_once(dagbag, monkeypatch, tmp_path):
+    from test_delivery import PERIOD_KEY, make_revision
+
+    from lensan import delivery, gate, publish
+
+    monkeypatch.setenv("LENSAN_HOME", str(tmp_path))
+    monkeypatch.delenv("LENSAN_DELIVERY_CHANNELS", raising=False)
+    weekly = dagbag.dags["lensan_publish_weekly"]
+    revise = weekly.get_task("revise_earlier_weeks").python_callable
+    deliver_revisions = weekly.get_task("deliver_revisions").python_callable
+    week_dir = tmp_path / "exports" / "week" / PERIOD_KEY          # published earlier: 2026-W47
+    make_revision(tmp_path, rev=1)
+    (week_dir / "index.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setattr(gate, "run_checkpoint", lambda *a, **k: {"status": "passed", "blocked_scopes": {}})
+    late_data = {"changed": True}
+
+    def fake_publish_weekly(week_key, gate_summary=None, **kwargs):
+        """rev-2 when late data changed the week (as lensan.publish would write it), else unchanged."""
+        rev2 = week_dir / "province-22" / "rev-2"
+        if late_data["changed"] and not rev2.exists():
+            make_revision(tmp_path, rev=2)
+            return types.SimpleNamespace(published=[{"scope_key": "province-22", "revision": 2, "path": str(rev2)}],
+                                         unchanged=[], blocked={})
+        return types.SimpleNamespace(published=[], unchanged=[{"scope_key": "province-22", "revision": 2,
+                                                               "path": str(rev2)}], blocked={})
+
+    monkeypatch.setattr(publish, "publish_weekly", fake_publish_weekly)
+    context = {"dag": weekly, "run_id": "scheduled__2026-12-03"}
+    revised = revise("2026-W48", **context)
+    assert revised["weeks"] == {PERIOD_KEY: "1 new revision(s), 0 unchanged, 0 blocked"}
+    assert [p["revision"] for p in revised["published"]] == [2] and revised["published"][0]["week_key"] == PERIOD_KEY
+    results = deliver_revisions(revised)
+    assert [(r["channel"], r["status"]) for r in results] == [("outbox", "delivered")]
+    outbox = tmp_path / "outbox" / "week" / PERIOD_KEY / "province-22"
+    assert sorted(p.name for p in outbox.iterdir()) == ["rev-2"]  # rev-1 was not part of the revision run
+    # the task retried / the same XCom delivered again: not re-sent
+    assert [r["status"] for r in deliver_revisions(revised)] == ["skipped"]
+    # the next run: nothing new, nothing delivered
+    late_data["changed"] = False
+    again = revise("2026-W48", **context)
+    assert again["published"] == [] and deliver_revisions(again) == []
+    ledger = [json.loads(line) for line in delivery.ledger_path().read_text(encoding="utf-8").splitlines()]
+    assert [(e["revision"], e["status"]) for e in ledger] == [(f"week/{PERIOD_KEY}/province-22/rev-2", "delivered")]
+
+
+def test_revisions_made_before_a_failing_week_are_still_delivered(dagbag, monkeypatch, tmp_path):
+    """A week whose gate stops everything fails revise_earlier_weeks (→ deliver_revisions does not
+    run): the revisions it made for the other weeks are delivered first."""
+    from airflow.sdk.exceptions import AirflowFailException
+    from test_delivery import PERIOD_KEY, make_revision
+
+    from lensan import gate, publish
+
+    monkeypatch.setenv("LENSAN_HOME", str(tmp_path))
+    monkeypatch.delenv("LENSAN_DELIVERY_CHANNELS", raising=False)
+    weekly = dagbag.dags["lensan_publish_weekly"]
+    make_revision(tmp_path, rev=1)
+    for week in (PERIOD_KEY, "2026-W48"):
+        (tmp_path / "exports" / "week" / week).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "exports" / "week" / week / "index.json").write_text("{}", encoding="utf-8")
+
+    def fake_gate(name, params, run_id=None):
+        if params["week_key"] == "2026-W48":
+            raise gate.GateFailed({"checkpoint": "marts_checkpoint", "period_key": "2026-W48",
+                                   "failed": [{"name": "duplicate grain"}], "blocks_all": True})
+        return {"status": "passed", "blocked_scopes": {}}
+
+    def fake_publish_weekly(week_key, gate_summary=None, **kwargs):
+        path = make_revision(tmp_path, rev=2)
+        return types.SimpleNamespace(published=[{"scope_key": "province-22", "revision": 2, "path": str(path)}],
+                                     unchanged=[], blocked={})
+
+    monkeypatch.setattr(gate, "run_checkpoint", fake_gate)
+    monkeypatch.setattr(publish, "publish_weekly", fake_publish_weekly)
+    with pytest.raises(AirflowFailException, match="(?s)could not revise.*2026-W48"):
+        weekly.get_task("revise_earlier_weeks").python_callable("2026-W49", dag=weekly, run_id="scheduled__x")
+    assert (tmp_path / "outbox" / "week" / PERIOD_KEY / "province-22" / "rev-2" / "manifest.json").is_file()

@@ -357,3 +357,73 @@ def test_unseen_unexpected_rows_block_everything():
                       "blocked_scopes": {}, "flagged_scopes": {}, "blocks_all": False}
     gate.attribute_scopes(unattributable)
     assert unattributable["blocks_all"] is True and unattributable["blocked_scopes"] == {}
+
+
+# ------------------------------------------------------------------------------------------------ periodic reports
+
+
+MONTH = "2026-11"   # W46 (9–15 Nov) and W47 (16–22 Nov) are in it
+
+
+def _seed_month(conn, value: int = 5) -> None:
+    with conn.cursor() as cur:
+        for level, code, _ in SCOPES:
+            for ind in reference.indicators():
+                cur.execute("insert into marts.fct_indicator_values values"
+                            " ('month',%s,%s,%s,'post2025','all',%s,%s,120,115,4.3,2026,1000,12,true,'platforms')",
+                            (MONTH, level, code, ind.code, value))
+    conn.commit()
+
+
+def test_period_gate_checks_the_period_rows_and_every_week_in_it(conn):
+    _seed_month(conn)
+    assert gate.period_weeks("month", MONTH) == [OTHER_WEEK, WEEK]
+    assert gate.period_weeks("month", "2026-10") == [] and gate.period_weeks("year", "2026") == [OTHER_WEEK, WEEK]
+    summary = gate.run_period_checkpoint("month", MONTH, run_id="period-pass")
+    assert summary["status"] == "passed" and summary["checkpoint"] == gate.PERIOD_GATE
+    assert summary["period_key"] == MONTH and summary["weeks"] == [OTHER_WEEK, WEEK]
+    assert [(p["checkpoint"], p["period_key"]) for p in summary["parts"]] == [
+        ("marts_period_checkpoint", MONTH), ("marts_checkpoint", OTHER_WEEK), ("marts_checkpoint", WEEK)]
+    assert summary["counts"]["validations"] == 1 + 6 + 6
+    month_part = summary["parts"][0]
+    assert month_part["status"] == "passed"
+    # every part and the merged result are in ops.gate_results
+    recorded = {(r[0], c) for c in ("marts_period_checkpoint", "marts_checkpoint", gate.PERIOD_GATE)
+                for r in _gate_rows(conn, c)}
+    assert {("period-pass", "marts_period_checkpoint"), (f"period-pass__{OTHER_WEEK}", "marts_checkpoint"),
+            (f"period-pass__{WEEK}", "marts_checkpoint"), ("period-pass", gate.PERIOD_GATE)} <= recorded
+    compact = gate.compact(summary)
+    assert compact["weeks"] == [OTHER_WEEK, WEEK] and len(compact["parts"]) == 3
+
+
+def test_period_gate_blocks_a_province_failing_in_one_of_its_weeks(conn):
+    _seed_month(conn)
+    _execute(conn, "update marts.rpt_weekly_report set cumulative_value = -7 where week_key = %s"
+                   " and scope_code = '22' and indicator_code = 'hh_with_shop'", (WEEK,))
+    with pytest.raises(gate.GateFailed) as caught:
+        gate.run_period_checkpoint("month", MONTH, run_id="period-week-fails")
+    summary = caught.value.summary
+    assert summary["blocks_all"] is False and caught.value.blocked_scopes.keys() == {"province-22"}
+    assert caught.value.blocked_scopes["province-22"].startswith(f"[{WEEK}] ")
+    assert set(summary["flagged_scopes"]) == {"region-bac", "nation-VN"}
+    assert summary["failed"][0]["part"] == WEEK and summary["failed"][0]["name"].startswith(f"[{WEEK}] ")
+    assert "marts_period_gate" in str(caught.value) and MONTH in str(caught.value)
+
+
+def test_period_gate_blocks_a_province_whose_period_rows_fail(conn):
+    _seed_month(conn)
+    _execute(conn, "update marts.fct_indicator_values set cumulative_value = -3 where period_key = %s"
+                   " and scope_code = '22' and indicator_code = 'orders'", (MONTH,))
+    with pytest.raises(gate.GateFailed) as caught:
+        gate.run_period_checkpoint("month", MONTH)
+    assert caught.value.blocked_scopes.keys() == {"province-22"}
+    assert caught.value.blocked_scopes["province-22"].startswith(f"[{MONTH}] ")
+    assert caught.value.summary["blocks_all"] is False
+
+
+def test_period_gate_without_period_rows_says_no_data(conn):
+    with pytest.raises(gate.GateFailed) as caught:
+        gate.run_period_checkpoint("month", "2026-05")
+    summary = caught.value.summary
+    assert summary["no_data"] is True and summary["blocks_all"] is True and summary["weeks"] == []
+    assert "no rows for period 2026-05" in str(caught.value)

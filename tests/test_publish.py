@@ -758,3 +758,39 @@ def test_month_report_carries_product_type_statistics(home):
                    " and platform = 'all' and product_type = 'Gạo' and month_key = '2026-11'")
     again = publish.publish_period("month", "2026-11")
     assert [p["scope_key"] for p in again.published] == ["province-22"]
+
+
+def test_a_periodic_gate_result_is_in_every_manifest_and_blocks_its_scopes(home):
+    """The monthly / half-year / year-end DAGs pass lensan.gate.run_period_checkpoint's merged summary:
+    a province failing in one week of the month is not published, the others carry the gate result."""
+    import datetime as _dt
+
+    from lensan import gate
+
+    root, conn = home
+    _seed_period(conn, "month", "2026-11")
+    month_part = {"checkpoint": "marts_period_checkpoint", "period_key": "2026-11", "run_id": "r", "status": "passed",
+                  "counts": {"validations": 1, "evaluated": 10, "successful": 10}, "failed": [], "warnings": []}
+    week_part = {"checkpoint": "marts_checkpoint", "period_key": "2026-W47", "run_id": "r__2026-W47",
+                 "status": "failed", "counts": {"validations": 6, "evaluated": 40, "successful": 39, "failed_error": 1},
+                 "failed": [{"name": "marts_weekly_report.expect_column_values_to_be_between(cumulative_value)"}],
+                 "warnings": [], "blocked_scopes": {"province-22": "negative households"},
+                 "flagged_scopes": {"region-bac": "includes province-22", "nation-VN": "includes province-22"}}
+    merged = gate.merge_summaries([month_part, week_part], run_id="r", period_key="2026-11",
+                                  started=_dt.datetime(2026, 12, 3, 1, tzinfo=_dt.timezone.utc))
+    merged.update(period_type="month", weeks=["2026-W45", "2026-W46", "2026-W47", "2026-W48"])
+    summary = publish.publish_period("month", "2026-11", gate_summary=merged)
+    assert summary.blocked == {"province-22": "[2026-W47] negative households"}
+    assert sorted(p["scope_key"] for p in summary.published) == ["nation-VN", "region-bac"]
+    assert not (root / "exports" / "month" / "2026-11" / "province-22").exists()
+    rev = root / "exports" / "month" / "2026-11" / "nation-VN" / "rev-1"
+    manifest = json.loads((rev / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["gate"]["checkpoint"] == "marts_period_gate" and manifest["gate"]["status"] == "failed"
+    assert manifest["gate"]["weeks"] == ["2026-W45", "2026-W46", "2026-W47", "2026-W48"]
+    assert [p["period_key"] for p in manifest["gate"]["parts"]] == ["2026-11", "2026-W47"]
+    assert manifest["gate"]["blocked_scopes"] == {"province-22": "[2026-W47] negative households"}
+    data = json.loads((rev / "bao_cao_thang_2026-11_nation-VN.json").read_text(encoding="utf-8"))
+    first = next(r for r in data["rows"] if r["indicator_code"] == "ocop_listed")
+    assert "Cảnh báo: [2026-W47] includes province-22" in first["quality_flags"]
+    index = json.loads((root / "exports" / "month" / "2026-11" / "index.json").read_text(encoding="utf-8"))
+    assert index["gate_status"] == "failed" and index["counts"] == {"new": 2, "unchanged": 0, "blocked": 1}

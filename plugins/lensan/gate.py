@@ -53,8 +53,9 @@ log = logging.getLogger(__name__)
 URL_VARIABLE = "LENSAN_GX_WAREHOUSE_URL"
 RUNTIME_DIR_VARIABLE = "LENSAN_GX_RUNTIME_DIR"
 DATA_DOCS_DIR_VARIABLE = "LENSAN_GX_DATA_DOCS_DIR"
-CHECKPOINTS = ("staging_checkpoint", "marts_checkpoint")
-ALIASES = {"staging": "staging_checkpoint", "marts": "marts_checkpoint"}
+CHECKPOINTS = ("staging_checkpoint", "marts_checkpoint", "marts_period_checkpoint")
+ALIASES = {"staging": "staging_checkpoint", "marts": "marts_checkpoint", "marts_period": "marts_period_checkpoint"}
+PERIOD_GATE = "marts_period_gate"   # the checkpoint name of a merged run_period_checkpoint summary
 PERIOD_PARAMETER = "period_key"
 MAX_SAMPLES = 20
 MAX_SCOPES = 200
@@ -137,7 +138,8 @@ def _normalise_parameters(batch_parameters: dict | None) -> dict | None:
 # running
 
 
-def run_checkpoint(name: str, batch_parameters: dict | None = None, run_id: str | None = None) -> dict:
+def run_checkpoint(name: str, batch_parameters: dict | None = None, run_id: str | None = None,
+                   context=None) -> dict:
     """Run checkpoint `name`, record its summary in ops.gate_results and return it.
 
     `batch_parameters` selects the period: {"week_key": "2026-W47"} (or {"period_key": ...}).
@@ -145,6 +147,7 @@ def run_checkpoint(name: str, batch_parameters: dict | None = None, run_id: str 
     row together with the checkpoint name (re-running upserts it); inside an Airflow task it defaults
     to '<dag_id>/<dag run id>', elsewhere to '<checkpoint>__<period>__<UTC timestamp>'.
     Raises GateFailed when an error-severity expectation fails (the summary is recorded first).
+    `context` reuses an open GX context (run_period_checkpoint runs several checkpoints).
     """
     from great_expectations.core.run_identifier import RunIdentifier
 
@@ -155,7 +158,7 @@ def run_checkpoint(name: str, batch_parameters: dict | None = None, run_id: str 
     run_name = run_id or _airflow_run_id() or \
         f"{name}__{period_key or 'latest'}__{started.strftime('%Y%m%dT%H%M%S%fZ')}"
 
-    context = get_context()
+    context = context or get_context()
     checkpoint = context.checkpoints.get(name)
     try:
         # GX uses the run name in store keys (file paths): no '/' or '\\' allowed there.
@@ -170,6 +173,103 @@ def run_checkpoint(name: str, batch_parameters: dict | None = None, run_id: str 
     if summary["failed"]:
         raise GateFailed(summary)
     return summary
+
+
+def period_weeks(period_type: str, period_key: str) -> list[str]:
+    """The ISO weeks with rows in marts.rpt_weekly_report that overlap a month / half-year / year."""
+    from lensan import periods, publish
+
+    start, end = publish.period_bounds(period_type, period_key)
+    conn = warehouse.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select to_regclass('marts.rpt_weekly_report') is not null")
+            exists = cur.fetchone()[0]
+            keys = []
+            if exists:
+                cur.execute("select distinct week_key from marts.rpt_weekly_report")
+                keys = [k for (k,) in cur.fetchall() if k]
+        conn.commit()
+    finally:
+        conn.close()
+    out = []
+    for key in keys:
+        monday, sunday = periods.week_bounds(key)
+        if monday <= end and sunday >= start:
+            out.append(key)
+    return sorted(out)
+
+
+def run_period_checkpoint(period_type: str, period_key: str, run_id: str | None = None) -> dict:
+    """The marts gate of a periodic report (month / half-year / year): one merged summary of
+
+    * `marts_period_checkpoint` for the period's own rows (marts.fct_indicator_values, period_key =
+      the month / half-year / year key: the values the report publishes), and
+    * `marts_checkpoint` for every ISO week overlapping the period that has rows in
+      marts.rpt_weekly_report (the weekly quality rules, completeness, plausibility, reconciliation
+      the period's numbers are built from),
+
+    each recorded in ops.gate_results as usual (run ids `<run_id>` and `<run_id>__<week>`). The merged
+    summary has the shape of a run_checkpoint summary (checkpoint `marts_period_gate`, status, counts,
+    failed / warnings tagged with their `part` (the period or week key), blocked_scopes,
+    flagged_scopes, blocks_all) plus `parts` (checkpoint, period, status of each run) and `weeks`;
+    a scope failing in any part is blocked for the period. Raises GateFailed like run_checkpoint.
+    `period_type` 'week' is run_checkpoint("marts_checkpoint", {"week_key": key}).
+    """
+    if period_type == "week":
+        return run_checkpoint("marts_checkpoint", {"week_key": period_key}, run_id=run_id)
+    started = dt.datetime.now(dt.timezone.utc)
+    base = run_id or _airflow_run_id() or \
+        f"{PERIOD_GATE}__{period_key}__{started.strftime('%Y%m%dT%H%M%S%fZ')}"
+    context = get_context()
+    weeks = period_weeks(period_type, period_key)
+    runs = [("marts_period_checkpoint", period_key, base)] + \
+        [("marts_checkpoint", week, f"{base}__{week}") for week in weeks]
+    parts = []
+    for name, key, part_run_id in runs:
+        try:
+            part = run_checkpoint(name, {PERIOD_PARAMETER: key}, run_id=part_run_id, context=context)
+        except GateFailed as exc:
+            part = exc.summary
+        parts.append(part)
+    merged = merge_summaries(parts, run_id=base, period_key=period_key, started=started)
+    merged["period_type"] = period_type
+    merged["weeks"] = weeks
+    record_gate_result(merged)
+    if merged["failed"]:
+        raise GateFailed(merged)
+    return merged
+
+
+def merge_summaries(parts: list[dict], run_id: str, period_key: str, started: dt.datetime) -> dict:
+    """One gate summary from several checkpoint runs (see run_period_checkpoint)."""
+    merged = _base_summary(PERIOD_GATE, run_id, {PERIOD_PARAMETER: period_key}, period_key, started)
+    merged["parts"] = []
+    for part in parts:
+        tag = part.get("period_key")
+        merged["parts"].append({"checkpoint": part["checkpoint"], "period_key": tag, "run_id": part["run_id"],
+                                "status": part["status"]})
+        for key in merged["counts"]:
+            merged["counts"][key] += (part.get("counts") or {}).get(key, 0)
+        merged["failed"] += [{**f, "part": tag, "name": f"[{tag}] {f['name']}"} for f in part.get("failed") or []]
+        merged["warnings"] += [{**w, "part": tag, "name": f"[{tag}] {w['name']}"} for w in part.get("warnings") or []]
+        for scope, reason in (part.get("blocked_scopes") or {}).items():
+            text = f"[{tag}] {reason}"
+            merged["blocked_scopes"][scope] = (f"{merged['blocked_scopes'][scope]}; {text}"
+                                               if scope in merged["blocked_scopes"] else text)
+        for scope, note in (part.get("flagged_scopes") or {}).items():
+            text = f"[{tag}] {note}"
+            merged["flagged_scopes"][scope] = (f"{merged['flagged_scopes'][scope]}; {text}"
+                                               if scope in merged["flagged_scopes"] else text)
+        merged["blocks_all"] = merged["blocks_all"] or bool(part.get("blocks_all"))
+        merged["no_data"] = merged.get("no_data", False) or (tag == period_key and bool(part.get("no_data")))
+        merged["gx_success"] = merged["gx_success"] and bool(part.get("gx_success", True))
+    for scope in list(merged["flagged_scopes"]):
+        if scope in merged["blocked_scopes"]:
+            del merged["flagged_scopes"][scope]
+    merged["success"] = not merged["failed"]
+    merged["status"] = "failed" if merged["failed"] else ("warning" if merged["warnings"] else "passed")
+    return merged
 
 
 def _airflow_run_id() -> str | None:
@@ -205,6 +305,7 @@ def _execution_error_summary(name, run_name, params, period_key, started, exc) -
     if type(exc).__name__ == "NoAvailableBatchesError":
         message = (f"không có dữ liệu cho kỳ {period_key} / no rows for period {period_key} "
                    f"({type(exc).__name__}: {exc})")
+        summary["no_data"] = True
     failure = {"validation": None, "name": f"{name}: checkpoint could not run", "expectation_type": None,
                "column": None, "severity": "error", "success": False, "observed_value": None,
                "unexpected_count": None, "exception": message[:1000], "affected_scopes": [],
@@ -486,6 +587,9 @@ def compact(summary: dict | None) -> dict | None:
     keep = ("run_id", "checkpoint", "period_key", "run_at", "success", "status", "counts", "blocked_scopes",
             "flagged_scopes", "blocks_all")
     out = {k: summary.get(k) for k in keep}
+    for extra in ("period_type", "weeks", "parts"):   # run_period_checkpoint summaries
+        if extra in summary:
+            out[extra] = summary[extra]
     out["failed"] = [f["name"] for f in summary.get("failed") or []]
     out["warnings"] = [{"name": w["name"], "unexpected_count": w.get("unexpected_count"),
                         "affected_scopes": (w.get("affected_scopes") or [])[:20],
