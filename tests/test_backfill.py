@@ -15,6 +15,7 @@ manifest, no new row in ops.publications, nothing delivered again.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -39,6 +40,12 @@ MONTHLY_RANGE = ("2026-11-03T00:00:00+07:00", "2026-11-03T23:59:00+07:00")  # 3 
 RUN_TIMEOUT = 420
 
 
+def _delivered(delivery, week: str) -> list[tuple[str, str]]:
+    """(revision directory, manifest SHA-256) of every successful delivery of the week, in order."""
+    return [(e["revision_dir"], e["manifest_sha256"]) for e in delivery.ledger_entries()
+            if e.get("status") == "delivered" and f"/week/{week}/" in e.get("revision_dir", "")]
+
+
 def _scope_manifests(home: Path, period_type: str, key: str) -> dict[str, dict[str, str]]:
     """scope → {rev-N: SHA-256 of its manifest.json}."""
     root = home / "exports" / period_type / key
@@ -60,7 +67,7 @@ def _publications(conn, period_key: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def backfilled(warehouse, tmp_path_factory):
-    from lensan import airflow_env, cli, gate, landing, publish
+    from lensan import airflow_env, cli, delivery, gate, landing, publish
     from lensan import dbt as lensan_dbt
     from lensan import warehouse as wh
     from lensan.generate import generate
@@ -89,6 +96,10 @@ def backfilled(warehouse, tmp_path_factory):
                 summary = exc.summary
             first = publish.publish_weekly(PUBLISHED_BEFORE, gate_summary=summary)
             assert first.published, "W45 must be published before the backfill"
+            # ... and delivered, as the on-time run's deliver task does
+            on_time = delivery.deliver_published(json.loads(json.dumps(dataclasses.asdict(first), default=str)))
+            assert on_time and all(r["status"] == "delivered" for r in on_time)
+            delivered_before = _delivered(delivery, PUBLISHED_BEFORE)
             before = _scope_manifests(home, "week", PUBLISHED_BEFORE)
             conn = wh.connect()
             try:
@@ -116,6 +127,7 @@ def backfilled(warehouse, tmp_path_factory):
                 conn.commit()
             finally:
                 conn.close()
+            delivered_after = _delivered(delivery, PUBLISHED_BEFORE)
             failed = [(dag, run, task) for (dag, run), tasks in states.items()
                       for task, s in tasks.items() if s != "success"]
             logs = "\n".join(stack.task_log(dag, run, task) for dag, run, task in failed)
@@ -123,7 +135,7 @@ def backfilled(warehouse, tmp_path_factory):
                 "home": home, "stack": stack, "weekly_runs": weekly_runs, "monthly_runs": monthly_runs,
                 "states": states, "failed": failed, "failed_logs": logs, "before": before,
                 "publications_before": publications_before, "publications_after": publications_after,
-                "gate_rows": gate_rows,
+                "gate_rows": gate_rows, "delivered_before": delivered_before, "delivered_after": delivered_after,
             }
         finally:
             stack.stop()
@@ -170,5 +182,5 @@ def test_backfill_reproduces_the_already_published_week(backfilled):
     assert backfilled["publications_after"] == backfilled["publications_before"]
     index = json.loads((home / "exports" / "week" / PUBLISHED_BEFORE / "index.json").read_text(encoding="utf-8"))
     assert index["counts"]["new"] == 0 and index["counts"]["unchanged"] == len(after)
-    # never delivered again: it was not a new revision (its first publication was not delivered here)
-    assert not (home / "outbox" / "week" / PUBLISHED_BEFORE).exists()
+    # never delivered again: the ledger has the on-time delivery of each scope and no new one
+    assert backfilled["delivered_before"] and backfilled["delivered_after"] == backfilled["delivered_before"]

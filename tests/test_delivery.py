@@ -210,6 +210,15 @@ def test_concurrent_deliveries_deliver_once(home, revision):
     assert [e["status"] for e in delivery.ledger_entries()] == ["delivered"]
 
 
+def test_unchanged_revision_never_delivered_goes_out_once(home, revision):
+    """A publish that wrote a revision and crashed before delivery: its retry reports the revision as
+    unchanged; deliver_published still sends it, once (the ledger skips it afterwards)."""
+    summary = {"published": [], "unchanged": [{"path": str(revision)}]}
+    assert [r["status"] for r in delivery.deliver_published(summary)] == ["delivered"]
+    assert [r["status"] for r in delivery.deliver_published(summary)] == ["skipped"]
+    assert [e["status"] for e in delivery.ledger_entries()] == ["delivered"]
+
+
 def test_unknown_channel(revision):
     with pytest.raises(ValueError, match="unknown delivery channel"):
         deliver(revision, ["fax"])

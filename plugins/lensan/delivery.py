@@ -888,14 +888,17 @@ def result_dicts(results: list[DeliveryResult]) -> list[dict[str, str]]:
 
 
 def deliver_published(summary: dict) -> list[dict[str, str]]:
-    """Deliver every NEW revision listed in a publish summary (`summary["published"][i]["path"]`).
+    """Deliver the current revision of every scope of a publish summary (`published`: new revisions,
+    `unchanged`: the latest one, equal to what would be published now).
 
+    The ledger skips revisions already delivered, so an unchanged revision goes out only if it never
+    did — e.g. a publish task that wrote a revision and then crashed, whose retry finds it unchanged.
     Every revision is tried; then, if any channel failed, raise so the Airflow task retries (channels
-    already delivered are skipped on the retry by the ledger). Returns JSON-friendly results.
+    already delivered are skipped on the retry). Returns JSON-friendly results.
     """
     results: list[dict[str, str]] = []
     errors = []
-    for pub in summary.get("published") or []:
+    for pub in (summary.get("published") or []) + (summary.get("unchanged") or []):
         try:
             results += result_dicts(deliver(pub["path"]))
         except DeliveryError as exc:
