@@ -560,3 +560,66 @@ def test_generated_data_matches_truth(generated, db):
     # the province's weekly report exists for every generated week, 17 form rows each
     weeks = {w for (w,) in _rows(db, "select distinct week_key from marts.rpt_weekly_report where scope_code = '92'")}
     assert {"2026-W45", "2026-W46", "2026-W47"} <= weeks
+
+
+# ------------------------------------------------------------------------------------------------------
+# Incremental models (issue #6): building week by week as files land gives exactly what a full
+# refresh gives, including orders delivered in one week and returned in a later week's extract.
+
+def _landed_checksums(db) -> dict:
+    from lensan import bench_incremental
+
+    return bench_incremental.checksums(db)
+
+
+def test_incremental_week_by_week_equals_full_refresh(generated, lensan_home, db):
+    import shutil
+
+    from lensan import bench_incremental, periods
+    from lensan import dbt as lensan_dbt
+    from lensan import generate as gen
+    from lensan import landing
+    from lensan import warehouse as wh
+
+    conn = wh.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("""truncate raw.weekly_form_rows, raw.weekly_forms, raw.household_register,
+                           raw.postmart_shops, raw.postmart_products, raw.postmart_orders, raw.postmart_activity,
+                           raw.postmart_info_posts, raw.voso_shops, raw.voso_products, raw.voso_orders,
+                           raw.voso_activity, raw.voso_info_posts, raw.landed_files restart identity cascade""")
+        conn.commit()
+    finally:
+        conn.close()
+    weeks = ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
+    staging = lensan_home / "incremental_files"
+    shutil.rmtree(staging, ignore_errors=True)
+    gen.generate(["12"], weeks, seed=20261106, home=staging, orders_per_unit_week=6)
+    returned_later = 0
+    for index, week in enumerate(weeks):
+        # the files of `week` (its extracts and forms; the registers with the first week)
+        upto = periods.week_bounds(weeks[index + 1])[0] if index + 1 < len(weeks) else None
+        for folder in sorted((staging / "landing").iterdir()):
+            for path in sorted(folder.iterdir()):
+                if index + 1 < len(weeks) and bench_incremental.is_new_week_file(folder.name, path.name, weeks[index + 1]):
+                    continue
+                if upto is not None and folder.name == "weekly_form" and \
+                        any(w in path.name for w in weeks[index + 1:]):
+                    continue
+                target = lensan_home / "landing" / folder.name / path.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                path.replace(target)
+        landing.land_pending()
+        if index > 0:
+            returned_later += _value(db, """
+                select count(*) from staging.stg_voso__orders as o
+                where o.order_status = 'returned' and o.extract_date >= %s
+                  and (o.ordered_at at time zone 'Asia/Ho_Chi_Minh')::date < %s""",
+                (periods.week_bounds(week)[0], periods.week_bounds(week)[0]))
+            db.rollback()
+        lensan_dbt.run_dbt(["build", "--exclude", "resource_type:seed", "resource_type:unit_test"])
+    assert returned_later > 0, "the generated weeks should hold an order returned in a later week"
+    incremental = _landed_checksums(db)
+    assert incremental["fct_indicator_values"]["rows"] > 0
+    lensan_dbt.run_dbt(["build", "--exclude", "resource_type:seed", "resource_type:unit_test", "--full-refresh"])
+    assert _landed_checksums(db) == incremental

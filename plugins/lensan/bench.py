@@ -19,7 +19,8 @@ In a throw-away LENSAN_HOME with the embedded warehouse (`lensan.warehouse`):
    Each runs in its own subprocess; its peak RSS is that process's `ru_maxrss` (the PostgreSQL server's
    memory is not included).
 4. When lensan/COPY misses its target, `profile` lands one day of orders again under cProfile and
-   times the landing stages separately (parse, + pseudonymise, + COPY text) on the same files.
+   times the landing stages separately (archive, parse + validate + COPY text, + pseudonymise) on the
+   same files.
 5. Hooks for measurements that depend on other modules: `measure_incremental_build` (dbt build with 1
    vs 26 weeks of history) and `measure_end_to_end` (land + dbt build + gate + publish of the week);
    each returns figures or {"measured": False, "reason": ...}.
@@ -297,18 +298,19 @@ def step_profile(home: Path, top: int = 25, repeat: int = 2) -> dict:
     """Where landing's time goes, on the busiest day of orders of each platform.
 
     Stages are timed without a profiler, each as a full pass over the same files (best of `repeat`):
-    archive (copy + SHA-256 + fsync), parse + validate (`platforms.records` without hashing),
-    + pseudonymise (the same with the keyed hash, cached per run as landing does), + COPY text
-    (`platforms.CopyStream`), and the real `land_pending` on those files; the remainder of the latter
-    is the database COPY (FK + primary key) and bookkeeping. Then the same files land again under
-    cProfile (slower: profiler overhead) for the function-level view.
+    archive (copy + SHA-256 + fsync), parse + validate + COPY text (`platforms.copy_chunks` without
+    hashing), + pseudonymise (the same with the keyed hash, as landing does), and the real
+    `land_pending` on those files; the remainder of the latter is the part of the database COPY
+    (primary key) that did not overlap with the client's work, plus bookkeeping (it can be near zero or
+    negative: the server loads one chunk while the client prepares the next). Then the same files land
+    again under cProfile (slower: profiler overhead) for the function-level view.
     """
     import cProfile
     import pstats
 
     from lensan import config, warehouse
     from lensan.landing import land_pending, platforms
-    from lensan.pseudonymise import pseudonymise
+    from lensan.pseudonymise import Pseudonymiser
 
     conn = warehouse.connect()
     _reset_landed_orders(conn)
@@ -318,16 +320,6 @@ def step_profile(home: Path, top: int = 25, repeat: int = 2) -> dict:
     tmp_dir = _bench_dir(home) / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
 
-    def cached_hasher():
-        cache: dict = {}
-
-        def hasher(kind, value):
-            k = (kind, value)
-            if k not in cache:
-                cache[k] = pseudonymise(kind, value, key=key)
-            return cache[k]
-        return hasher
-
     def best(fn) -> float:
         times = []
         for _ in range(repeat):
@@ -336,20 +328,18 @@ def step_profile(home: Path, top: int = 25, repeat: int = 2) -> dict:
             times.append(time.perf_counter() - t)
         return min(times)
 
-    def drain(stream) -> None:
-        while stream.read(1 << 18):
-            pass
-
     rows = {}
-    passes = {"archive": 0.0, "parse": 0.0, "parse_hash": 0.0, "copy_text": 0.0}
+    passes = {"archive": 0.0, "parse": 0.0, "parse_hash": 0.0}
     for platform, path in files.items():
         extract = platforms.describe(path.name, platform)
-        rows[platform] = sum(1 for _ in platforms.records(path, extract, None))
+        prefix = f"1\t{extract.extract_date.isoformat()}"
+        rows[platform] = platforms.count_rows(path, extract)
         passes["archive"] += best(lambda: _archive_like(path, tmp_dir))
-        passes["parse"] += best(lambda: sum(1 for _ in platforms.records(path, extract, None)))
-        passes["parse_hash"] += best(lambda: sum(1 for _ in platforms.records(path, extract, cached_hasher())))
-        passes["copy_text"] += best(lambda: drain(platforms.CopyStream(
-            platforms.records(path, extract, cached_hasher()), prefix=(1, extract.extract_date.isoformat()))))
+        # parse + validate + COPY text (the chunked column-wise path landing streams), without / with
+        # the keyed hash of the personal columns
+        passes["parse"] += best(lambda: sum(n for n, _ in platforms.copy_chunks(path, extract, None, prefix)))
+        passes["parse_hash"] += best(lambda: sum(n for n, _ in platforms.copy_chunks(
+            path, extract, Pseudonymiser(key), prefix)))
 
     def land_files() -> float:
         for platform, path in files.items():
@@ -366,9 +356,8 @@ def step_profile(home: Path, top: int = 25, repeat: int = 2) -> dict:
     landed_seconds = land_files()
     stages = {
         "archive_copy_sha256_fsync": passes["archive"],
-        "parse_validate": passes["parse"],
+        "parse_validate_copy_text": passes["parse"],
         "pseudonymise": passes["parse_hash"] - passes["parse"],
-        "copy_text_encoding": passes["copy_text"] - passes["parse_hash"],
     }
     stages["db_copy_and_bookkeeping"] = landed_seconds - sum(stages.values())
     total_rows = sum(rows.values())
@@ -391,9 +380,9 @@ def step_profile(home: Path, top: int = 25, repeat: int = 2) -> dict:
         entries.append({"function": f"{Path(filename).name}:{line}({func})", "calls": nc,
                         "tottime_s": round(tt, 3), "cumtime_s": round(ct, 3)})
     by_tottime = sorted(entries, key=lambda e: -e["tottime_s"])[:top]
-    wanted = ("_copy_to_archive", "copy_expert", "_postmart_rows", "_voso_rows", "records", "_fill",
-              "hasher", "pseudonymise", "_check_postmart_value", "_check_voso_value", "loads", "fsync",
-              "_insert_landed", "_land_one")
+    wanted = ("_copy_to_archive", "copy_expert", "copy_chunks", "_postmart_chunks", "_voso_chunks", "emit",
+              "column", "_pm_fast_column", "_vs_fast_column", "_check_postmart_value", "_check_voso_value",
+              "records", "fsync", "_insert_landed", "_land_one")
     by_cumtime = sorted((e for e in entries if e["function"].split("(")[-1].rstrip(")") in wanted),
                         key=lambda e: -e["cumtime_s"])
     return {"files": {p: f.name for p, f in files.items()}, "rows": rows, "rows_total": total_rows,
@@ -428,9 +417,15 @@ def measure_incremental_build(ctx: dict) -> dict:
                 "reason": "the dbt project has no incremental models (no materialized='incremental' under "
                           "dbt_project/models): every build recomputes the whole history, so 1 vs 26 weeks "
                           "measures history size, not an incremental build; implement once models are incremental"}
-    if not ctx.get("history_weeks"):
-        return {"measured": False, "reason": "needs 25 more national weeks of history; run with --history-weeks 26"}
-    return {"measured": False, "reason": "history generation for incremental builds not implemented yet"}
+    if not ctx.get("incremental"):
+        return {"measured": False, "reason": "not requested: run with --incremental (or python -m lensan.bench_incremental)"}
+    from lensan import bench_incremental
+
+    try:   # its own homes and warehouses under <home>/incremental (see lensan.bench_incremental)
+        res = bench_incremental.measure(home=Path(ctx["home"]) / "incremental")
+    except Exception as exc:  # noqa: BLE001
+        return {"measured": False, "reason": f"incremental build failed: {str(exc)[-600:]}"}
+    return bench_incremental.flat_figures(res)
 
 
 def step_end_to_end(home: Path, week: str) -> dict:
@@ -548,11 +543,11 @@ def _method_row(name: str, rows: int, seconds: float, mb: float, rss: float, not
 def run_benchmark(scale: float = 1.0, home: Path | None = None, out: Path | None = None, week: str | None = None,
                   seed: int = 1034, to_sql_sample: int = DEFAULT_TO_SQL_SAMPLE, profile: str = "auto",
                   skip_e2e: bool = False, keep: bool = False,
-                  say: Callable[[str], None] = print) -> dict:
+                  say: Callable[[str], None] = print, incremental: bool = False) -> dict:
     """Run the whole benchmark; return (and write to <out>/bench.json) the results."""
     previous_home = os.environ.get("LENSAN_HOME")
     try:
-        return _run_benchmark(scale, home, out, week, seed, to_sql_sample, profile, skip_e2e, keep, say)
+        return _run_benchmark(scale, home, out, week, seed, to_sql_sample, profile, skip_e2e, keep, say, incremental)
     finally:  # a library call must not leave the process pointed at the throw-away home
         if previous_home is None:
             os.environ.pop("LENSAN_HOME", None)
@@ -560,7 +555,8 @@ def run_benchmark(scale: float = 1.0, home: Path | None = None, out: Path | None
             os.environ["LENSAN_HOME"] = previous_home
 
 
-def _run_benchmark(scale, home, out, week, seed, to_sql_sample, profile, skip_e2e, keep, say) -> dict:
+def _run_benchmark(scale, home, out, week, seed, to_sql_sample, profile, skip_e2e, keep, say,
+                   incremental=False) -> dict:
     home = Path(home) if home else Path(tempfile.mkdtemp(prefix="lensan-bench-"))
     _prepare_home(home)
     home = home.resolve()
@@ -637,7 +633,7 @@ def _run_benchmark(scale, home, out, week, seed, to_sql_sample, profile, skip_e2
         (out / "bench.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str),
                                         encoding="utf-8")
         say(render(result))
-        ctx = {"home": home, "week": week, "skip_e2e": skip_e2e, "scale": scale}
+        ctx = {"home": home, "week": week, "skip_e2e": skip_e2e, "scale": scale, "incremental": incremental}
         say("hooks: incremental dbt build, end-to-end land+build+gate+publish")
         result["incremental_build"] = measure_incremental_build(ctx)
         result["end_to_end"] = measure_end_to_end(ctx)
@@ -740,6 +736,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
                         help="profile landing when lensan/COPY misses its target (auto)")
     parser.add_argument("--skip-e2e", action="store_true", help="do not run the end-to-end hook")
+    parser.add_argument("--incremental", action="store_true",
+                        help="also measure the weekly incremental dbt build, 1 vs 26 weeks of history")
     parser.add_argument("--keep", action="store_true", help="leave the embedded warehouse running")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--step-args", default="{}", help=argparse.SUPPRESS)
@@ -751,7 +749,8 @@ def main(argv: list[str] | None = None) -> int:
         print(RESULT_PREFIX + json.dumps(value, default=str, ensure_ascii=False), flush=True)
         return 0
     run_benchmark(args.scale, home=args.home, out=args.out, week=args.week, seed=args.seed,
-                  to_sql_sample=args.to_sql_sample, profile=args.profile, skip_e2e=args.skip_e2e, keep=args.keep)
+                  to_sql_sample=args.to_sql_sample, profile=args.profile, skip_e2e=args.skip_e2e, keep=args.keep,
+                  incremental=args.incremental)
     return 0
 
 

@@ -1,4 +1,14 @@
-{{ config(pre_hook="set local enable_mergejoin = off") }}  {#- hash joins: the merge-join plans of these wide composite keys rescan millions of rows #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=["set local enable_mergejoin = off",
+              "{{ indicator_values_pre_hook() }}"],
+    post_hook=["{{ create_index('period_type, period_key', 'period') }}",
+               "{{ create_index('scope_level, scope_code, indicator_code, platform, map_version', 'scope') }}",
+               "{{ record_build_watermark() }}"]
+) }}  {#- hash joins (enable_mergejoin off): the merge-join plans of these wide composite keys rescan millions of rows #}
+{%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
 {#- Every indicator for every period x scope x map version x platform.
     stock: cumulative_value = level at the period end, value_in_period = level(end) - level(end of
            the previous period); never a sum over weeks.
@@ -8,10 +18,18 @@
           cumulative_value = distinct accounts active since 1 January.
     gauge (info_update_days): longest gap in days between consecutive posts in the period.
     ratio: numerator / denominator of the same scope, platform and period, in value_in_period.
-    Per-platform rows of distinct counts may sum to more than 'all' (platforms_additive = false). -#}
+    Per-platform rows of distinct counts may sum to more than 'all' (platforms_additive = false).
+    Incremental (macros/incremental.sql): the periods ending on or after the earliest changed date are
+    deleted (pre-hook) and recomputed; a series new in this build gets its rows for every period;
+    growth uses the stored value of the period before the window. -#}
 with
 
 periods as (select * from {{ ref('int_periods') }}),
+-- the periods recomputed: all of them in a full build, else those ending on or after the change
+window_periods as (
+    select period_type, period_key from periods
+    {% if is_incremental() %} where period_end >= {{ changed_from() }} {% endif %}
+),
 indicators as (select * from {{ ref('ref_indicators') }}),
 targets as (select * from {{ ref('int_targets__resolved') }}),
 same_scope_targets as (select * from {{ ref('int_targets__same_scope') }}),
@@ -29,6 +47,22 @@ levels as (
 series as (
 
     select distinct indicator_code, scope_level, scope_code, map_version, platform from levels
+
+),
+
+-- scopes with a series without any row yet (a new unit, platform or indicator): every period
+new_scopes as (
+
+    {% if is_incremental() %}
+    select distinct s.scope_level, s.scope_code, s.map_version, s.platform from series as s
+    where s.indicator_code not like '\_%'
+      and not exists (select 1 from {{ this }} as t
+                      where t.scope_level = s.scope_level and t.scope_code = s.scope_code
+                        and t.indicator_code = s.indicator_code and t.platform = s.platform
+                        and t.map_version = s.map_version)
+    {% else %}
+    select scope_level, scope_code, map_version, platform from series where false
+    {% endif %}
 
 ),
 
@@ -55,6 +89,12 @@ period_levels as (
         max(l.running_value) filter (where pd.role = 'prev_year_end') as level_prev_year_end
     from levels as l
     join period_dates as pd on pd.as_of_date = l.as_of_date
+    {% if is_incremental() %}
+    -- only the levels the recomputed rows need
+    where (pd.period_type, pd.period_key) in (select period_type, period_key from window_periods)
+       or (l.scope_level, l.scope_code, l.map_version, l.platform)
+          in (select scope_level, scope_code, map_version, platform from new_scopes)
+    {% endif %}
     group by 1, 2, 3, 4, 5, 6, 7
 
 ),
@@ -67,6 +107,11 @@ grid as (
     -- provinces as reported on the old map exist for pre-reform periods only
     where not (s.scope_level = 'province' and s.map_version = 'pre2025'
                and p.period_start >= date '{{ var("reform_date") }}')
+      {% if is_incremental() %}
+      and ((p.period_type, p.period_key) in (select period_type, period_key from window_periods)
+           or (s.scope_level, s.scope_code, s.map_version, s.platform)
+              in (select scope_level, scope_code, map_version, platform from new_scopes))
+      {% endif %}
 
 ),
 
@@ -141,6 +186,9 @@ info_gaps as (
     join periods as p using (period_type, period_key)
     where not (g.scope_level = 'province' and g.map_version = 'pre2025'
                and p.period_start >= date '{{ var("reform_date") }}')
+      {% if is_incremental() %}
+      and (g.period_type, g.period_key) in (select period_type, period_key from window_periods)
+      {% endif %}
 
 ),
 
@@ -197,6 +245,23 @@ all_values as (
 
 ),
 
+-- incremental: the stored value of the period just before the window, for growth (never output)
+valued as (
+
+    select v.*, false as is_context from all_values as v
+    {% if is_incremental() %}
+    union all
+    select t.period_type, t.period_key, null::integer, null::text, t.scope_level, t.scope_code, t.map_version,
+           t.platform, t.indicator_code, t.value_in_period, null::numeric, null::numeric, true
+    from {{ this }} as t
+    where (t.period_type, t.period_key) in (
+              select p.period_type, p.previous_period_key
+              from periods as p join window_periods as w using (period_type, period_key))
+      and (t.period_type, t.period_key) not in (select period_type, period_key from window_periods)
+    {% endif %}
+
+),
+
 ordered as (
 
     select
@@ -204,7 +269,7 @@ ordered as (
         p.period_start,
         lag(v.value_in_period) over w as lag_value,
         lag(v.period_key) over w      as lag_period_key
-    from all_values as v
+    from valued as v
     join periods as p using (period_type, period_key)
     window w as (partition by v.period_type, v.scope_level, v.scope_code, v.map_version, v.platform,
                               v.indicator_code
@@ -217,7 +282,16 @@ with_previous as (
     select
         *,
         case when lag_period_key = previous_period_key then lag_value end as previous_value
-    from ordered
+    from ordered as o
+    where not is_context
+    {% if is_incremental() %}
+      -- rows of the window were deleted; outside it only the rows of new series are missing
+      and not exists (select 1 from {{ this }} as t
+                      where t.period_type = o.period_type and t.period_key = o.period_key
+                        and t.scope_level = o.scope_level and t.scope_code = o.scope_code
+                        and t.indicator_code = o.indicator_code and t.platform = o.platform
+                        and t.map_version = o.map_version)
+    {% endif %}
 
 )
 

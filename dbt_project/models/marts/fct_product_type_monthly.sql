@@ -1,7 +1,16 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=["{{ delete_changed_window('month_end') }}"],
+    post_hook=["{{ create_index('month_key', 'month') }}", "{{ record_build_watermark() }}"]
+) }}
+{%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
 {#- Monthly statistics per product type from the platforms (DOMAIN §6, monthly report): orders,
     volume (tonnes) and revenue (VND) of SUCCESSFUL orders in their latest status (an order returned
     later drops out of its month), per month (local order date), seller province on today's
-    boundaries (post2025), region and nation, platform postmart / voso / all (flows: 'all' is the sum). -#}
+    boundaries (post2025), region and nation, platform postmart / voso / all (flows: 'all' is the sum).
+    Incremental: the months ending on or after the earliest changed date are deleted and recomputed. -#}
 with
 
 orders as (
@@ -9,10 +18,16 @@ orders as (
     select *
     from {{ ref('int_platform__orders') }}
     where is_successful and ordered_date is not null
+    {% if is_incremental() %}
+      and ordered_date >= date_trunc('month', {{ changed_from() }})::date
+    {% endif %}
 
 ),
 
-months as (select * from {{ ref('int_periods') }} where period_type = 'month'),
+months as (
+    select * from {{ ref('int_periods') }} where period_type = 'month'
+    {% if is_incremental() %} and period_end >= {{ changed_from() }} {% endif %}
+),
 
 scoped as (
 

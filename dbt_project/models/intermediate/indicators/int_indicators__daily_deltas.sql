@@ -1,8 +1,24 @@
-{#- Daily changes of every running series: new stock members per day, flow amounts per day. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=["{{ delete_changed_window('day') }}"],
+    post_hook=["{{ create_index('day', 'day') }}",
+               "{{ create_index('indicator_code, scope_level, scope_code, map_version, platform', 'series') }}", "{{ record_build_watermark() }}"]
+) }}
+{%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
+{#- Daily changes of every running series: new stock members per day, flow amounts per day.
+    Incremental: the days on or after the earliest changed date are deleted and recomputed. -#}
 with
 
-first_seen as (select * from {{ ref('int_indicators__first_seen') }}),
-flows as (select * from {{ ref('int_indicators__flow_events') }}),
+first_seen as (
+    select * from {{ ref('int_indicators__first_seen') }}
+    {% if is_incremental() %} where first_date >= {{ changed_from() }} {% endif %}
+),
+flows as (
+    select * from {{ ref('int_indicators__flow_events') }}
+    {% if is_incremental() %} where event_date >= {{ changed_from() }} {% endif %}
+),
 
 stock_deltas as (
 

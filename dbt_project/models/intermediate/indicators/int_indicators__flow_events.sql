@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}  {#- a view: the incremental models read only their window of it -#}
 {#- Flow indicators: amounts per order, counted on the local order date, from SUCCESSFUL orders in
     their latest status, agricultural products only (orders of inputs are IV.4). Weight is in tonnes
     (postmart kg / 1000, voso g / 1e6, typed in staging). `_hh_orders` (orders of household shops)

@@ -1,6 +1,21 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=["{{ running_levels_pre_hook() }}"],
+    post_hook=["{{ create_index('as_of_date', 'day') }}",
+               "{{ create_index('indicator_code, scope_level, scope_code, map_version, platform', 'series') }}",
+               "{{ record_build_watermark() }}"]
+) }}
+{%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
 {#- Running totals of every series at every as-of date (period ends, the days before period starts,
     31 December of previous years): R(d) = sum of daily deltas up to and including d. Computed in
-    one pass by merging as-of markers into the daily stream. -#}
+    one pass by merging as-of markers into the daily stream.
+    Incremental: with D = the earliest changed date, the as-of dates on or after D are deleted and
+    recomputed as R(D - 1) + the deltas from D on; a series new in the window also gets its zero
+    levels at the as-of dates before D (a full build has them too); a series left without any delta
+    is dropped (a full build does not have it). -#}
+{% set window = changed_from() if is_incremental() else none %}
 with
 
 deltas as (select * from {{ ref('int_indicators__daily_deltas') }}),
@@ -12,15 +27,38 @@ series as (
 
 ),
 
+{% if window %}
+base as (
+
+    select indicator_code, scope_level, scope_code, map_version, platform, sum(delta) as base_value
+    from deltas
+    where day < {{ window }}
+    group by 1, 2, 3, 4, 5
+
+),
+
+new_series as (
+
+    select s.* from series as s
+    where not exists (select 1 from {{ this }} as t
+                      where t.indicator_code = s.indicator_code and t.scope_level = s.scope_level
+                        and t.scope_code = s.scope_code and t.map_version = s.map_version
+                        and t.platform = s.platform)
+
+),
+{% endif %}
+
 stream as (
 
     select indicator_code, scope_level, scope_code, map_version, platform, day, delta, 0 as is_marker
     from deltas
+    {% if window %} where day >= {{ window }} {% endif %}
     union all
     select s.indicator_code, s.scope_level, s.scope_code, s.map_version, s.platform,
            d.as_of_date, 0::numeric, 1
     from series as s
     cross join dates as d
+    {% if window %} where d.as_of_date >= {{ window }} {% endif %}
 
 ),
 
@@ -35,7 +73,21 @@ running as (
 
 )
 
+{% if window %}
+select r.indicator_code, r.scope_level, r.scope_code, r.map_version, r.platform,
+       r.day as as_of_date, coalesce(b.base_value, 0) + r.running_value as running_value
+from running as r
+left join base as b using (indicator_code, scope_level, scope_code, map_version, platform)
+where r.is_marker = 1
+union all
+-- a series that did not exist yet: level 0 at every as-of date before the window
+select n.indicator_code, n.scope_level, n.scope_code, n.map_version, n.platform, d.as_of_date, 0::numeric
+from new_series as n
+cross join dates as d
+where d.as_of_date < {{ window }}
+{% else %}
 select indicator_code, scope_level, scope_code, map_version, platform,
        day as as_of_date, running_value
 from running
 where is_marker = 1
+{% endif %}

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}  {#- a view: the incremental models read only their window of it -#}
 {#- Stock indicators as "members": each distinct thing counted (a household, a product, a buyer
     province, a country, an information category) with the day it joined the stock and where it is
     attributed. The level at a date is the number of distinct members joined by then, per scope. -#}

@@ -1,3 +1,11 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=["{{ reset_without_watermark() }}"],
+    post_hook=["{{ create_index('activity_date', 'day') }}", "{{ create_index('platform, account_id, activity_date', 'key') }}", "{{ record_build_watermark() }}"]
+) }}
+{%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
 {#- Account activity of both platforms, deduplicated to one row per account, day and commune, with
     the reporting unit of the commune on the map in force that day. -#}
 with
@@ -19,6 +27,22 @@ daily as (
         commune_code
     from activities
     where account_id is not null and occurred_at is not null
+    {% if is_incremental() %}
+      and file_id > {{ build_watermark() }}
+    {% endif %}
+
+),
+
+fresh as (
+
+    select * from daily
+    {% if is_incremental() %}
+    -- only account-days not there yet (append)
+    where not exists (select 1 from {{ this }} as t
+                      where t.platform = daily.platform and t.account_id = daily.account_id
+                        and t.activity_date = daily.activity_date
+                        and t.commune_code is not distinct from daily.commune_code)
+    {% endif %}
 
 ),
 
@@ -34,7 +58,7 @@ select
     coalesce(communes.province_code, other_map.province_code)                 as province_code,
     coalesce(communes.current_province_code, other_map.current_province_code) as current_province_code,
     coalesce(communes.region_code, other_map.region_code)                     as region_code
-from daily
+from fresh as daily
 left join communes
     on communes.map_version = {{ map_version_for('daily.activity_date') }}
    and communes.commune_code = daily.commune_code

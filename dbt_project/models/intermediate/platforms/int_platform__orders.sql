@@ -1,6 +1,23 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['platform', 'order_id'],
+    on_schema_change='fail',
+    pre_hook=["{{ reset_without_watermark() }}"],
+    post_hook=["{{ create_index('platform, order_id', 'key') }}", "{{ create_index('ordered_date', 'day') }}",
+               "{{ create_index('platform, shop_id', 'shop') }}", "{{ create_index('platform, product_id', 'product') }}",
+               "{{ record_build_watermark() }}"]
+) }}
+{%- set _changes = ref('int_indicators__changes') -%}
+{%- set _incremental_inputs = [ref('stg_household_register__households'), ref('stg_postmart__shops'), ref('stg_voso__shops'),
+                             ref('stg_postmart__products'), ref('stg_voso__products')] -%}  {#- depends on the change driver (hooks, changed_from) -#}
 {#- One row per order of either platform in its LATEST version (latest updated_at, then extract
     date, file, row): a delivered order later returned is 'returned' here, which revises the weeks
-    it was counted in. Seller attribution comes from the shop; the buyer's province is mapped to
+    it was counted in.
+    Incremental: the orders with a version in a file landed since the last build, and the orders of
+    shops / products whose attribution or type changed, are recomputed from their new versions and
+    their current latest version (kept here with its ordering columns); a new household register
+    recomputes every order (buyer and seller household links). Seller attribution comes from the shop; the buyer's province is mapped to
     today's provinces (the code is of the map in force on the order date). -#}
 with
 
@@ -20,10 +37,72 @@ orders as (
 
 ),
 
+{% if is_incremental() %}
+register_changed as (
+    select exists (select 1 from {{ ref('stg_household_register__households') }}
+                   where file_id > {{ build_watermark() }}) as yes
+),
+
+-- shops / products re-delivered with another commune, household, phone, shop, group or type
+all_shops as (
+    select platform, shop_id, commune_code, household_code, owner_phone_hash, file_id
+    from {{ ref('stg_postmart__shops') }} union all
+    select platform, shop_id, commune_code, household_code, owner_phone_hash, file_id
+    from {{ ref('stg_voso__shops') }}
+),
+moved_shops as (
+    select distinct n.platform, n.shop_id
+    from all_shops as n
+    where n.file_id > {{ build_watermark() }}
+      and not exists (select 1 from all_shops as e
+                      where e.platform = n.platform and e.shop_id = n.shop_id and e.file_id < n.file_id
+                        and (e.commune_code, e.household_code, e.owner_phone_hash)
+                            is not distinct from (n.commune_code, n.household_code, n.owner_phone_hash))
+),
+all_products as (
+    select platform, product_id, shop_id, product_group, product_type, file_id
+    from {{ ref('stg_postmart__products') }} union all
+    select platform, product_id, shop_id, product_group, product_type, file_id
+    from {{ ref('stg_voso__products') }}
+),
+moved_products as (
+    select distinct n.platform, n.product_id
+    from all_products as n
+    where n.file_id > {{ build_watermark() }}
+      and not exists (select 1 from all_products as e
+                      where e.platform = n.platform and e.product_id = n.product_id and e.file_id < n.file_id
+                        and (e.shop_id, e.product_group, e.product_type)
+                            is not distinct from (n.shop_id, n.product_group, n.product_type))
+),
+
+new_versions as (
+    select * from orders where file_id > {{ build_watermark() }}
+),
+
+current_versions as (
+    select t.platform, t.order_id, t.ordered_at, t.shop_id, t.buyer_account_id, t.buyer_phone_hash, t.product_id,
+           t.quantity, t.weight_t, t.amount_vnd, t.buyer_province_code, t.buyer_country_raw as buyer_country,
+           t.order_status, t.updated_at, t.extract_date, t.file_id, t.row_number
+    from {{ this }} as t
+    where (select yes from register_changed)
+       or exists (select 1 from new_versions as n where n.platform = t.platform and n.order_id = t.order_id)
+       or exists (select 1 from moved_shops as s where s.platform = t.platform and s.shop_id = t.shop_id)
+       or exists (select 1 from moved_products as p where p.platform = t.platform and p.product_id = t.product_id)
+),
+
+candidates as (
+    select * from new_versions
+    union all
+    select * from current_versions
+),
+{% else %}
+candidates as (select * from orders),
+{% endif %}
+
 latest as (
 
     select distinct on (platform, order_id) *
-    from orders
+    from candidates
     order by platform, order_id, updated_at desc nulls last, extract_date desc, file_id desc, row_number desc
 
 ),
@@ -54,12 +133,18 @@ select
     coalesce(buyer_province.current_province_code,
              buyer_province_other_map.current_province_code)    as buyer_current_province_code,
     coalesce(latest.buyer_country, 'VN')                        as buyer_country,
+    latest.buyer_country                                        as buyer_country_raw,
     shops.household_code                                        as seller_household_code,
     shops.unit_map_version,
     shops.unit_code,
     shops.province_code,
     shops.current_province_code,
-    shops.region_code
+    shops.region_code,
+    -- the version kept (ordering columns of the latest version, for the next incremental merge)
+    latest.buyer_phone_hash,
+    latest.extract_date,
+    latest.file_id,
+    latest.row_number
 from latest
 left join shops on shops.platform = latest.platform and shops.shop_id = latest.shop_id
 left join products on products.platform = latest.platform and products.product_id = latest.product_id

@@ -1,0 +1,132 @@
+{#- Incremental builds (issue #6): the models over orders and activity process only what changed
+    since their last build.
+
+    * ops.build_watermarks: per incremental model, the last landed file (file_id + sha256) it has
+      processed; written by the model's post-hook `record_build_watermark()` in the same transaction
+      as its rows. A watermark whose file is no longer in raw.landed_files (raw reset, a new
+      warehouse) counts as 0: the model recomputes everything.
+    * int_indicators__changes (table, rebuilt every run): one row per landed file after the oldest
+      watermark, with the earliest local date its rows can change (order / activity / post date, a
+      shop's or product's first-seen date, -infinity for a household register: it re-attributes
+      households over all periods), plus the newest landed file.
+    * `changed_from()`: the earliest changed date for THIS model (files after its own watermark);
+      '-infinity' when it has no valid watermark; NULL when nothing changed. The window models
+      delete their rows from that date (pre-hook `delete_changed_window(column)`) and insert them
+      recomputed, so `dbt build` and `dbt build --full-refresh` give the same rows.
+    Reference data (seeds) or model changes are not data changes: rebuild with --full-refresh. -#}
+
+{% macro incremental_consumers() -%}
+    {{ return(['int_platform__orders', 'int_platform__activities', 'int_indicators__active_account_periods',
+               'int_indicators__active_accounts', 'int_indicators__first_seen', 'int_indicators__daily_deltas',
+               'int_indicators__running_levels', 'fct_indicator_values', 'fct_product_type_monthly']) }}
+{%- endmacro %}
+
+{#- on-run-start: the watermark table (idempotent) -#}
+{% macro ensure_ops_build_watermarks() -%}
+create schema if not exists ops;
+create table if not exists ops.build_watermarks (
+    model         text        primary key,
+    upto_file_id  bigint      not null,
+    upto_sha256   text,
+    built_at      timestamptz not null default now()
+);
+{%- endmacro %}
+
+{#- SQL: the valid watermark of `model` (0 when none or when its file is gone from raw) -#}
+{% macro build_watermark(model=none) -%}
+    coalesce((select wm.upto_file_id from ops.build_watermarks as wm
+              join raw.landed_files as wf on wf.file_id = wm.upto_file_id and wf.sha256 is not distinct from wm.upto_sha256
+              where wm.model = '{{ model or this.identifier }}'), 0)
+{%- endmacro %}
+
+{#- SQL: the earliest local date changed since this model's last build (see the header) -#}
+{% macro changed_from() -%}
+    (case when {{ build_watermark() }} = 0 then '-infinity'::date
+          else (select min(chg.changed_from) from {{ ref('int_indicators__changes') }} as chg
+                where chg.file_id > {{ build_watermark() }}) end)
+{%- endmacro %}
+
+{#- pre-hook of a window model: drop the rows from the changed date on (incremental runs only) -#}
+{% macro delete_changed_window(column) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where {{ column }} >= {{ changed_from() }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- post-hook: this model has processed every file up to the newest landed one seen by the driver -#}
+{% macro record_build_watermark() -%}
+insert into ops.build_watermarks as w (model, upto_file_id, upto_sha256, built_at)
+select '{{ this.identifier }}', coalesce(max(f.file_id), 0), max(f.sha256), now()
+from raw.landed_files as f
+where f.file_id = (select max(file_id) from {{ ref('int_indicators__changes') }})
+on conflict (model) do update
+    set upto_file_id = excluded.upto_file_id, upto_sha256 = excluded.upto_sha256, built_at = excluded.built_at
+{%- endmacro %}
+
+{#- post-hook: an index (named after the table) unless it exists -#}
+{% macro create_index(columns, suffix) -%}
+create index if not exists {{ this.identifier }}__{{ suffix }} on {{ this }} ({{ columns }})
+{%- endmacro %}
+
+{#- pre-hook of an incremental model keyed by source rows: no valid watermark (raw reset) -> start
+    again from nothing, so rows of files no longer in raw do not linger -#}
+{% macro reset_without_watermark() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where {{ build_watermark() }} = 0
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- SQL: a series (indicator, scope, map version, platform) of alias `a` equals one of alias `b` -#}
+{% macro same_series(a, b) -%}
+    {{ a }}.indicator_code = {{ b }}.indicator_code and {{ a }}.scope_level = {{ b }}.scope_level
+    and {{ a }}.scope_code = {{ b }}.scope_code and {{ a }}.map_version = {{ b }}.map_version
+    and {{ a }}.platform = {{ b }}.platform
+{%- endmacro %}
+
+{#- pre-hook of int_indicators__running_levels: the window, and the series that no longer have any
+    delta (e.g. the only foreign market of a unit, whose order was returned). Such a series had all
+    its deltas in the window, so its level before the window is 0: only those are checked. -#}
+{% macro running_levels_pre_hook() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where as_of_date >= {{ changed_from() }};
+    delete from {{ this }} as t
+    using (
+        select z.indicator_code, z.scope_level, z.scope_code, z.map_version, z.platform
+        from {{ this }} as z
+        where z.as_of_date = (select max(as_of_date) from {{ this }}) and z.running_value = 0
+          and not exists (select 1 from {{ ref('int_indicators__daily_deltas') }} as d where {{ same_series('d', 'z') }})
+    ) as gone
+    where {{ same_series('t', 'gone') }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- pre-hook of fct_indicator_values: the periods of the window (everything after a raw reset), and
+    the rows of series that no longer exist (see running_levels_pre_hook: 0 at the last week kept). -#}
+{% macro indicator_values_pre_hook() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where {{ changed_from() }} = '-infinity'::date
+       or (period_type, period_key) in (select period_type, period_key from {{ ref('int_periods') }}
+                                        where period_end >= {{ changed_from() }});
+    delete from {{ this }} as t
+    using (
+        select f.indicator_code, f.scope_level, f.scope_code, f.map_version, f.platform
+        from {{ this }} as f
+        where f.period_type = 'week'
+          and f.period_key = (select max(period_key) from {{ this }} where period_type = 'week')
+          and coalesce(f.cumulative_value, 0) = 0
+          and f.indicator_kind in ('stock', 'flow', 'distinct_in_period')
+          and not exists (select 1 from {{ ref('int_indicators__running_levels') }} as r where {{ same_series('r', 'f') }})
+          and not exists (select 1 from {{ ref('int_households__running_levels') }} as h where {{ same_series('h', 'f') }})
+    ) as gone
+    where {{ same_series('t', 'gone') }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,94 @@
+{#- The change driver of the incremental models (macros/incremental.sql): one row per landed file
+    after the oldest watermark of the incremental models, with the earliest local date its rows can
+    change, and the newest landed file (whose id the models record as their watermark).
+      orders, activities, posts: the date of the row (an order whose status changes later, e.g.
+        delivered -> returned, repeats its order date: the week it was ordered is revised);
+      shops, products: the extract date (a flag seen later), the creation / listing date when the
+        row is new or changes what the row is attributed to or counted as;
+      household registers: -infinity (a snapshot re-attributes households over all periods);
+      weekly forms: nothing (they feed fct_reported_values, not the platform indicators). -#}
+with
+
+marks as (
+
+    select coalesce(min(coalesce(f.file_id, 0)), 0) as since_file_id
+    from (values {% for m in incremental_consumers() %}('{{ m }}'){{ "," if not loop.last }}{% endfor %}) as c (model)
+    left join ops.build_watermarks as w on w.model = c.model
+    left join raw.landed_files as f on f.file_id = w.upto_file_id and f.sha256 is not distinct from w.upto_sha256
+
+),
+
+shops as (
+    select * from {{ ref('stg_postmart__shops') }} union all select * from {{ ref('stg_voso__shops') }}
+),
+products as (
+    select * from {{ ref('stg_postmart__products') }} union all select * from {{ ref('stg_voso__products') }}
+),
+
+new_shops as (select * from shops where file_id > (select since_file_id from marks)),
+new_products as (select * from products where file_id > (select since_file_id from marks)),
+
+changes as (
+
+    select file_id, min({{ local_date('ordered_at') }}) as changed_from
+    from (select file_id, ordered_at from {{ ref('stg_postmart__orders') }}
+          union all select file_id, ordered_at from {{ ref('stg_voso__orders') }}) as o
+    where file_id > (select since_file_id from marks)
+    group by file_id
+
+    union all
+    select file_id, min({{ local_date('occurred_at') }})
+    from (select file_id, occurred_at from {{ ref('stg_postmart__activities') }}
+          union all select file_id, occurred_at from {{ ref('stg_voso__activities') }}) as a
+    where file_id > (select since_file_id from marks)
+    group by file_id
+
+    union all
+    select file_id, min({{ local_date('posted_at') }})
+    from (select file_id, posted_at from {{ ref('stg_postmart__info_posts') }}
+          union all select file_id, posted_at from {{ ref('stg_voso__info_posts') }}) as p
+    where file_id > (select since_file_id from marks)
+    group by file_id
+
+    -- a shop row: its e-wallet may be first seen on the extract date; a new shop, or one whose
+    -- commune / household / phone differs from an earlier version, changes from its creation
+    union all
+    select n.file_id,
+           min(case when exists (
+                        select 1 from shops as e
+                        where e.platform = n.platform and e.shop_id = n.shop_id and e.file_id < n.file_id
+                          and (e.commune_code, e.household_code, e.owner_phone_hash)
+                              is not distinct from (n.commune_code, n.household_code, n.owner_phone_hash))
+                    then n.extract_date
+                    else least(n.extract_date, {{ local_date('n.created_at') }}) end)
+    from new_shops as n
+    group by n.file_id
+
+    -- a product row: flags seen on the extract date; new or re-typed / moved products from listing
+    union all
+    select n.file_id,
+           min(case when exists (
+                        select 1 from products as e
+                        where e.platform = n.platform and e.product_id = n.product_id and e.file_id < n.file_id
+                          and (e.shop_id, e.product_group, e.product_type)
+                              is not distinct from (n.shop_id, n.product_group, n.product_type))
+                    then n.extract_date
+                    else least(n.extract_date, {{ local_date('n.listed_at') }}) end)
+    from new_products as n
+    group by n.file_id
+
+    union all
+    select distinct file_id, '-infinity'::date
+    from {{ ref('stg_household_register__households') }}
+    where file_id > (select since_file_id from marks)
+
+    -- the newest landed file: the watermark the models record
+    union all
+    select max(file_id), null::date from raw.landed_files
+
+)
+
+select file_id, min(changed_from) as changed_from
+from changes
+where file_id is not null
+group by file_id

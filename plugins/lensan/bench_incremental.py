@@ -1,0 +1,345 @@
+"""Incremental dbt build: the weekly build with 26 weeks of history vs the same with 1 week.
+
+    python -m lensan.bench_incremental [--history 1 26] [--week 2026-W10] [--provinces 12]
+                                       [--orders 40] [--home DIR] [--verify]
+
+For each history length H, in its own LENSAN_HOME (<home>/h<H>/, its own embedded warehouse, or a
+scratch database `lensan_bench_inc_h<H>` when LENSAN_WAREHOUSE_URL points to an external server),
+in a child process:
+
+1. `lensan.generate.generate(provinces, H + 1 weeks)` — one population over the H history weeks and
+   the new week (so the new week's files revise the history as real extracts do: orders delivered in
+   the history and returned in the new week, late status changes);
+2. the history files (platform extracts dated before the new week's Monday, the weekly forms of the
+   history weeks, the household registers) are landed (`land_pending`), then `dbt seed` and a full
+   `dbt build` (timed: `full_build_s`);
+3. the new week's files (its 7 daily extracts per entity and platform, its weekly forms) are landed
+   (`land_s`) and the weekly incremental build runs: `dbt build --exclude resource_type:seed
+   resource_type:unit_test`, i.e. every model (incremental ones touch only the changed weeks) and
+   every data test (timed: `incremental_build_s`); unit tests run on fixed mock rows, their cost does
+   not depend on history, so they are left out like seeds;
+4. with `verify`, `dbt build --full-refresh` runs afterwards and the checksum of
+   marts.fct_indicator_values (and fct_product_type_monthly) must equal the incremental one.
+
+The result holds both cases' figures and `ratio` = incremental_build_s(26) / incremental_build_s(1)
+(target ≤ 1.5). Registers land with the history: a register is a full snapshot of a unit, not a
+weekly delta, and a new snapshot re-attributes households over all periods by design.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+TARGET_RATIO = 1.5
+DEFAULT_HISTORY = (1, 26)
+DEFAULT_WEEK = "2026-W10"          # history weeks 2025-W36..2026-W09: post-reform map, across a new year
+DEFAULT_PROVINCES = ("12",)        # Lai Châu: 38 reporting communes
+DEFAULT_ORDERS = 40                # orders per reporting unit and week
+RESULT_PREFIX = "BENCH_INCREMENTAL_RESULT "
+# unit tests run on fixed mock rows (their cost does not depend on history): left out, like seeds
+INCREMENTAL_COMMAND = ["build", "--exclude", "resource_type:seed", "resource_type:unit_test"]
+
+_DATE_IN_NAME = re.compile(r"_(\d{4})-?(\d{2})-?(\d{2})\.(?:csv|jsonl\.gz|xlsx)$")
+_WEEK_IN_NAME = re.compile(r"_(\d{4}-W\d{2})(?:_\d+)?\.xlsx$")
+
+CHECKSUM_SQL = {
+    "fct_indicator_values": """
+        select count(*), coalesce(sum(hashtext(concat_ws('|', period_type, period_key, scope_level, scope_code,
+               map_version, platform, indicator_code, value_in_period, cumulative_value, previous_value, growth_pct,
+               target_value, target_attainment_pct, detail_value, notes))::numeric), 0)
+        from marts.fct_indicator_values""",
+    "fct_product_type_monthly": """
+        select count(*), coalesce(sum(hashtext(concat_ws('|', month_key, scope_level, scope_code, platform,
+               product_group, product_type, orders, volume_t, revenue_vnd))::numeric), 0)
+        from marts.fct_product_type_monthly""",
+}
+
+
+def history_weeks(week: str, history: int) -> list[str]:
+    """The `history` ISO weeks before `week`, then `week`."""
+    from lensan import periods
+
+    monday, _ = periods.week_bounds(week)
+    return [periods.week_key(monday - dt.timedelta(days=7 * k)) for k in range(history, -1, -1)]
+
+
+def is_new_week_file(source: str, name: str, week: str) -> bool:
+    """Whether a generated file belongs to the new week's delivery (else to the history)."""
+    from lensan import periods
+
+    if source == "weekly_form":
+        m = _WEEK_IN_NAME.search(name)
+        return bool(m) and m[1] == week
+    if source == "household_register":
+        return False
+    m = _DATE_IN_NAME.search(name)
+    if not m:
+        return False
+    return dt.date(int(m[1]), int(m[2]), int(m[3])) >= periods.week_bounds(week)[0]
+
+
+def checksums(conn) -> dict:
+    out = {}
+    with conn.cursor() as cur:
+        for name, sql in CHECKSUM_SQL.items():
+            cur.execute(sql)
+            rows, total = cur.fetchone()
+            out[name] = {"rows": int(rows), "checksum": str(total)}
+    conn.rollback()
+    return out
+
+
+def _move_files(gen_home: Path, home: Path, week: str, new_week: bool) -> int:
+    moved = 0
+    for folder in sorted((gen_home / "landing").iterdir()):
+        for path in sorted(folder.iterdir()):
+            if is_new_week_file(folder.name, path.name, week) == new_week:
+                target = home / "landing" / folder.name / path.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)   # keeps the mtime (the delivery time)
+                moved += 1
+    return moved
+
+
+def run_case(history: int, week: str, provinces: list[str], orders: int, seed: int, verify: bool,
+             say: Callable[[str], None] = print) -> dict:
+    """One history length in the current LENSAN_HOME (call in a fresh process: see `measure`)."""
+    from lensan import config, warehouse
+    from lensan import generate as gen
+    from lensan.dbt import run_dbt
+    from lensan.landing import land_pending
+
+    home = config.lensan_home()
+    weeks = history_weeks(week, history)
+    result: dict[str, Any] = {"history_weeks": history, "weeks": [weeks[0], weeks[-2], weeks[-1]],
+                              "provinces": provinces, "orders_per_unit_week": orders}
+    gen_home = home / "generated_files"
+    t = time.perf_counter()
+    summary = gen.generate(provinces, weeks, seed=seed, home=gen_home, orders_per_unit_week=orders)
+    result["generate_s"] = round(time.perf_counter() - t, 2)
+    result["rows_generated"] = sum(summary.rows_by_entity.values())
+    result["orders_generated"] = (summary.rows_by_entity.get("postmart_don_hang", 0)
+                                  + summary.rows_by_entity.get("voso_orders", 0))
+
+    result["history_files"] = _move_files(gen_home, home, week, new_week=False)
+    t = time.perf_counter()
+    landed = land_pending()
+    result["history_land_s"] = round(time.perf_counter() - t, 2)
+    result["history_rows"] = landed.rows
+    say(f"  h{history}: history landed ({landed.rows:,} rows); dbt seed + full build")
+    run_dbt(["seed"])
+    t = time.perf_counter()
+    run_dbt(INCREMENTAL_COMMAND)
+    result["full_build_s"] = round(time.perf_counter() - t, 2)
+
+    result["new_week_files"] = _move_files(gen_home, home, week, new_week=True)
+    t = time.perf_counter()
+    landed = land_pending()
+    result["land_s"] = round(time.perf_counter() - t, 2)
+    result["new_week_rows"] = landed.rows
+    say(f"  h{history}: new week landed ({landed.rows:,} rows); incremental build")
+    t = time.perf_counter()
+    run_dbt(INCREMENTAL_COMMAND)
+    result["incremental_build_s"] = round(time.perf_counter() - t, 2)
+    conn = warehouse.connect()
+    try:
+        result["incremental_checksums"] = checksums(conn)
+        if verify:
+            say(f"  h{history}: full refresh for comparison")
+            t = time.perf_counter()
+            run_dbt(INCREMENTAL_COMMAND + ["--full-refresh"])
+            result["full_refresh_s"] = round(time.perf_counter() - t, 2)
+            result["full_refresh_checksums"] = checksums(conn)
+            result["full_refresh_matches"] = result["full_refresh_checksums"] == result["incremental_checksums"]
+    finally:
+        conn.close()
+    shutil.rmtree(gen_home, ignore_errors=True)
+    return result
+
+
+# ================================================================================= orchestration
+
+@contextlib.contextmanager
+def _scratch_database(name: str):
+    """With LENSAN_WAREHOUSE_URL set: a fresh database `name` on that server; yields its URL."""
+    import psycopg2
+    from psycopg2 import sql
+
+    from lensan import warehouse
+
+    info = warehouse.connection_info()
+
+    def admin(statement) -> None:
+        conn = psycopg2.connect(host=info.host, port=info.port, user=info.user, password=info.password or None,
+                                dbname="postgres")
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(statement)
+        finally:
+            conn.close()
+
+    drop = sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+    admin(drop)
+    admin(sql.SQL("create database {}").format(sql.Identifier(name)))
+    try:
+        yield warehouse.ConnectionInfo(info.host, info.port, info.user, info.password, name).url
+    finally:
+        admin(drop)
+
+
+def _child(case_home: Path, args: dict, env: dict, timeout: float | None, say: Callable[[str], None]) -> dict:
+    cmd = [sys.executable, "-m", "lensan.bench_incremental", "--case", json.dumps(args)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    result, tail = None, []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith(RESULT_PREFIX):
+            result = json.loads(line[len(RESULT_PREFIX):])
+        else:
+            tail = (tail + [line])[-40:]
+            if line.startswith("  h"):
+                say(line.rstrip())
+    rc = proc.wait(timeout=timeout)
+    if rc != 0 or result is None:
+        raise RuntimeError(f"incremental bench case {args.get('history')} failed (exit {rc}):\n{''.join(tail)}")
+    return result
+
+
+def _stop_embedded(case_home: Path) -> None:
+    env = dict(os.environ, LENSAN_HOME=str(case_home))
+    subprocess.run([sys.executable, "-c", "from lensan import warehouse; warehouse.stop_embedded(mode='fast')"],
+                   env=env, capture_output=True, timeout=120)
+
+
+def measure(history: tuple[int, ...] = DEFAULT_HISTORY, week: str = DEFAULT_WEEK,
+            provinces: tuple[str, ...] | list[str] = DEFAULT_PROVINCES, orders_per_unit_week: int = DEFAULT_ORDERS,
+            seed: int = 1034, home: Path | None = None, verify: bool = False, keep: bool = False,
+            timeout: float | None = 3600, say: Callable[[str], None] = print) -> dict:
+    """Measure the weekly incremental build for each history length; figures + ratio (see module doc).
+
+    `home` is a throw-away directory (default: a new temporary one); each case gets <home>/h<H> as its
+    LENSAN_HOME and is wiped first.
+    """
+    home = Path(home) if home else Path(tempfile.mkdtemp(prefix="lensan-bench-inc-"))
+    home.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    out: dict[str, Any] = {"measured": True, "week": week, "provinces": list(provinces),
+                           "orders_per_unit_week": orders_per_unit_week, "seed": seed,
+                           "command": "dbt " + " ".join(INCREMENTAL_COMMAND), "target_ratio": TARGET_RATIO,
+                           "cases": {}}
+    external = bool(os.environ.get("LENSAN_WAREHOUSE_URL"))
+    for h in history:
+        case_home = (home / f"h{h}").resolve()
+        if case_home.exists():
+            if not external and (case_home / "warehouse").exists():
+                _stop_embedded(case_home)
+            shutil.rmtree(case_home)
+        case_home.mkdir(parents=True)
+        env = dict(os.environ, LENSAN_HOME=str(case_home))
+        env.setdefault("LENSAN_PSEUDONYM_KEY", "bench-incremental-pseudonym-key")
+        args = {"history": h, "week": week, "provinces": list(provinces), "orders": orders_per_unit_week,
+                "seed": seed, "verify": verify}
+        say(f"incremental build: {h} week(s) of history + {week} in {case_home}")
+        try:
+            if external:
+                with _scratch_database(f"lensan_bench_inc_h{h}") as url:
+                    out["cases"][str(h)] = _child(case_home, args, dict(env, LENSAN_WAREHOUSE_URL=url), timeout, say)
+            else:
+                out["cases"][str(h)] = _child(case_home, args, env, timeout, say)
+        finally:
+            if not external and not keep:
+                _stop_embedded(case_home)
+    lo, hi = str(min(history)), str(max(history))
+    if lo != hi:
+        a, b = out["cases"][lo]["incremental_build_s"], out["cases"][hi]["incremental_build_s"]
+        out["ratio"] = round(b / a, 3) if a else None
+        out["meets_target"] = out["ratio"] is not None and out["ratio"] <= TARGET_RATIO
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+def summary_rows(result: dict) -> list[dict]:
+    """One row per history length (for bench.py's table / JSON)."""
+    rows = []
+    for h, case in sorted(result.get("cases", {}).items(), key=lambda kv: int(kv[0])):
+        rows.append({"history_weeks": int(h), "orders_generated": case["orders_generated"],
+                     "history_rows": case["history_rows"], "new_week_rows": case["new_week_rows"],
+                     "full_build_s": case["full_build_s"], "land_s": case["land_s"],
+                     "incremental_build_s": case["incremental_build_s"],
+                     "full_refresh_matches": case.get("full_refresh_matches")})
+    return rows
+
+
+def flat_figures(result: dict) -> dict:
+    """The figures as one flat dict (bench.py's hook row and JSON): per history length the rows landed,
+    full and incremental build seconds, then the ratio."""
+    out: dict[str, Any] = {"measured": bool(result.get("measured")), "command": result.get("command"),
+                           "provinces": ",".join(result.get("provinces", [])),
+                           "orders_per_unit_week": result.get("orders_per_unit_week")}
+    for r in summary_rows(result):
+        h = r["history_weeks"]
+        out[f"h{h}_orders"] = r["orders_generated"]
+        out[f"h{h}_full_build_s"] = r["full_build_s"]
+        out[f"h{h}_incremental_build_s"] = r["incremental_build_s"]
+    if "ratio" in result:
+        out["ratio"] = result["ratio"]
+        out["meets_target"] = result["meets_target"]
+    out["target_ratio"] = TARGET_RATIO
+    return out
+
+
+def render(result: dict) -> list[str]:
+    if not result.get("measured"):
+        return [f"incremental dbt build: not measured: {result.get('reason')}"]
+    lines = [f"incremental dbt build ({result['command']}) — week {result['week']}, provinces "
+             f"{','.join(result['provinces'])}, {result['orders_per_unit_week']} orders/unit/week",
+             f"  {'history':>7} {'orders':>9} {'full build s':>13} {'land s':>7} {'incremental s':>14}  full-refresh =",
+             ]
+    for r in summary_rows(result):
+        lines.append(f"  {r['history_weeks']:>7} {r['orders_generated']:>9,} {r['full_build_s']:>13.1f} "
+                     f"{r['land_s']:>7.1f} {r['incremental_build_s']:>14.1f}  {r['full_refresh_matches']}")
+    if "ratio" in result:
+        lines.append(f"  ratio {result['ratio']:.3f} (target ≤ {TARGET_RATIO}: "
+                     f"{'met' if result['meets_target'] else 'MISSED'})")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lensan.bench_incremental", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--history", type=int, nargs="+", default=list(DEFAULT_HISTORY))
+    parser.add_argument("--week", default=DEFAULT_WEEK)
+    parser.add_argument("--provinces", nargs="+", default=list(DEFAULT_PROVINCES))
+    parser.add_argument("--orders", type=int, default=DEFAULT_ORDERS, help="orders per reporting unit and week")
+    parser.add_argument("--seed", type=int, default=1034)
+    parser.add_argument("--home", type=Path, default=None)
+    parser.add_argument("--verify", action="store_true", help="also full-refresh and compare checksums")
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--case", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.case:
+        a = json.loads(args.case)
+        value = run_case(a["history"], a["week"], a["provinces"], a["orders"], a["seed"], a["verify"])
+        print(RESULT_PREFIX + json.dumps(value, default=str, ensure_ascii=False), flush=True)
+        return 0
+    result = measure(tuple(args.history), args.week, args.provinces, args.orders, args.seed, args.home,
+                     args.verify, args.keep)
+    print("\n".join(render(result)))
+    print(json.dumps(result, indent=1, default=str, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
