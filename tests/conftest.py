@@ -6,7 +6,6 @@ the tests uses the test home, never the developer's ./.lensan.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
@@ -35,32 +34,11 @@ def warehouse(lensan_home):
         wh.stop_embedded(mode="immediate")
 
 
-@contextlib.contextmanager
 def scratch_database(warehouse, name: str):
-    """A fresh database `name` on the session server (a leftover of that name is dropped first);
-    yields its ConnectionInfo and drops it afterwards."""
-    import psycopg2
-    from psycopg2 import sql
+    """A fresh database `name` on the session server; yields its ConnectionInfo, dropped afterwards."""
+    from lensan.warehouse import scratch_database as scratch
 
-    from lensan.warehouse import ConnectionInfo
-
-    def admin(statement) -> None:
-        conn = psycopg2.connect(host=warehouse.host, port=warehouse.port, user=warehouse.user,
-                                password=warehouse.password or None, dbname="postgres")
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement)
-        finally:
-            conn.close()
-
-    drop = sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-    admin(drop)
-    admin(sql.SQL("create database {}").format(sql.Identifier(name)))
-    try:
-        yield ConnectionInfo(warehouse.host, warehouse.port, warehouse.user, warehouse.password, name)
-    finally:
-        admin(drop)
+    return scratch(name, warehouse)
 
 
 @pytest.fixture

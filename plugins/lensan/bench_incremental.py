@@ -29,7 +29,6 @@ weekly delta, and a new snapshot re-attributes households over all periods by de
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
@@ -171,35 +170,6 @@ def run_case(history: int, week: str, provinces: list[str], orders: int, seed: i
 
 # ================================================================================= orchestration
 
-@contextlib.contextmanager
-def _scratch_database(name: str):
-    """With LENSAN_WAREHOUSE_URL set: a fresh database `name` on that server; yields its URL."""
-    import psycopg2
-    from psycopg2 import sql
-
-    from lensan import warehouse
-
-    info = warehouse.connection_info()
-
-    def admin(statement) -> None:
-        conn = psycopg2.connect(host=info.host, port=info.port, user=info.user, password=info.password or None,
-                                dbname="postgres")
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement)
-        finally:
-            conn.close()
-
-    drop = sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-    admin(drop)
-    admin(sql.SQL("create database {}").format(sql.Identifier(name)))
-    try:
-        yield warehouse.ConnectionInfo(info.host, info.port, info.user, info.password, name).url
-    finally:
-        admin(drop)
-
-
 def _child(case_home: Path, args: dict, env: dict, timeout: float | None, say: Callable[[str], None]) -> dict:
     cmd = [sys.executable, "-m", "lensan.bench_incremental", "--case", json.dumps(args)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -255,8 +225,10 @@ def measure(history: tuple[int, ...] = DEFAULT_HISTORY, week: str = DEFAULT_WEEK
         say(f"incremental build: {h} week(s) of history + {week} in {case_home}")
         try:
             if external:
-                with _scratch_database(f"lensan_bench_inc_h{h}") as url:
-                    out["cases"][str(h)] = _child(case_home, args, dict(env, LENSAN_WAREHOUSE_URL=url), timeout, say)
+                from lensan import warehouse
+
+                with warehouse.scratch_database(f"lensan_bench_inc_h{h}") as info:
+                    out["cases"][str(h)] = _child(case_home, args, dict(env, LENSAN_WAREHOUSE_URL=info.url), timeout, say)
             else:
                 out["cases"][str(h)] = _child(case_home, args, env, timeout, say)
         finally:

@@ -204,6 +204,34 @@ def warehouse_url() -> str:
     return connection_info().url
 
 
+@contextlib.contextmanager
+def scratch_database(name: str, info: ConnectionInfo | None = None):
+    """A fresh database `name` on the warehouse's server (`info`, default: the configured one); a
+    leftover of that name is dropped first. Yields its ConnectionInfo and drops it afterwards."""
+    import psycopg2
+    from psycopg2 import sql
+
+    info = info or connection_info()
+
+    def admin(statement) -> None:
+        conn = psycopg2.connect(host=info.host, port=info.port, user=info.user, password=info.password or None,
+                                dbname="postgres")
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(statement)
+        finally:
+            conn.close()
+
+    drop = sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+    admin(drop)
+    admin(sql.SQL("create database {}").format(sql.Identifier(name)))
+    try:
+        yield ConnectionInfo(info.host, info.port, info.user, info.password, name)
+    finally:
+        admin(drop)
+
+
 def connect(retries: int = 5):
     """A psycopg2 connection to the warehouse (autocommit off: callers commit their transaction).
 
