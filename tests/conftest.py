@@ -55,3 +55,17 @@ def db(warehouse):
 def pytest_sessionfinish(session, exitstatus):
     if not os.environ.get("LENSAN_KEEP_TEST_HOME"):
         shutil.rmtree(_TEST_HOME, ignore_errors=True)
+
+
+RAW_TABLES = ("raw.weekly_form_rows, raw.weekly_forms, raw.household_register, raw.postmart_shops, "
+              "raw.postmart_products, raw.postmart_orders, raw.postmart_activity, raw.postmart_info_posts, "
+              "raw.voso_shops, raw.voso_products, raw.voso_orders, raw.voso_activity, raw.voso_info_posts, "
+              "raw.landed_files")
+
+
+def empty_raw(cur) -> None:
+    """Empty every raw table (file ids start again at 1): a test's data set, independent of the
+    modules that ran before it on the session warehouse. The incremental models see their
+    watermark file gone (or replaced) and rebuild from scratch."""
+    cur.execute(f"truncate {RAW_TABLES} restart identity cascade")
+

@@ -33,6 +33,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import empty_raw
 
 RAW_SCHEMA = Path(__file__).resolve().parents[1] / "plugins" / "lensan" / "sql" / "raw_schema.sql"
 
@@ -60,10 +61,7 @@ def load_fixture(conn) -> None:
     """Create the raw schema (idempotent), empty it, and load the hand-built rows."""
     with conn.cursor() as cur:
         cur.execute(RAW_SCHEMA.read_text())
-        cur.execute("""truncate raw.weekly_form_rows, raw.weekly_forms, raw.household_register,
-                       raw.postmart_shops, raw.postmart_products, raw.postmart_orders, raw.postmart_activity,
-                       raw.postmart_info_posts, raw.voso_shops, raw.voso_products, raw.voso_orders,
-                       raw.voso_activity, raw.voso_info_posts, raw.landed_files restart identity cascade""")
+        empty_raw(cur)
 
         # --- S2 household register ------------------------------------------------------------------
         def hh(code, phone, digital=None, logistics=None, commune="07090", kind="Hộ SXNN"):
@@ -510,10 +508,7 @@ def generated(built, lensan_home):
     try:
         load_fixture(conn)  # empties the raw tables (the hand-built rows are reloaded, then dropped)
         with conn.cursor() as cur:
-            cur.execute("""truncate raw.weekly_form_rows, raw.weekly_forms, raw.household_register,
-                           raw.postmart_shops, raw.postmart_products, raw.postmart_orders, raw.postmart_activity,
-                           raw.postmart_info_posts, raw.voso_shops, raw.voso_products, raw.voso_orders,
-                           raw.voso_activity, raw.voso_info_posts, raw.landed_files restart identity cascade""")
+            empty_raw(cur)
         conn.commit()
     finally:
         conn.close()
@@ -584,10 +579,7 @@ def test_incremental_week_by_week_equals_full_refresh(generated, lensan_home, db
     conn = wh.connect()
     try:
         with conn.cursor() as cur:
-            cur.execute("""truncate raw.weekly_form_rows, raw.weekly_forms, raw.household_register,
-                           raw.postmart_shops, raw.postmart_products, raw.postmart_orders, raw.postmart_activity,
-                           raw.postmart_info_posts, raw.voso_shops, raw.voso_products, raw.voso_orders,
-                           raw.voso_activity, raw.voso_info_posts, raw.landed_files restart identity cascade""")
+            empty_raw(cur)
         conn.commit()
     finally:
         conn.close()

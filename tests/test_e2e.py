@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import empty_raw
 
 from lensan import config, periods
 
@@ -79,8 +80,18 @@ def _latest_rev(scope_dir: Path) -> Path:
 @pytest.fixture(scope="module")
 def first_run(warehouse, lensan_home):
     from lensan import cli
+    from lensan import warehouse as wh
     from lensan.generate import generate
+    from lensan.landing import ensure_raw_schema
 
+    conn = wh.connect()   # only this module's files in raw: the nation is Quảng Ninh + Cần Thơ
+    try:
+        ensure_raw_schema(conn)
+        with conn.cursor() as cur:
+            empty_raw(cur)
+        conn.commit()
+    finally:
+        conn.close()
     generate(PROVINCES, WEEKS, seed=SEED)
     cli.prepare_runtime()
     results, states = _run_all(WEEK)
