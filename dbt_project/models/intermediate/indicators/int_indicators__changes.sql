@@ -25,8 +25,27 @@ products as (
     select * from {{ ref('stg_postmart__products') }} union all select * from {{ ref('stg_voso__products') }}
 ),
 
-new_shops as (select * from shops where file_id > (select since_file_id from marks)),
-new_products as (select * from products where file_id > (select since_file_id from marks)),
+-- each version of a shop / product with the first file holding the same attribution: an earlier
+-- one exists when that file is older (a window, not a correlated lookup: national extracts hold
+-- hundreds of thousands of rows)
+new_shops as (
+    select * from (
+        select platform, shop_id, file_id, extract_date, created_at,
+               min(file_id) over (partition by platform, shop_id, commune_code, household_code, owner_phone_hash)
+                   as first_same_file_id
+        from shops
+    ) as v
+    where file_id > (select since_file_id from marks)
+),
+new_products as (
+    select * from (
+        select platform, product_id, file_id, extract_date, listed_at,
+               min(file_id) over (partition by platform, product_id, shop_id, product_group, product_type)
+                   as first_same_file_id
+        from products
+    ) as v
+    where file_id > (select since_file_id from marks)
+),
 
 changes as (
 
@@ -54,12 +73,7 @@ changes as (
     -- commune / household / phone differs from an earlier version, changes from its creation
     union all
     select n.file_id,
-           min(case when exists (
-                        select 1 from shops as e
-                        where e.platform = n.platform and e.shop_id = n.shop_id and e.file_id < n.file_id
-                          and (e.commune_code, e.household_code, e.owner_phone_hash)
-                              is not distinct from (n.commune_code, n.household_code, n.owner_phone_hash))
-                    then n.extract_date
+           min(case when n.first_same_file_id < n.file_id then n.extract_date
                     else least(n.extract_date, {{ local_date('n.created_at') }}) end)
     from new_shops as n
     group by n.file_id
@@ -67,12 +81,7 @@ changes as (
     -- a product row: flags seen on the extract date; new or re-typed / moved products from listing
     union all
     select n.file_id,
-           min(case when exists (
-                        select 1 from products as e
-                        where e.platform = n.platform and e.product_id = n.product_id and e.file_id < n.file_id
-                          and (e.shop_id, e.product_group, e.product_type)
-                              is not distinct from (n.shop_id, n.product_group, n.product_type))
-                    then n.extract_date
+           min(case when n.first_same_file_id < n.file_id then n.extract_date
                     else least(n.extract_date, {{ local_date('n.listed_at') }}) end)
     from new_products as n
     group by n.file_id

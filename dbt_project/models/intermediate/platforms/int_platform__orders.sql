@@ -50,14 +50,13 @@ all_shops as (
     select platform, shop_id, commune_code, household_code, owner_phone_hash, file_id
     from {{ ref('stg_voso__shops') }}
 ),
-moved_shops as (
-    select distinct n.platform, n.shop_id
-    from all_shops as n
-    where n.file_id > {{ build_watermark() }}
-      and not exists (select 1 from all_shops as e
-                      where e.platform = n.platform and e.shop_id = n.shop_id and e.file_id < n.file_id
-                        and (e.commune_code, e.household_code, e.owner_phone_hash)
-                            is not distinct from (n.commune_code, n.household_code, n.owner_phone_hash))
+moved_shops as (   -- no earlier version with the same attribution (a window, not a correlated lookup)
+    select distinct platform, shop_id
+    from (select platform, shop_id, file_id,
+                 min(file_id) over (partition by platform, shop_id, commune_code, household_code, owner_phone_hash)
+                     as first_same_file_id
+          from all_shops) as v
+    where file_id > {{ build_watermark() }} and first_same_file_id = file_id
 ),
 all_products as (
     select platform, product_id, shop_id, product_group, product_type, file_id
@@ -66,13 +65,12 @@ all_products as (
     from {{ ref('stg_voso__products') }}
 ),
 moved_products as (
-    select distinct n.platform, n.product_id
-    from all_products as n
-    where n.file_id > {{ build_watermark() }}
-      and not exists (select 1 from all_products as e
-                      where e.platform = n.platform and e.product_id = n.product_id and e.file_id < n.file_id
-                        and (e.shop_id, e.product_group, e.product_type)
-                            is not distinct from (n.shop_id, n.product_group, n.product_type))
+    select distinct platform, product_id
+    from (select platform, product_id, file_id,
+                 min(file_id) over (partition by platform, product_id, shop_id, product_group, product_type)
+                     as first_same_file_id
+          from all_products) as v
+    where file_id > {{ build_watermark() }} and first_same_file_id = file_id
 ),
 
 new_versions as (
