@@ -490,10 +490,10 @@ def measure_end_to_end(ctx: dict) -> dict:
 
 # ================================================================================= orchestration
 
-def _child(step: str, home: Path, args: dict, timeout: float | None = None, echo: bool = True) -> dict:
-    """Run one step in a fresh interpreter (its own ru_maxrss); return its JSON result."""
-    env = dict(os.environ, LENSAN_HOME=str(home))
-    cmd = [sys.executable, "-m", "lensan.bench", "--step", step, "--home", str(home), "--step-args", json.dumps(args)]
+def run_child(cmd: list[str], env: dict, what: str, timeout: float | None = None,
+              echo: Callable[[str], bool] = lambda line: False, say: Callable[[str], None] = print) -> dict:
+    """Run a measurement in a fresh interpreter (its own ru_maxrss) and return the JSON it prints
+    after RESULT_PREFIX; lines for which `echo` is true are passed to `say` as they come."""
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     result, tail = None, []
     assert proc.stdout is not None
@@ -502,12 +502,20 @@ def _child(step: str, home: Path, args: dict, timeout: float | None = None, echo
             result = json.loads(line[len(RESULT_PREFIX):])
         else:
             tail = (tail + [line])[-40:]
-            if echo and line.startswith("  generate: "):
-                print(line, end="", flush=True)
+            if echo(line):
+                say(line.rstrip())
     rc = proc.wait(timeout=timeout)
     if rc != 0 or result is None:
-        raise RuntimeError(f"bench step {step} failed (exit {rc}):\n{''.join(tail)}")
+        raise RuntimeError(f"{what} failed (exit {rc}):\n{''.join(tail)}")
     return result
+
+
+def _child(step: str, home: Path, args: dict, timeout: float | None = None, echo: bool = True) -> dict:
+    """One step of this benchmark in a fresh interpreter; return its JSON result."""
+    env = dict(os.environ, LENSAN_HOME=str(home))
+    cmd = [sys.executable, "-m", "lensan.bench", "--step", step, "--home", str(home), "--step-args", json.dumps(args)]
+    return run_child(cmd, env, f"bench step {step}", timeout,
+                     echo=lambda line: echo and line.startswith("  generate: "))
 
 
 def _prepare_home(home: Path) -> None:

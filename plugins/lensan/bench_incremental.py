@@ -41,12 +41,13 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from lensan.bench import RESULT_PREFIX, run_child
+
 TARGET_RATIO = 1.5
 DEFAULT_HISTORY = (1, 26)
 DEFAULT_WEEK = "2026-W10"          # history weeks 2025-W36..2026-W09: post-reform map, across a new year
 DEFAULT_PROVINCES = ("12",)        # Lai Châu: 38 reporting communes
 DEFAULT_ORDERS = 40                # orders per reporting unit and week
-RESULT_PREFIX = "BENCH_INCREMENTAL_RESULT "
 # unit tests run on fixed mock rows (their cost does not depend on history): left out, like seeds
 INCREMENTAL_COMMAND = ["build", "--exclude", "resource_type:seed", "resource_type:unit_test"]
 
@@ -172,20 +173,8 @@ def run_case(history: int, week: str, provinces: list[str], orders: int, seed: i
 
 def _child(case_home: Path, args: dict, env: dict, timeout: float | None, say: Callable[[str], None]) -> dict:
     cmd = [sys.executable, "-m", "lensan.bench_incremental", "--case", json.dumps(args)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    result, tail = None, []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith(RESULT_PREFIX):
-            result = json.loads(line[len(RESULT_PREFIX):])
-        else:
-            tail = (tail + [line])[-40:]
-            if line.startswith("  h"):
-                say(line.rstrip())
-    rc = proc.wait(timeout=timeout)
-    if rc != 0 or result is None:
-        raise RuntimeError(f"incremental bench case {args.get('history')} failed (exit {rc}):\n{''.join(tail)}")
-    return result
+    return run_child(cmd, env, f"incremental bench case {args.get('history')}", timeout,
+                     echo=lambda line: line.startswith("  h"), say=say)
 
 
 def _stop_embedded(case_home: Path) -> None:
