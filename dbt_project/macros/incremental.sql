@@ -18,7 +18,8 @@
 {% macro incremental_consumers() -%}
     {{ return(['int_platform__orders', 'int_platform__activities', 'int_indicators__active_account_periods',
                'int_indicators__active_accounts', 'int_indicators__first_seen', 'int_indicators__daily_deltas',
-               'int_indicators__running_levels', 'fct_indicator_values', 'fct_product_type_monthly']) }}
+               'int_indicators__running_levels', 'fct_indicator_values', 'fct_product_type_monthly',
+               'fct_quality_checks', 'fct_plausibility']) }}
 {%- endmacro %}
 
 {#- on-run-start: the watermark table (idempotent) -#}
@@ -50,6 +51,26 @@ create table if not exists ops.build_watermarks (
 {% macro delete_changed_window(column) -%}
     {%- if is_incremental() -%}
     delete from {{ this }} where {{ column }} >= {{ changed_from() }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- SQL: the weeks a week-keyed quality model recomputes: those ending on or after this model's
+    earliest changed date, and the weeks of the weekly forms landed since its last build -#}
+{% macro changed_weeks() -%}
+    (select chw.period_key from {{ ref('int_periods') }} as chw
+     where chw.period_type = 'week'
+       and (chw.period_end >= {{ changed_from() }}
+            or chw.period_key in (select frm.week_key from {{ ref('stg_weekly_forms__forms') }} as frm
+                                  where frm.file_id > {{ build_watermark() }})))
+{%- endmacro %}
+
+{#- pre-hook of a week-keyed quality model: drop the weeks it recomputes (incremental runs only);
+    everything after a raw reset, whose weeks may lie outside today's periods -#}
+{% macro delete_changed_weeks() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where {{ changed_from() }} = '-infinity'::date or week_key in {{ changed_weeks() }}
     {%- else -%}
     select 1
     {%- endif -%}

@@ -64,6 +64,18 @@ CHECKSUM_SQL = {
         select count(*), coalesce(sum(hashtext(concat_ws('|', month_key, scope_level, scope_code, platform,
                product_group, product_type, orders, volume_t, revenue_vnd))::numeric), 0)
         from marts.fct_product_type_monthly""",
+    "int_indicators__active_accounts": """
+        select count(*), coalesce(sum(hashtext(concat_ws('|', period_type, period_key, scope_level, scope_code,
+               map_version, platform, value_in_period))::numeric), 0)
+        from intermediate.int_indicators__active_accounts""",
+    "fct_quality_checks": """
+        select count(*), coalesce(sum(hashtext(concat_ws('|', week_key, rule_code, scope_key, subject_level,
+               subject_code, indicator_code, observed_value, limit_value, is_violation))::numeric), 0)
+        from marts.fct_quality_checks""",
+    "fct_plausibility": """
+        select count(*), coalesce(sum(hashtext(concat_ws('|', week_key, map_version, unit_code, indicator_code,
+               value_in_week, history_weeks, median_value, mad_value, robust_score, is_outlier))::numeric), 0)
+        from marts.fct_plausibility""",
 }
 
 

@@ -285,12 +285,14 @@ with_previous as (
     from ordered as o
     where not is_context
     {% if is_incremental() %}
-      -- rows of the window were deleted; outside it only the rows of new series are missing
-      and not exists (select 1 from {{ this }} as t
-                      where t.period_type = o.period_type and t.period_key = o.period_key
-                        and t.scope_level = o.scope_level and t.scope_code = o.scope_code
-                        and t.indicator_code = o.indicator_code and t.platform = o.platform
-                        and t.map_version = o.map_version)
+      -- rows of the window were deleted (pre-hook): only outside it, where just the rows of new
+      -- series are missing, is the stored table looked up
+      and ((o.period_type, o.period_key) in (select period_type, period_key from window_periods)
+           or not exists (select 1 from {{ this }} as t
+                          where t.period_type = o.period_type and t.period_key = o.period_key
+                            and t.scope_level = o.scope_level and t.scope_code = o.scope_code
+                            and t.indicator_code = o.indicator_code and t.platform = o.platform
+                            and t.map_version = o.map_version))
     {% endif %}
 
 )

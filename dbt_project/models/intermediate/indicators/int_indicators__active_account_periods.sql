@@ -4,13 +4,15 @@
     on_schema_change='fail',
     pre_hook=["{{ reset_without_watermark() }}"],
     post_hook=["{{ create_index('period_type, period_key', 'period') }}",
-               "{{ create_index('account_id, period_key, scope_code, platform', 'key') }}",
+               "{{ create_index('account_id, period_key, unit_code, platform', 'key') }}",
                "{{ record_build_watermark() }}"]
 ) }}
 {%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
-{#- N.1 active accounts, first-seen form: one row per period (week, month, half-year, year), scope,
-    platform and account active in it. Incremental: activity never retracts, so the account-periods
-    of activity days on or after the earliest changed date that are not there yet are added. -#}
+{#- N.1 active accounts, first-seen form: one row per period (week, month, half-year, year),
+    account and reporting unit it was active in. Kept at the unit grain, not expanded to scopes and
+    platform 'all' (8x the rows: 30M for a national week); int_indicators__active_accounts counts
+    the distinct accounts of every scope from it. Incremental: activity never retracts, so the
+    account-periods of activity days on or after the earliest changed date not there yet are added. -#}
 with
 
 activities as (
@@ -34,30 +36,12 @@ in_period as (
         ('year'::text,      to_char(a.activity_date, 'YYYY'))
     ) as k (period_type, period_key)
 
-),
-
-expanded as (
-
-    select distinct
-        i.period_type,
-        i.period_key,
-        scopes.scope_level,
-        scopes.scope_code,
-        scopes.map_version,
-        platforms.platform_scope as platform,
-        i.platform               as account_platform,
-        i.account_id
-    from in_period as i
-    {{ expand_scopes('i') }}
-    where scopes.scope_code is not null
-
 )
 
-select * from expanded as e
+select * from in_period as i
 {% if is_incremental() %}
 where not exists (
     select 1 from {{ this }} as t
-    where t.account_id = e.account_id and t.period_key = e.period_key and t.scope_code = e.scope_code
-      and t.platform = e.platform and t.period_type = e.period_type and t.scope_level = e.scope_level
-      and t.map_version = e.map_version and t.account_platform = e.account_platform)
+    where t.account_id = i.account_id and t.period_key = i.period_key and t.unit_code is not distinct from i.unit_code
+      and t.platform = i.platform and t.period_type = i.period_type and t.unit_map_version = i.unit_map_version)
 {% endif %}

@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=["{{ delete_changed_weeks() }}"],
+    post_hook=["{{ create_index('week_key', 'week') }}", "{{ record_build_watermark() }}"]
+) }}
+{%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
+{%- set _forms = ref('stg_weekly_forms__forms') -%}  {#- changed_weeks() reads the newly landed forms -#}
 {#- Plausibility of the weekly flows per reporting unit: volume_sold_t, orders, gmv_vnd of a week
     scored against the same unit's previous `plausibility_history_weeks` weeks (default 8) with a
     robust, median-based score (harvest seasons make plain z-scores misleading):
@@ -7,11 +16,21 @@
     Guard MAD = 0 (a flat history): the mean absolute deviation x 1.2533 stands in; if that is 0 too
     the score is NULL and the week is an outlier exactly when x differs from the constant history.
     Scored only with at least `plausibility_min_history` weeks of history (default 4).
-    |score| > `plausibility_threshold` (default 3.5) -> is_outlier (severity warning). -#}
+    |score| > `plausibility_threshold` (default 3.5) -> is_outlier (severity warning).
+    A week whose value and history are all 0 / NULL is not scored.
+    Incremental: the weeks of changed_weeks() are scored again (a change also moves the scores of
+    the weeks after it, which all end after the change), reading their history weeks. -#}
 {%- set history = var('plausibility_history_weeks', 8) | int -%}
 {%- set min_history = var('plausibility_min_history', 4) | int -%}
 {%- set threshold = var('plausibility_threshold', 3.5) -%}
 with
+
+scored_weeks as (
+    select period_key as week_key, period_start as week_start
+    from {{ ref('int_periods') }}
+    where period_type = 'week'
+    {% if is_incremental() %} and period_key in {{ changed_weeks() }} {% endif %}
+),
 
 flows as (
 
@@ -21,6 +40,7 @@ flows as (
     join {{ ref('int_periods') }} as p on p.period_type = 'week' and p.period_key = f.period_key
     where f.period_type = 'week' and f.platform = 'all' and f.scope_level = 'unit'
       and f.indicator_code in ('volume_sold_t', 'orders', 'gmv_vnd')
+      and p.period_start >= (select min(week_start) from scored_weeks) - {{ history * 7 }}
 
 ),
 
@@ -28,6 +48,7 @@ history as (
 
     select cur.week_key, cur.map_version, cur.unit_code, cur.indicator_code, h.value as h_value
     from flows as cur
+    join scored_weeks as sw on sw.week_key = cur.week_key
     join flows as h
         on h.map_version = cur.map_version and h.unit_code = cur.unit_code and h.indicator_code = cur.indicator_code
        and h.week_start < cur.week_start and h.week_start >= cur.week_start - {{ history * 7 }}
@@ -38,6 +59,7 @@ history as (
 med as (
 
     select week_key, map_version, unit_code, indicator_code, count(*) as history_weeks,
+           max(abs(h_value)) as max_abs_history,
            percentile_cont(0.5) within group (order by h_value) as median_value
     from history group by 1, 2, 3, 4
 
@@ -66,8 +88,12 @@ scored as (
                 when d.mean_abs_dev > 0 then 'mean_abs_dev'
                 else 'constant_history' end as score_method
     from flows as f
+    join scored_weeks as sw using (week_key, week_start)
     left join med as m using (week_key, map_version, unit_code, indicator_code)
     left join mad as d using (week_key, map_version, unit_code, indicator_code)
+    -- nothing sold in the week nor in its history: nothing to score (the zero weeks of a series
+    -- before it starts add no rows to weeks left unchanged)
+    where coalesce(f.value, 0) <> 0 or coalesce(m.max_abs_history, 0) <> 0
 
 )
 

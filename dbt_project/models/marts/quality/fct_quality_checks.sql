@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=["{{ delete_changed_weeks() }}"],
+    post_hook=["{{ create_index('week_key', 'week') }}", "{{ record_build_watermark() }}"]
+) }}
+{%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
+{%- set _forms = ref('stg_weekly_forms__forms') -%}  {#- changed_weeks() reads the newly landed forms -#}
 {#- Value and consistency rules (DOMAIN.md section 7), one row per evaluated check: week x rule x
     subject (a reporting unit, a province, a platform). is_violation = 1 when the rule is broken.
     Every row is attributed to the province on today's boundaries that publishes it (scope_key
@@ -15,16 +24,30 @@
     shop_le_digitized                 warning   hh_with_shop <= hh_digitized (when a register exists)
     digitized_le_agri_households      warning   hh_digitized <= agricultural households (base)
     ocop_le_registry                  warning   ocop_listed <= OCOP >=3 star registry (province base)
+    Computed values that are empty (0 / NULL) are not evaluated: they break no rule.
+    Incremental (macros/incremental.sql): the weeks ending on or after the earliest changed date and
+    the weeks of newly landed forms are deleted (pre-hook) and checked again; the others are kept.
 -#}
 with
+
+weeks as (
+    select period_key as week_key, period_start as week_start, period_end as week_end
+    from {{ ref('int_periods') }}
+    where period_type = 'week'
+    {% if is_incremental() %} and period_key in {{ changed_weeks() }} {% endif %}
+),
 
 facts as (
 
     select f.*, i.kind, i.unit_vi
     from {{ ref('fct_indicator_values') }} as f
     join {{ ref('ref_indicators') }} as i on i.indicator_code = f.indicator_code
+    join weeks as w on w.week_key = f.period_key
     where f.period_type = 'week' and f.platform = 'all'
       and (f.scope_level = 'unit' or (f.scope_level = 'province' and f.map_version = 'post2025'))
+      -- an empty value (0 / NULL) breaks no rule: not evaluated, so the zero rows a series gets for
+      -- the weeks before it starts (or after it is gone) add no check rows to weeks left unchanged
+      and (coalesce(f.cumulative_value, 0) <> 0 or coalesce(f.value_in_period, 0) <> 0)
 
 ),
 
@@ -131,6 +154,7 @@ reported as (
 
     select r.*, b.base_value as agri_households
     from {{ ref('fct_reported_values') }} as r
+    join weeks as w on w.week_key = r.week_key
     left join lateral (
         select base_value from bases as b
         where b.map_version = r.map_version and b.unit_code = r.unit_code and b.unit_level <> 'province'
@@ -166,13 +190,14 @@ reported_checks as (
 
 order_checks as (
 
-    select to_char({{ local_date('ordered_at') }}, 'IYYY-"W"IW') as period_key,
+    select w.week_key as period_key,
            'order_id_unique_latest' as rule_code, 'error' as severity,
            current_province_code as province, 'platform' as scope_level, platform as scope_code,
            platform as subject_name, null::text as indicator_code,
            (count(*) - count(distinct order_id))::numeric as observed_value, 0::numeric as limit_value,
            count(*) <> count(distinct order_id) as broken
-    from {{ ref('int_platform__orders') }}
+    from {{ ref('int_platform__orders') }} as o
+    join weeks as w on o.ordered_date between w.week_start and w.week_end
     group by 1, 4, 5, 6
 
 ),
