@@ -415,6 +415,20 @@ def test_dbt_docs_generate(built):
     assert "source.lensan.ops.published_values" in catalog["sources"]
 
 
+@pytest.mark.parametrize("table", ["marts.fct_indicator_values", "intermediate.int_indicators__first_seen"])
+def test_natural_keys_are_unique_indexes(built, db, table):
+    """The natural keys are enforced by unique indexes (a duplicate fails the insert), not by data tests
+    scanning all history on every incremental build."""
+    import psycopg2.errors
+
+    try:
+        with pytest.raises(psycopg2.errors.UniqueViolation):
+            with db.cursor() as cur:
+                cur.execute(f"insert into {table} select * from {table} limit 1")
+    finally:
+        db.rollback()
+
+
 def test_active_accounts_and_info(built, db):
     assert _fact(db, "active_accounts", "2026-W46", column="value_in_period") == 1
     assert _fact(db, "active_accounts", "2026-W47", column="value_in_period") == 3

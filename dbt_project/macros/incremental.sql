@@ -19,7 +19,7 @@
     {{ return(['int_platform__orders', 'int_platform__activities', 'int_indicators__active_account_periods',
                'int_indicators__active_accounts', 'int_indicators__first_seen', 'int_indicators__daily_deltas',
                'int_indicators__running_levels', 'fct_indicator_values', 'fct_product_type_monthly',
-               'fct_quality_checks', 'fct_plausibility']) }}
+               'fct_quality_checks', 'fct_plausibility', 'rpt_reporting_completeness']) }}
 {%- endmacro %}
 
 {#- on-run-start: the watermark table (idempotent) -#}
@@ -86,9 +86,11 @@ on conflict (model) do update
     set upto_file_id = excluded.upto_file_id, upto_sha256 = excluded.upto_sha256, built_at = excluded.built_at
 {%- endmacro %}
 
-{#- post-hook: an index (named after the table) unless it exists -#}
-{% macro create_index(columns, suffix) -%}
-create index if not exists {{ this.identifier }}__{{ suffix }} on {{ this }} ({{ columns }})
+{#- post-hook: an index (named after the table) unless it exists. unique=true on a natural key:
+    PostgreSQL then checks every insert, which costs what is inserted, where a `unique` data test
+    would scan all history on every build. -#}
+{% macro create_index(columns, suffix, unique=false) -%}
+create {{ 'unique ' if unique }}index if not exists {{ this.identifier }}__{{ suffix }} on {{ this }} ({{ columns }})
 {%- endmacro %}
 
 {#- pre-hook of an incremental model keyed by source rows: no valid watermark (raw reset) -> start

@@ -5,7 +5,7 @@
     pre_hook=["set local enable_mergejoin = off",
               "{{ indicator_values_pre_hook() }}"],
     post_hook=["{{ create_index('period_type, period_key', 'period') }}",
-               "{{ create_index('scope_level, scope_code, indicator_code, platform, map_version', 'scope') }}",
+               "{{ create_index('scope_level, scope_code, indicator_code, platform, map_version, period_type, period_key', 'key', unique=true) }}",
                "{{ record_build_watermark() }}"]
 ) }}  {#- hash joins (enable_mergejoin off): the merge-join plans of these wide composite keys rescan millions of rows #}
 {%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}

@@ -4,7 +4,7 @@
     on_schema_change='fail',
     pre_hook=["{{ delete_changed_window('first_date') }}"],
     post_hook=["{{ create_index('first_date', 'day') }}",
-               "{{ create_index('indicator_code, scope_level, scope_code, map_version, platform, member_key', 'key') }}",
+               "{{ create_index('indicator_code, scope_level, scope_code, map_version, platform, member_key', 'key', unique=true) }}",
                "{{ record_build_watermark() }}"]
 ) }}
 {%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}

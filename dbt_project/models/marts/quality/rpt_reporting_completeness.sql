@@ -1,9 +1,26 @@
+{#- incremental unless completeness_provinces = 'active': there a province's first form makes it
+    expected in every earlier week too -#}
+{{ config(
+    materialized=('incremental' if var('completeness_provinces', 'all') == 'all' else 'table'),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=["{{ delete_changed_weeks() }}"],
+    post_hook=["{{ create_index('week_key', 'week') }}", "{{ record_build_watermark() }}"]
+) }}
+{%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
+{%- set _forms = ref('stg_weekly_forms__forms') -%}  {#- changed_weeks() reads the newly landed forms -#}
+{%- set _periods = ref('int_periods') -%}  {#- and the periods -#}
 {#- Reporting completeness rates per ISO week for every province (today's boundaries), region and
     the nation: expected / received / on time / late / missing units, their shares (% of expected),
-    resends, and the missing and late units as text lists ("code name" joined by "; "). -#}
+    resends, and the missing and late units as text lists ("code name" joined by "; ").
+    Incremental: a week's status changes only when forms for it land, or when it is new (its data
+    lands): the weeks of changed_weeks() are aggregated again. -#}
 with
 
-units as (select * from {{ ref('fct_reporting_completeness') }}),
+units as (
+    select * from {{ ref('fct_reporting_completeness') }}
+    {% if is_incremental() %} where week_key in {{ changed_weeks() }} {% endif %}
+),
 
 scoped as (
 
