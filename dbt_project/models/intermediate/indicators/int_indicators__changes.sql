@@ -18,32 +18,14 @@ marks as (
 
 ),
 
-shops as (
-    select * from {{ ref('stg_postmart__shops') }} union all select * from {{ ref('stg_voso__shops') }}
-),
-products as (
-    select * from {{ ref('stg_postmart__products') }} union all select * from {{ ref('stg_voso__products') }}
-),
-
--- each version of a shop / product with the first file holding the same attribution: an earlier
--- one exists when that file is older (a window, not a correlated lookup: national extracts hold
--- hundreds of thousands of rows)
+-- the shop / product versions of the new files; an earlier one with the same attribution exists
+-- when first_same_file_id is older
 new_shops as (
-    select * from (
-        select platform, shop_id, file_id, extract_date, created_at,
-               min(file_id) over (partition by platform, shop_id, commune_code, household_code, owner_phone_hash)
-                   as first_same_file_id
-        from shops
-    ) as v
+    select * from {{ ref('int_platform__shop_versions') }}
     where file_id > (select since_file_id from marks)
 ),
 new_products as (
-    select * from (
-        select platform, product_id, file_id, extract_date, listed_at,
-               min(file_id) over (partition by platform, product_id, shop_id, product_group, product_type)
-                   as first_same_file_id
-        from products
-    ) as v
+    select * from {{ ref('int_platform__product_versions') }}
     where file_id > (select since_file_id from marks)
 ),
 

@@ -9,8 +9,8 @@
                "{{ record_build_watermark() }}"]
 ) }}
 {%- set _changes = ref('int_indicators__changes') -%}
-{%- set _incremental_inputs = [ref('stg_household_register__households'), ref('stg_postmart__shops'), ref('stg_voso__shops'),
-                             ref('stg_postmart__products'), ref('stg_voso__products')] -%}  {#- depends on the change driver (hooks, changed_from) -#}
+{%- set _incremental_inputs = [ref('stg_household_register__households'), ref('int_platform__shop_versions'),
+                             ref('int_platform__product_versions')] -%}  {#- depends on the change driver (hooks, changed_from) -#}
 {#- One row per order of either platform in its LATEST version (latest updated_at, then extract
     date, file, row): a delivered order later returned is 'returned' here, which revises the weeks
     it was counted in.
@@ -43,33 +43,13 @@ register_changed as (
                    where file_id > {{ build_watermark() }}) as yes
 ),
 
--- shops / products re-delivered with another commune, household, phone, shop, group or type
-all_shops as (
-    select platform, shop_id, commune_code, household_code, owner_phone_hash, file_id
-    from {{ ref('stg_postmart__shops') }} union all
-    select platform, shop_id, commune_code, household_code, owner_phone_hash, file_id
-    from {{ ref('stg_voso__shops') }}
-),
-moved_shops as (   -- no earlier version with the same attribution (a window, not a correlated lookup)
-    select distinct platform, shop_id
-    from (select platform, shop_id, file_id,
-                 min(file_id) over (partition by platform, shop_id, commune_code, household_code, owner_phone_hash)
-                     as first_same_file_id
-          from all_shops) as v
+-- shops / products new or re-delivered with another commune, household, phone, shop, group or type
+moved_shops as (
+    select distinct platform, shop_id from {{ ref('int_platform__shop_versions') }}
     where file_id > {{ build_watermark() }} and first_same_file_id = file_id
 ),
-all_products as (
-    select platform, product_id, shop_id, product_group, product_type, file_id
-    from {{ ref('stg_postmart__products') }} union all
-    select platform, product_id, shop_id, product_group, product_type, file_id
-    from {{ ref('stg_voso__products') }}
-),
 moved_products as (
-    select distinct platform, product_id
-    from (select platform, product_id, file_id,
-                 min(file_id) over (partition by platform, product_id, shop_id, product_group, product_type)
-                     as first_same_file_id
-          from all_products) as v
+    select distinct platform, product_id from {{ ref('int_platform__product_versions') }}
     where file_id > {{ build_watermark() }} and first_same_file_id = file_id
 ),
 
