@@ -54,32 +54,21 @@ INCREMENTAL_COMMAND = ["build", "--exclude", "resource_type:seed", "resource_typ
 _DATE_IN_NAME = re.compile(r"_(\d{4})-?(\d{2})-?(\d{2})\.(?:csv|jsonl\.gz|xlsx)$")
 _WEEK_IN_NAME = re.compile(r"_(\d{4}-W\d{2})(?:_\d+)?\.xlsx$")
 
-CHECKSUM_SQL = {
-    "fct_indicator_values": """
-        select count(*), coalesce(sum(hashtext(concat_ws('|', period_type, period_key, scope_level, scope_code,
-               map_version, platform, indicator_code, value_in_period, cumulative_value, previous_value, growth_pct,
-               target_value, target_attainment_pct, detail_value, notes))::numeric), 0)
-        from marts.fct_indicator_values""",
-    "fct_product_type_monthly": """
-        select count(*), coalesce(sum(hashtext(concat_ws('|', month_key, scope_level, scope_code, platform,
-               product_group, product_type, orders, volume_t, revenue_vnd))::numeric), 0)
-        from marts.fct_product_type_monthly""",
-    "int_indicators__active_accounts": """
-        select count(*), coalesce(sum(hashtext(concat_ws('|', period_type, period_key, scope_level, scope_code,
-               map_version, platform, value_in_period))::numeric), 0)
-        from intermediate.int_indicators__active_accounts""",
-    "fct_quality_checks": """
-        select count(*), coalesce(sum(hashtext(concat_ws('|', week_key, rule_code, scope_key, subject_level,
-               subject_code, indicator_code, observed_value, limit_value, is_violation))::numeric), 0)
-        from marts.fct_quality_checks""",
-    "fct_plausibility": """
-        select count(*), coalesce(sum(hashtext(concat_ws('|', week_key, map_version, unit_code, indicator_code,
-               value_in_week, history_weeks, median_value, mad_value, robust_score, is_outlier))::numeric), 0)
-        from marts.fct_plausibility""",
-    "rpt_reporting_completeness": """
-        select count(*), coalesce(sum(hashtext(concat_ws('|', week_key, scope_key, expected_units, received_units,
-               on_time_units, late_units, missing_units, resend_count, missing_unit_list, late_unit_list))::numeric), 0)
-        from marts.rpt_reporting_completeness""",
+# the models compared between the incremental and the full build: table -> the columns checksummed
+CHECKSUM_COLUMNS = {
+    "marts.fct_indicator_values": "period_type, period_key, scope_level, scope_code, map_version, platform, "
+                                  "indicator_code, value_in_period, cumulative_value, previous_value, growth_pct, "
+                                  "target_value, target_attainment_pct, detail_value, notes",
+    "marts.fct_product_type_monthly": "month_key, scope_level, scope_code, platform, product_group, product_type, "
+                                      "orders, volume_t, revenue_vnd",
+    "intermediate.int_indicators__active_accounts": "period_type, period_key, scope_level, scope_code, map_version, "
+                                                    "platform, value_in_period",
+    "marts.fct_quality_checks": "week_key, rule_code, scope_key, subject_level, subject_code, indicator_code, "
+                                "observed_value, limit_value, is_violation",
+    "marts.fct_plausibility": "week_key, map_version, unit_code, indicator_code, value_in_week, history_weeks, "
+                              "median_value, mad_value, robust_score, is_outlier",
+    "marts.rpt_reporting_completeness": "week_key, scope_key, expected_units, received_units, on_time_units, "
+                                        "late_units, missing_units, resend_count, missing_unit_list, late_unit_list",
 }
 
 
@@ -109,8 +98,10 @@ def is_new_week_file(source: str, name: str, week: str) -> bool:
 def checksums(conn) -> dict:
     out = {}
     with conn.cursor() as cur:
-        for name, sql in CHECKSUM_SQL.items():
-            cur.execute(sql)
+        for table, columns in CHECKSUM_COLUMNS.items():
+            name = table.split(".")[1]
+            cur.execute(f"select count(*), coalesce(sum(hashtext(concat_ws('|', {columns}))::numeric), 0)"
+                        f" from {table}")
             rows, total = cur.fetchone()
             out[name] = {"rows": int(rows), "checksum": str(total)}
     conn.rollback()
