@@ -520,7 +520,7 @@ def _same_as_reference(path):
 @pytest.fixture
 def small_chunks(monkeypatch):
     monkeypatch.setattr(platforms, "CHUNK_ROWS", 7)
-    monkeypatch.setattr(platforms, "PM_BLOCK_CHARS", 900)
+    monkeypatch.setattr(platforms, "PM_BLOCK_BYTES", 900)
     monkeypatch.setattr(platforms, "VOSO_BLOCK_BYTES", 700)
 
 
@@ -542,6 +542,9 @@ def test_fast_copy_path_gives_the_reference_rows(tmp_path, small_chunks):
     lines[10] = ";".join(pm_order(10)[:-1])     # the optional last column missing
     lines[17] = lines[17].replace("2;1,5", "2;0,5")
     lines[25] = "   "
+    lines[30] = lines[30].replace("0912", "\x1c0912")            # whitespace only str.strip() knows
+    lines[31] = "\u3000" + lines[31].replace(";VN;", ";V\\N\t;")  # a wide space, COPY escapes
+    lines[32] = lines[32].replace("0912", "\u0660912")           # a non-ASCII digit in a phone
     text = "\ufeff" + ";".join(PM_ORDER_HEADINGS) + "\n" + "\n".join(lines) + "\n"
     lf = tmp_path / "postmart_don_hang_20241117.csv"
     lf.write_text(text, encoding="utf-8")
@@ -553,6 +556,18 @@ def test_fast_copy_path_gives_the_reference_rows(tmp_path, small_chunks):
                                                ["Có", "Không", "có", "KHÔNG"][i % 4], "Hoạt động"]
                                               for i in range(30)])
     assert _same_as_reference(shops)[0] == "ok"
+
+
+def test_hex_digests_are_the_pseudonyms():
+    from lensan.pseudonymise import Pseudonymiser, normalise, pseudonymise
+
+    phones = ["0912 345 678", "+84912345678", "0977000111"]
+    assert Pseudonymiser(b"k").hex_digests("phone", [normalise("phone", p) for p in phones]) == \
+        [pseudonymise("phone", p, key=b"k") for p in phones]
+
+
+def test_whitespace_is_what_str_strip_removes():
+    assert set(platforms.WHITESPACE) == {c for c in map(chr, range(0x110000)) if c.isspace()}
 
 
 def test_fast_copy_path_gives_the_reference_errors(tmp_path, small_chunks):

@@ -43,8 +43,8 @@ _NON_DIGIT = re.compile(r"\D")
 class Pseudonymiser:
     """`pseudonymise` under one key, fast and cached, for a landing run: the same hex HMAC-SHA256.
 
-    Callable as `hasher(kind, value)`; `column(kind, values)` hashes a whole column of text values at
-    once ('' for blank, as COPY's NULL), computing each distinct value once. The key lives only in this
+    Callable as `hasher(kind, value)`; `hex_digests(kind, values)` hashes a list of normalised values
+    at once (landing hashes each distinct phone of a chunk once). The key lives only in this
     object's memory (as the HMAC inner/outer SHA-256 states); nothing is written anywhere. The cache
     is bounded (`max_cache` values per kind) so a national file cannot grow it without limit.
     """
@@ -88,38 +88,19 @@ class Pseudonymiser:
             hashed = cache[value] = self.hash_text(kind, value) or ""
         return hashed or None
 
-    def column(self, kind: str, values: list[str]) -> list[str]:
-        """Hex hashes of a column of text values; '' (blank) for '' and for values with nothing to hash."""
-        cache = self._cache.get(kind)
-        if cache is None:
-            cache = self._cache[kind] = {}
-        missing = set(values).difference(cache)
-        if missing:
-            if len(cache) + len(missing) > self._max:
-                cache.clear()
-                missing = set(values)
-            if kind == "phone":     # the hot path of national extracts, inlined
-                inner, outer = self._inner, self._outer
-                non_digit = _NON_DIGIT.sub
-                for value in missing:   # _phone_digits, inlined
-                    digits = value.replace(" ", "")
-                    if not digits.isdecimal():
-                        digits = non_digit("", value)
-                    if digits.startswith("84") and len(digits) >= 11:
-                        digits = "0" + digits[2:]
-                    if digits:
-                        h = inner.copy()
-                        h.update(("phone:" + digits).encode("utf-8"))
-                        o = outer.copy()
-                        o.update(h.digest())
-                        cache[value] = o.hexdigest()
-                    else:
-                        cache[value] = ""
-            else:
-                hash_text = self.hash_text
-                for value in missing:
-                    cache[value] = (hash_text(kind, value) or "") if value else ""
-        return list(map(cache.__getitem__, values))
+    def hex_digests(self, kind: str, normalised: list[str]) -> list[str]:
+        """Hex hashes of values already in `normalise(kind, …)` form and not blank, in order."""
+        inner, outer = self._inner.copy(), self._outer
+        inner.update(f"{kind}:".encode("utf-8"))
+        digests = []
+        append = digests.append
+        for text in normalised:
+            h = inner.copy()
+            h.update(text.encode("utf-8"))
+            o = outer.copy()
+            o.update(h.digest())
+            append(o.hexdigest())
+        return digests
 
 
 def _phone_digits(value: str) -> str:

@@ -4,8 +4,8 @@
 `records(path, extract, hasher)` is the reference reader: one tuple of raw text values per data row
 (personal columns already hashed), validating dates, booleans, numbers, required ids and duplicate
 order ids row by row. `copy_chunks(path, extract, hasher, prefix)` is what landing streams into
-COPY: the same rows as PostgreSQL COPY text, checked and converted a chunk and a column at a time
-(see "fast COPY path" below), falling back to the reference code for anything unusual and for every
+COPY: the same rows as PostgreSQL COPY text, checked and converted a block and a column at a time
+with polars (see "fast COPY path" below), falling back to the reference code for anything unusual and for every
 error. Memory holds one chunk and the order ids seen, so national files of ~1M rows stream through.
 """
 
@@ -17,7 +17,6 @@ import gzip
 import io
 import itertools
 import json
-import operator
 import re
 import zlib
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from functools import lru_cache
 from typing import Annotated, Callable, Iterator
 
 import msgspec
+import polars as pl
 
 from lensan.landing import safety
 from lensan.landing.errors import EXTRA_DATA, LandingError, where_line
@@ -344,44 +344,41 @@ def records(path: Path, extract: Extract, hasher: Hasher | None = None) -> Itera
 
 # ------------------------------------------------------------------------------- fast COPY path
 #
-# Landing does not walk `records()` value by value. It reads a chunk of rows, checks and converts it
-# column by column with C-speed operations (the csv module, msgspec, str.join/strip, one compiled
-# regular expression over a whole column, set operations), and emits PostgreSQL COPY text directly.
-# What the fast checks cannot vouch for (a blank or short row, a value to normalise such as `có` or
-# `1.234`, an unusual JSON type, characters COPY must escape) goes through the exact per-value
-# functions above. And as soon as anything is wrong with the file, the reference path `records()`
-# runs over it from the start and raises the error exactly as before (same code, line and detail).
-# A good file gives the same rows as `records()`, in the same order (tests/test_parsers.py checks it).
+# Landing does not walk `records()` value by value. It reads a block of rows into a polars frame
+# (Rust CSV reader for plain postmart lines; msgspec, strict per line, for voso), checks and converts
+# it column by column with vectorised expressions, hashes the phone columns once per distinct value,
+# and writes PostgreSQL COPY text with polars' CSV writer. What the vectorised checks cannot vouch for
+# (a blank or short row, a value to normalise such as `có` or `1.234`, an unusual JSON type, a phone
+# with non-ASCII characters) goes through the exact per-value functions above. And as soon as anything
+# is wrong with the file, the reference path `records()` runs over it from the start and raises the
+# error exactly as before (same code, line and detail). A good file gives the same rows as
+# `records()`, in the same order (tests/test_parsers.py checks it).
 
 CHUNK_ROWS = 20_000                 # postmart rows per chunk (csv module)
-PM_BLOCK_CHARS = 4 << 20            # postmart text per chunk (plain lines)
+PM_BLOCK_BYTES = 4 << 20            # postmart bytes per block (plain lines)
 VOSO_BLOCK_BYTES = 4 << 20          # decompressed JSON Lines per chunk
 COPY_OPTIONS = "(null '')"          # '' is NULL: an empty raw value is always NULL (as in records())
 
+# Exactly the characters str.strip() removes (tests/test_parsers.py recomputes the set from str.isspace);
+# polars' own whitespace set lacks U+001C..U+001F.
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _PM_DT = (r"(?:0[1-9]|[12][0-9]|3[01])/(?:0[1-9]|1[0-2])/[0-9]{4} "
           r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]")
 _VS_DT = (r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
           r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z")
+_PM_NUM = r"^(?:[0-9]+(?:,[0-9]+)?)?$"          # '' (NULL), digits (as `\d+` in records()), '1,5' decimals
+_NEEDS_ESCAPE = r"[\\\t\n\r]"
+_PM_BOOLS = ["Có", "Không", ""]
 
 
-def _column_of(pattern: str, optional: bool) -> re.Pattern:
-    """A pattern matching a whole column joined by newlines, every value matching `pattern`."""
-    one = f"(?:{pattern})?" if optional else f"(?:{pattern})"
-    return re.compile(f"(?:{one}\n)*{one}")
-
-
-_PM_DT_COLUMN = {DATETIME: _column_of(_PM_DT, False), DATETIME_OPT: _column_of(_PM_DT, True)}
-_VS_DT_COLUMN = {DATETIME: _column_of(_VS_DT, False), DATETIME_OPT: _column_of(_VS_DT, True)}
-_PM_NUM_COLUMN = _column_of(r"[0-9]+(?:,[0-9]+)?", True)
-_PM_BOOLS = frozenset({"Có", "Không", ""})
-_VS_BOOL_TEXT = {True: "true", False: "false"}
-_PM_DAY = operator.itemgetter(slice(0, 10))     # dd/mm/yyyy
-_VS_DAY = operator.itemgetter(slice(0, 10))     # yyyy-mm-dd
+def _whole(pattern: str, optional: bool) -> str:
+    return f"^(?:{pattern})?$" if optional else f"^(?:{pattern})$"
 
 
 class _Anomaly(Exception):
-    """Internal: the fast checks cannot vouch for this column or chunk; the exact functions take it."""
+    """Internal: the fast checks cannot vouch for this block; the exact functions take it."""
 
 
 def _valid_days(days: set, day_month_year: bool) -> bool:
@@ -397,15 +394,50 @@ def _valid_days(days: set, day_month_year: bool) -> bool:
     return True
 
 
-def _escape_if_needed(col, joined: str, n: int):
-    """The column as COPY text values: escaped only when some value holds \\, tab, CR or newline."""
-    if "\\" in joined or "\t" in joined or "\r" in joined or joined.count("\n") != n - 1:
-        return [v.translate(_COPY_ESCAPES) for v in col]
-    return col
-
-
 def _copy_value(value: str | None) -> str:
     return "" if value is None else value.translate(_COPY_ESCAPES)
+
+
+def _escaped(column: pl.Expr) -> pl.Expr:
+    """COPY text escaping of a string column (backslash first), as `_copy_value`."""
+    return (column.str.replace_all("\\", "\\\\", literal=True).str.replace_all("\t", "\\t", literal=True)
+            .str.replace_all("\n", "\\n", literal=True).str.replace_all("\r", "\\r", literal=True))
+
+
+def _text_frame(names, cols) -> pl.DataFrame:
+    return pl.DataFrame({name: col for name, col in zip(names, cols)}, schema={name: pl.String for name in names})
+
+
+def _checked(frame: pl.DataFrame, kinds: list[str], dt_kinds: dict[str, str], bools: list[str] | None,
+             day_month_year: bool, exact: Callable[[int], list[str]]) -> pl.DataFrame:
+    """The frame (string columns, '' for blank) as COPY text, checked a column at a time in one polars pass.
+    A column the checks cannot vouch for is replaced by `exact(i)` (the per-value functions); phone
+    columns are left raw for `_Columns.emit` to hash."""
+    names = frame.columns
+    checks, escapes = [], []
+    for name, kind in zip(names, kinds):
+        column = pl.col(name)
+        if kind == ID:
+            checks.append((column != "").all().alias(name))
+        elif kind == DATETIME or kind == DATETIME_OPT:
+            checks.append(column.str.contains(dt_kinds[kind]).all().alias(name))
+        elif kind == BOOL and bools is not None:
+            checks.append(column.is_in(bools).all().alias(name))
+        elif kind == NUM and day_month_year:
+            checks.append(column.str.contains(_PM_NUM).all().alias(name))
+        if kind == ID or kind == TEXT:
+            escapes.append(column.str.contains(_NEEDS_ESCAPE).any().alias(name))
+    verdicts = frame.select(checks).row(0, named=True) if checks else {}
+    for i, (name, kind) in enumerate(zip(names, kinds)):
+        ok = verdicts.get(name, True)
+        if ok and (kind == DATETIME or kind == DATETIME_OPT):
+            ok = _valid_days(set(frame.get_column(name).str.slice(0, 10).unique().to_list()), day_month_year)
+        if not ok:
+            frame = frame.with_columns(pl.Series(name, exact(i), dtype=pl.String))
+    to_escape = [name for name, flag in frame.select(escapes).row(0, named=True).items() if flag] if escapes else []
+    if to_escape:
+        frame = frame.with_columns(_escaped(pl.col(name)) for name in to_escape)
+    return frame
 
 
 class _Columns:
@@ -414,29 +446,31 @@ class _Columns:
     def __init__(self, path: Path, extract: Extract, hasher, prefix: str):
         self.path, self.extract = path, extract
         self.kinds = [k for _, _, k in extract.spec]
+        self.names = list(extract.columns)
         self.phone_cols = [i for i, k in enumerate(self.kinds) if k == PHONE]
         self.order_col = extract.columns.index("order_id") if "order_id" in extract.columns else None
         self.seen_orders: set[str] = set()
         self.orders_verified = False
         self.hasher = hasher
-        self.column_hasher = getattr(hasher, "column", None)
         self.prefix = prefix
-        self.number_sep = "\n" + prefix + "\x00"   # NUL: a split mark only (never in COPY text)
         self.rows = 0
 
-    def from_values(self, values: list[list[str | None]]) -> list[list[str]]:
-        """Columns (COPY text) of rows validated by the exact functions (None for blank)."""
+    def from_values(self, values: list[list[str | None]]) -> pl.DataFrame:
+        """COPY text of rows validated by the exact functions (None for blank); phone columns raw."""
         width = len(self.kinds)
-        return [[_copy_value(row[i]) for row in values] for i in range(width)]
+        cols = [[_copy_value(row[i]) for row in values] for i in range(width)]
+        for i in self.phone_cols:
+            cols[i] = [row[i] or "" for row in values]
+        return _text_frame(self.names, cols)
 
-    def emit(self, cols: list, n: int, hashed: bool = False) -> bytes:
-        """COPY text of n rows given as columns (COPY text values, '' = NULL)."""
+    def emit(self, frame: pl.DataFrame, hashed: bool = False) -> tuple[int, bytes]:
+        """(rows, COPY text) of the frame (COPY text values, '' = NULL): `prefix`, the columns, row_number."""
+        n = frame.height
         if not hashed:
-            for i in self.phone_cols:
-                cols[i] = self.hash_column(cols[i])
+            frame = frame.with_columns(self.hash_phones(frame.get_column(self.names[i])) for i in self.phone_cols)
         if self.order_col is not None and not self.orders_verified and not hashed:
             before = len(self.seen_orders)
-            self.seen_orders.update(cols[self.order_col])
+            self.seen_orders.update(frame.get_column(self.names[self.order_col]).to_list())
             if len(self.seen_orders) != before + n:
                 # an order id repeats: harmless if the rows are identical, DUPLICATE_ORDER_ID if not —
                 # the reference path decides for the whole file, once
@@ -446,169 +480,171 @@ class _Columns:
                 self.seen_orders = set()
         first = self.rows + 1
         self.rows += n
-        # One str.join over all the values, laid out row-major in a flat list (slice assignment, in C):
-        # `prefix` opens the first line; each line ends with its row_number (the COPY column list puts
-        # row_number last), followed by a newline and the next line's prefix.
-        numbers = self.number_sep.join(map(str, range(first, first + n))).split("\x00")
-        numbers[-1] += "\n"
-        width = len(cols) + 1
-        flat = [""] * (n * width)
-        for i, col in enumerate(cols):
-            flat[i::width] = col
-        flat[width - 1::width] = numbers
-        return (self.prefix + "\t" + "\t".join(flat)).encode("utf-8")
+        # the prefix ('file_id<TAB>extract_date') is one literal column; values hold no tab or newline
+        # unescaped, so the CSV writer without quoting writes exactly COPY text
+        lines = frame.select(pl.lit(self.prefix, dtype=pl.String).alias("\x00prefix"), pl.all(),
+                             pl.int_range(first, first + n, dtype=pl.Int64).alias("\x00row_number"))
+        out = io.BytesIO()
+        lines.write_csv(out, include_header=False, separator="\t", line_terminator="\n", quote_style="never",
+                        null_value="")
+        return n, out.getvalue()
 
-    def hash_column(self, col) -> list[str]:
+    def hash_phones(self, raw: pl.Series) -> pl.Series:
+        """Hex HMAC of each raw phone ('' when blank), computed once per distinct normalised number."""
         if self.hasher is None:
-            return [""] * len(col)
-        if self.column_hasher is not None:
-            return self.column_hasher("phone", col)
-        return [_copy_value(self.hasher("phone", v) if v else None) for v in col]
+            return pl.Series(raw.name, [""] * len(raw), dtype=pl.String)
+        hex_digests = getattr(self.hasher, "hex_digests", None)
+        if hex_digests is None or raw.str.contains(r"[^\x00-\x7f]").any():
+            # non-ASCII digits and the like: exactly pseudonymise.normalise, value by value
+            return pl.Series(raw.name, [_copy_value(self.hasher("phone", v) if v else None) for v in raw.to_list()],
+                             dtype=pl.String)
+        # pseudonymise.normalise('phone', …) on ASCII text: keep the digits, +84 / 84… -> 0…
+        digits = raw.str.replace_all(r"[^0-9]", "")
+        digits = (pl.select(pl.when(digits.str.starts_with("84") & (digits.str.len_bytes() >= 11))
+                            .then(pl.lit("0") + digits.str.slice(2)).otherwise(digits)).to_series())
+        distinct = digits.unique()
+        distinct = distinct.filter(distinct != "")
+        table = pl.DataFrame({"digits": distinct, "hash": hex_digests("phone", distinct.to_list())},
+                             schema={"digits": pl.String, "hash": pl.String})
+        hashed = digits.to_frame("digits").join(table, on="digits", how="left", maintain_order="left")
+        return hashed.get_column("hash").fill_null("").alias(raw.name)
 
 
 # ---------------------------------------------------------------------------------- postmart (fast)
 
-def _pm_fast_column(kind: str, col, n: int):
-    """The column as COPY text values when plain checks vouch for all of it; _Anomaly otherwise."""
-    if kind == PHONE:
-        return col                      # hashed later; the hash normalises spaces away
-    if kind == ID or kind == TEXT:
-        col = list(map(str.strip, col))
-        if kind == ID and "" in col:
-            raise _Anomaly
-        return _escape_if_needed(col, "\n".join(col), n)
-    if kind == DATETIME or kind == DATETIME_OPT:
-        if not _PM_DT_COLUMN[kind].fullmatch("\n".join(col)) or not _valid_days(set(map(_PM_DAY, col)), True):
-            raise _Anomaly
-    elif kind == BOOL:
-        if not _PM_BOOLS.issuperset(col):
-            raise _Anomaly
-    elif kind == NUM:   # digits only (as `\\d+` in records()), else '1,5'-style decimals
-        if not "".join(col).isdecimal() and not _PM_NUM_COLUMN.fullmatch("\n".join(col)):
-            raise _Anomaly
-    return col                          # the checks above admit no character COPY must escape
+_PM_DT_KINDS = {DATETIME: _whole(_PM_DT, False), DATETIME_OPT: _whole(_PM_DT, True)}
 
 
-def _pm_exact_column(kind: str, col: tuple, line0: int, heading: str) -> list[str]:
-    if kind in _PLAIN_KINDS:
-        return [v.strip().translate(_COPY_ESCAPES) for v in col]
-    return [_copy_value(_check_postmart_value(kind, v.strip(), line0 + j, heading)) for j, v in enumerate(col)]
+def _pm_checked(frame: pl.DataFrame, line0: int, kinds: list[str], headings: list[str]) -> pl.DataFrame:
+    """Raw postmart values (stripped here, as records() does) as COPY text."""
+    frame = frame.with_columns(pl.col(name).str.strip_chars(WHITESPACE)
+                               for name, kind in zip(frame.columns, kinds) if kind != PHONE)
 
+    def exact(i: int) -> list[str]:
+        return [_copy_value(_check_postmart_value(kinds[i], v, line0 + j, headings[i]))
+                for j, v in enumerate(frame.get_column(frame.columns[i]).to_list())]
 
-def _pm_columns(cols: list, n: int, line0: int, kinds: list[str], headings: list[str]) -> list:
-    for i in range(len(kinds)):
-        try:
-            cols[i] = _pm_fast_column(kinds[i], cols[i], n)
-        except _Anomaly:
-            cols[i] = _pm_exact_column(kinds[i], cols[i], line0, headings[i])
-    return cols
+    return _checked(frame, kinds, _PM_DT_KINDS, _PM_BOOLS, True, exact)
 
 
 def _pm_exact_chunk(rows: list[list[str]], line0: int, kinds: list[str], headings: list[str],
-                    out: _Columns) -> tuple[int, list]:
+                    out: _Columns) -> pl.DataFrame:
     """Blank or short/long records: the exact record-by-record reader for this chunk."""
-    values = [v for _, v in _postmart_exact_rows(rows, line0, kinds, headings)]
-    cols = out.from_values(values)
-    for i in out.phone_cols:        # hashed from the raw (stripped) values
-        cols[i] = [row[i] or "" for row in values]
-    return len(values), cols
+    return out.from_values([v for _, v in _postmart_exact_rows(rows, line0, kinds, headings)])
+
+
+def _pm_plain_frame(raw: bytes, n: int, out: _Columns) -> pl.DataFrame | None:
+    """The block's n plain lines as a frame of raw values, or None unless every line has exactly the
+    spec's fields (polars refuses longer lines; with the total count of separators right, none is short)."""
+    width = len(out.kinds)
+    if raw.count(b";") != (width - 1) * n:
+        return None
+    try:
+        frame = pl.read_csv(raw, has_header=False, separator=";", quote_char=None, new_columns=out.names,
+                            schema={name: pl.String for name in out.names}, empty_string_is_null=False,
+                            eol_char="\n", raise_if_empty=False)
+    except pl.exceptions.PolarsError:   # a longer line, or not UTF-8: the exact reader says
+        return None
+    return frame if frame.height == n and frame.null_count().sum_horizontal().item() == 0 else None
 
 
 def _postmart_chunks(path: Path, extract: Extract, out: _Columns) -> Iterator[tuple[int, bytes]]:
     """Blocks of plain lines (no quote, CR or NUL: then a record is exactly `line.split(';')`, as the csv
-    module would read it) are split column-wise in C; from the first block that has any of those, the
-    csv module reads the rest of the file."""
+    module would read it) are read by polars; from the first block that has any of those, the csv module
+    reads the rest of the file."""
     headings = [h for h, _, _ in extract.spec]
     kinds = out.kinds
-    width = len(kinds)
-    separators = width - 1
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    with path.open("rb") as fh:
         first = fh.readline()
-        header = next(csv.reader([first], delimiter=";", quotechar='"'), None) if first.endswith("\n") else None
+        try:
+            first_text = first.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise _Anomaly from None
+        header = (next(csv.reader([first_text], delimiter=";", quotechar='"'), None)
+                  if first_text.endswith("\n") else None)
         expected = [safety.fold_heading(h) for h in headings]
         if header is None or [safety.fold_heading(h) for h in header] != expected:
             raise _Anomaly                  # empty file, odd or trailing header cells: the reference decides
         line0 = 2
-        rest = ""
+        rest = b""
         while True:
-            block = fh.read(PM_BLOCK_CHARS)
+            block = fh.read(PM_BLOCK_BYTES)
             data = rest + block if rest else block
             if not data:
                 return
             if block:
-                cut = data.rfind("\n")
+                cut = data.rfind(b"\n")
                 if cut < 0:
                     rest = data
                     continue
                 raw, rest = data[:cut], data[cut + 1:]
             else:
-                raw, rest = data, ""
-            text = raw
-            if "\r" in text:                # CRLF line ends (the csv module's default) are plain too
-                text = text.replace("\r\n", "\n")
-                if text.endswith("\r"):
-                    text = text[:-1]
-            if '"' in text or "\r" in text or "\x00" in text:
+                raw, rest = data, b""
+            plain = raw
+            if b"\r" in plain:              # CRLF line ends (the csv module's default) are plain too
+                plain = plain.replace(b"\r\n", b"\n")
+                if plain.endswith(b"\r"):
+                    plain = plain[:-1]
+            if b'"' in plain or b"\r" in plain or b"\x00" in plain:
                 break
-            lines = text.split("\n")
-            n = len(lines)
-            if set(map(str.count, lines, itertools.repeat(";", n))) == {separators}:
-                flat = text.replace("\n", ";").split(";")
-                cols = _pm_columns([flat[i::width] for i in range(width)], n, line0, kinds, headings)
-                rows_out = n
+            n = plain.count(b"\n") + 1
+            frame = _pm_plain_frame(plain, n, out)
+            if frame is not None:
+                frame = _pm_checked(frame, line0, kinds, headings)
             else:
-                rows_out, cols = _pm_exact_chunk([line.split(";") for line in lines], line0, kinds, headings, out)
-            if rows_out:
-                yield rows_out, out.emit(cols, rows_out)
+                frame = _pm_exact_chunk([line.split(";") for line in plain.decode("utf-8").split("\n")],
+                                        line0, kinds, headings, out)
+            if frame.height:
+                yield out.emit(frame)
             line0 += n
         # quoted fields (or CR line ends) from here on: the csv module, over the text not yet processed
         # (`rest`, the start of a line, is completed first: the csv module reads line by line)
-        pending = io.StringIO(raw + "\n" + rest + fh.readline() if block else raw, newline="")
-        reader = csv.reader(itertools.chain(pending, fh), delimiter=";", quotechar='"')
+        pending = (raw + b"\n" + rest + fh.readline() if block else raw).decode("utf-8")
+        text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+        reader = csv.reader(itertools.chain(io.StringIO(pending, newline=""), text), delimiter=";", quotechar='"')
+        width = len(kinds)
         while rows := list(itertools.islice(reader, CHUNK_ROWS)):
-            n = len(rows)
             if set(map(len, rows)) == {width}:
-                cols = _pm_columns(list(zip(*rows)), n, line0, kinds, headings)
+                frame = _pm_checked(_text_frame(out.names, zip(*rows)), line0, kinds, headings)
             else:
-                n, cols = _pm_exact_chunk(rows, line0, kinds, headings, out)
-            if n:
-                yield n, out.emit(cols, n)
+                frame = _pm_exact_chunk(rows, line0, kinds, headings, out)
+            if frame.height:
+                yield out.emit(frame)
             line0 += len(rows)
 
 
 # -------------------------------------------------------------------------------------- voso (fast)
 
 _VOSO_TYPES = {ID: str, TEXT: str | None, PHONE: str | None, DATETIME: str, DATETIME_OPT: str | None,
-               BOOL: bool, NUM: Annotated[int, msgspec.Meta(ge=0)] | None}
+               BOOL: bool, NUM: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)] | None}
+_VS_DT_KINDS = {DATETIME: _whole(_VS_DT, False), DATETIME_OPT: _whole(_VS_DT, True)}
 
 
 @lru_cache(maxsize=None)
 def _voso_decoder(entity: str):
     """A msgspec decoder of one line into a struct of the entity's fields (exactly those, JSON types as
-    the fast path expects them), and a getter per field in spec order."""
+    the fast path expects them), and the polars type of each field in spec order."""
     spec = VOSO[entity][1]
     struct = msgspec.defstruct(f"Voso_{entity}", [(f, _VOSO_TYPES[k]) for f, _, k in spec],
                                forbid_unknown_fields=True, gc=False)
-    return msgspec.json.Decoder(struct).decode, [operator.attrgetter(f) for f, _, _ in spec]
+    types = {f: pl.Boolean if k == BOOL else pl.Int64 if k == NUM else pl.String for f, _, k in spec}
+    return msgspec.json.Decoder(struct).decode, types
 
 
-def _vs_fast_column(kind: str, col: tuple, n: int) -> list | tuple:
-    if kind == BOOL:                    # msgspec guarantees JSON booleans
-        return list(map(_VS_BOOL_TEXT.__getitem__, col))
-    if kind == NUM:                     # non-negative JSON integers or null
-        return ["" if v is None else str(v) for v in col] if None in col else list(map(str, col))
-    if None in col:
-        col = ["" if v is None else v for v in col]
-    if kind == PHONE:
-        return col
-    if kind == ID and "" in col:
-        raise _Anomaly
-    joined = "\n".join(col)
-    if kind == DATETIME or kind == DATETIME_OPT:
-        if not _VS_DT_COLUMN[kind].fullmatch(joined) or not _valid_days(set(map(_VS_DAY, col)), False):
-            raise _Anomaly
-        return col
-    return _escape_if_needed(col, joined, n)
+def _vs_checked(structs: list, line0: int, extract: Extract, out: _Columns) -> pl.DataFrame:
+    """Lines decoded by msgspec (exact fields, JSON types as expected) as COPY text."""
+    fields = [f for f, _, _ in extract.spec]
+    kinds = out.kinds
+    _, types = _voso_decoder(extract.entity)
+    values = list(zip(*map(msgspec.structs.astuple, structs)))
+    frame = pl.DataFrame(dict(zip(fields, values)), schema=types)
+    frame = frame.select(pl.col(f).cast(pl.String).fill_null("").alias(name)
+                         for f, name in zip(fields, out.names))    # booleans -> 'true'/'false'
+
+    def exact(i: int) -> list[str]:
+        return [_copy_value(_check_voso_value(kinds[i], v, line0 + j, fields[i])) for j, v in enumerate(values[i])]
+
+    return _checked(frame, kinds, _VS_DT_KINDS, None, False, exact)
 
 
 def _voso_chunks(path: Path, extract: Extract, out: _Columns) -> Iterator[tuple[int, bytes]]:
@@ -616,7 +652,7 @@ def _voso_chunks(path: Path, extract: Extract, out: _Columns) -> Iterator[tuple[
     fields = [f for f, _, _ in spec]
     field_set = set(fields)
     kinds = out.kinds
-    decode, getters = _voso_decoder(extract.entity)
+    decode, _ = _voso_decoder(extract.entity)
     limit = safety.max_gzip_uncompressed_bytes()
     max_line = safety.max_line_chars()
     total = 0
@@ -646,29 +682,14 @@ def _voso_chunks(path: Path, extract: Extract, out: _Columns) -> Iterator[tuple[
             lines = text.split("\n")
             if total > limit or max(map(len, lines)) > too_long:
                 raise LandingError("UNSAFE_FILE", reason="over the size limits")   # the reference says which
-            n = len(lines)
             try:
-                structs = list(map(decode, lines))
+                frame = _vs_checked(list(map(decode, lines)), line0, extract, out)
             except (msgspec.DecodeError, msgspec.ValidationError):
-                structs = None
-            if structs is not None:
-                cols = [list(map(getter, structs)) for getter in getters]
-                del structs
-                for i, kind in enumerate(kinds):
-                    try:
-                        cols[i] = _vs_fast_column(kind, cols[i], n)
-                    except _Anomaly:
-                        cols[i] = [_copy_value(_check_voso_value(kind, v, line0 + j, fields[i]))
-                                   for j, v in enumerate(cols[i])]
-            else:   # blank lines, unusual types or bad JSON: the exact line-by-line reader for this chunk
-                values = [v for v in (_voso_line_values(t, line0 + j, fields, field_set, kinds)
-                                      for j, t in enumerate(lines)) if v is not None]
-                cols = out.from_values(values)
-                for i in out.phone_cols:
-                    cols[i] = [row[i] or "" for row in values]
-                n = len(values)
-            if n:
-                yield n, out.emit(cols, n)
+                # blank lines, unusual types or bad JSON: the exact line-by-line reader for this chunk
+                frame = out.from_values([v for v in (_voso_line_values(t, line0 + j, fields, field_set, kinds)
+                                                     for j, t in enumerate(lines)) if v is not None])
+            if frame.height:
+                yield out.emit(frame)
             line0 += len(lines)
 
 
@@ -678,8 +699,7 @@ def _reference_chunks(path: Path, extract: Extract, out: _Columns) -> Iterator[t
     """`records()` itself, in chunks (for files whose header the fast path does not recognise)."""
     rows = records(path, extract, out.hasher)
     while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
-        cols = [[_copy_value(v) for v in col] for col in zip(*chunk)]
-        yield len(chunk), out.emit(cols, len(chunk), hashed=True)
+        yield out.emit(_text_frame(out.names, ([_copy_value(v) for v in col] for col in zip(*chunk))), hashed=True)
 
 
 def copy_chunks(path: Path, extract: Extract, hasher: Hasher | None = None,
@@ -689,7 +709,8 @@ def copy_chunks(path: Path, extract: Extract, hasher: Hasher | None = None,
     NULL).
 
     Same rows as `records(path, extract, hasher)`; a bad file raises the same LandingError. `hasher` may
-    offer `.column(kind, values)` (lensan.pseudonymise.Pseudonymiser) to hash a column at once.
+    offer `.hex_digests(kind, normalised values)` (lensan.pseudonymise.Pseudonymiser) to hash a column at
+    once.
     """
     out = _Columns(path, extract, hasher, prefix)
     fast = _postmart_chunks if extract.platform == "postmart" else _voso_chunks
