@@ -60,17 +60,10 @@ class Pseudonymiser:
         self._max = max_cache
         self._cache: dict[str, dict[str, str]] = {}
 
-    def _hmac(self, message: str) -> str:
-        inner = self._inner.copy()
-        inner.update(message.encode("utf-8"))
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()
-
     def hash_text(self, kind: str, value: str) -> str | None:
         """Same as pseudonymise(kind, value, key)."""
         text = _phone_digits(value) if kind == "phone" else normalise(kind, value)
-        return self._hmac(f"{kind}:{text}") if text else None
+        return self.hex_digests(kind, [text])[0] if text else None
 
     def __call__(self, kind: str, value: object) -> str | None:
         if value is None:

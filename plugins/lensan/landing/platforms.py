@@ -456,7 +456,7 @@ class _Columns:
         self.rows = 0
 
     def from_values(self, values: list[list[str | None]]) -> pl.DataFrame:
-        """COPY text of rows validated by the exact functions (None for blank); phone columns raw."""
+        """COPY text of rows validated by the exact functions (None for blank); phone columns as given (raw, or hashed by records())."""
         width = len(self.kinds)
         cols = [[_copy_value(row[i]) for row in values] for i in range(width)]
         for i in self.phone_cols:
@@ -699,7 +699,7 @@ def _reference_chunks(path: Path, extract: Extract, out: _Columns) -> Iterator[t
     """`records()` itself, in chunks (for files whose header the fast path does not recognise)."""
     rows = records(path, extract, out.hasher)
     while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
-        yield out.emit(_text_frame(out.names, ([_copy_value(v) for v in col] for col in zip(*chunk))), hashed=True)
+        yield out.emit(out.from_values(chunk), hashed=True)
 
 
 def copy_chunks(path: Path, extract: Extract, hasher: Hasher | None = None,
