@@ -456,7 +456,8 @@ class _Columns:
         self.rows = 0
 
     def from_values(self, values: list[list[str | None]]) -> pl.DataFrame:
-        """COPY text of rows validated by the exact functions (None for blank); phone columns as given (raw, or hashed by records())."""
+        """COPY text of rows validated by the exact functions (None for blank); phone columns as given
+        (raw, or already hashed by records())."""
         width = len(self.kinds)
         cols = [[_copy_value(row[i]) for row in values] for i in range(width)]
         for i in self.phone_cols:
