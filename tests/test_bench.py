@@ -66,6 +66,7 @@ def test_bench_profile_and_hooks(bench):
     prof = result["landing_profile"]
     assert prof["rows_total"] > 0 and prof["top_tottime"]
     assert all(_number(v) for v in prof["stages_s"].values()) and _number(prof["landing_rows_per_s"])
+    assert prof["server_copy_alone_s"] > 0 and _number(prof["server_copy_alone_us_per_row"])
     for hook in ("incremental_build", "end_to_end"):
         assert isinstance(result[hook]["measured"], bool)
         if not result[hook]["measured"]:

@@ -615,3 +615,92 @@ def test_fast_copy_path_voso_unusual_values(tmp_path, small_chunks):
                            "ward_code": "07090", "created_at": "2024-11-18T01:00:00Z", "has_ewallet": i % 2 == 0,
                            "status": "active"} for i in range(25)])
     assert _same_as_reference(shops)[0] == "ok"
+
+
+def _compact_voso_gz(path, lines: list[str]):
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode("utf-8")))
+    return path
+
+
+def _compact(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_fast_copy_path_voso_compact_lines(tmp_path, small_chunks, monkeypatch):
+    """Compact JSON Lines (as the platforms write them) are read by polars when it reads them exactly;
+    every block it cannot vouch for goes to msgspec or the exact reader, with the reference's rows."""
+    plain = []
+    real_plain_frame = platforms._vs_plain_frame
+    monkeypatch.setattr(platforms, "_vs_plain_frame",
+                        lambda *a: plain.append(real_plain_frame(*a) is not None) or real_plain_frame(*a))
+    records = [vs_order(i, phone=["0912 345 678", None, "", "+84 912 345 678"][i % 4]) for i in range(80)]
+    lines = [_compact(r) for r in records]
+    lines[3] = lines[3].replace('"status":"delivered"', '"status":"đã giao \\u00e9 \\/ \\"x\\""')  # escapes
+    lines[9] = lines[9].replace('"VN"', '"V\\\\N\\tx"')                                          # COPY escapes
+    lines[15] = lines[15][:-1] + ',"status":"returned"}'                 # a duplicate key: the last counts
+    lines[22] = lines[22].replace('"quantity":1', '"quantity":"1.234"')  # a number as text
+    lines[30] = lines[30].replace('"weight_g":1500', '"weight_g":9223372036854775808')  # beyond int64
+    lines[38] = lines[38].replace('"amount_vnd":120000', '"amount_vnd":null')
+    lines[46] = lines[46] + " "                                          # trailing space
+    lines[54] = _compact({k: records[54][k] for k in reversed(records[54])})  # another key order
+    lines[60] = lines[60] + "\r"                                         # a CRLF line end
+    lines[70] = lines[70].replace(",", ", ")                             # spaced separators
+    result = _same_as_reference(_compact_voso_gz(tmp_path / "voso_orders_2024-11-18.jsonl.gz", lines))
+    assert result[0] == "ok" and len(result[1]) == 80
+    assert True in plain and False in plain, plain
+    # a file whose key order is not the spec's but is the same on every line still goes through polars
+    plain.clear()
+    reordered = [_compact({k: r[k] for k in sorted(r)}) for r in records]
+    assert _same_as_reference(_compact_voso_gz(tmp_path / "voso_orders_2024-11-19.jsonl.gz", reordered))[0] == "ok"
+    assert all(plain), plain
+    shops = [{"shop_id": f"VSSH{i}", "owner_phone": "0355444555", "household_code": None, "ward_code": "07090",
+              "created_at": "2024-11-18T01:00:00Z", "has_ewallet": [True, False, None][i % 3], "status": "active"}
+             for i in range(25)]
+    assert _same_as_reference(_compact_voso_gz(tmp_path / "voso_shops_2024-11-18.jsonl.gz",
+                                               [_compact(s) for s in shops]))[0] == "ok"
+
+
+@pytest.mark.parametrize("change, code", [
+    (lambda line: line.replace('"quantity":1', '"quantity":-3'), "NEGATIVE_COUNT"),
+    (lambda line: line.replace('"shop_id":"VSSH205001"', '"shop_id":null'), "MISSING_VALUE"),
+    (lambda line: line.replace('"ordered_at":"2024-11-18T03:15:00Z"', '"ordered_at":null'), "MISSING_VALUE"),
+    (lambda line: line.replace('"status":"delivered"', '"status":"de\x01livered"'), "UNREADABLE"),
+    (lambda line: line.replace('"ordered_at":"2024-11-18', '"ordered_at":"2024-13-18'), "BAD_DATE"),
+    (lambda line: line.replace(',"updated_at":"2024-11-18T04:00:00Z"', ""), "MISSING_COLUMN"),
+])
+def test_fast_copy_path_voso_compact_errors(tmp_path, small_chunks, change, code):
+    lines = [_compact(vs_order(i)) for i in range(40)]
+    lines[33] = change(lines[33])
+    assert _same_as_reference(_compact_voso_gz(tmp_path / "voso_orders_2024-11-18.jsonl.gz", lines))[0] == code
+
+
+def test_no_line_longer_is_the_longest_line():
+    import random
+
+    rng = random.Random(7)
+    for _ in range(500):
+        raw = b"\n".join(b"x" * rng.choice([0, 1, 3, 9, 10, 11, 20, 40]) for _ in range(rng.randint(1, 12)))
+        limit = rng.randint(1, 25)
+        longest = max(map(len, raw.split(b"\n")))
+        if platforms._no_line_longer(raw, limit):     # never wrong when it says so
+            assert longest <= limit
+        elif longest * 2 < limit:                     # and it says so for lines under half the limit
+            raise AssertionError((raw, limit))
+    assert platforms._no_line_longer(b"a" * 4 + b"\n" + b"b" * 4, 10)
+    assert not platforms._no_line_longer(b"a" * 11, 10)
+
+
+@pytest.mark.parametrize("key", [b"k", b"0" * 64, b"1" * 65, "khoá bí mật".encode("utf-8"), b"\xff\xfe"])
+def test_hex_digest_expr_is_the_pseudonym(key):
+    import polars as pl
+
+    from lensan.pseudonymise import Pseudonymiser, normalise, pseudonymise
+
+    phones = ["0912 345 678", "+84912345678", "0977000111", "1"]
+    hasher = Pseudonymiser(key)
+    expr = hasher.hex_digest_expr("phone", pl.col("d"))
+    if key == b"\xff\xfe":     # not text: no expression, the per-value path hashes
+        assert expr is None
+        return
+    frame = pl.DataFrame({"d": [normalise("phone", p) for p in phones]})
+    assert frame.select(expr).to_series().to_list() == [pseudonymise("phone", p, key=key) for p in phones]

@@ -20,7 +20,7 @@ In a throw-away LENSAN_HOME with the embedded warehouse (`lensan.warehouse`):
    memory is not included).
 4. When lensan/COPY misses its target, `profile` lands one day of orders again under cProfile and
    times the landing stages separately (archive, parse + validate + COPY text, + pseudonymise) on the
-   same files.
+   same files, and the server's share alone (a COPY of landing's own COPY text, made beforehand).
 5. Hooks for measurements that depend on other modules: `measure_incremental_build` (dbt build with 1
    vs 26 weeks of history) and `measure_end_to_end` (land + dbt build + gate + publish of the week);
    each returns figures or {"measured": False, "reason": ...}.
@@ -294,6 +294,35 @@ def _archive_like(path: Path, tmp_dir: Path) -> None:
     tmp.unlink()
 
 
+def _server_copy_alone(files: dict[str, Path], key: bytes) -> float:
+    """Seconds the server alone takes to COPY landing's own COPY text of `files` (made beforehand, so
+    no client work overlaps) into empty tables of the raw shape: the database's share of landing."""
+    import io
+
+    from lensan import warehouse
+    from lensan.landing import platforms
+    from lensan.pseudonymise import Pseudonymiser
+
+    texts = {}
+    for platform, path in files.items():
+        extract = platforms.describe(path.name, platform)
+        texts[platform] = (extract, b"".join(data for _, data in platforms.copy_chunks(
+            path, extract, Pseudonymiser(key), f"1\t{extract.extract_date.isoformat()}")))
+    conn = warehouse.connect()
+    try:
+        _bench_tables(conn, "server")
+        started = time.perf_counter()
+        for platform, (extract, text) in texts.items():
+            columns = ", ".join(platforms.copy_columns(extract))
+            with conn.cursor() as cur:
+                cur.copy_expert(f"copy bench.server_{TABLE[platform]} ({columns}) from stdin with "
+                                f"{platforms.COPY_OPTIONS}", io.BytesIO(text), size=1 << 20)
+            conn.commit()
+        return time.perf_counter() - started
+    finally:
+        conn.close()
+
+
 def step_profile(home: Path, top: int = 25, repeat: int = 2) -> dict:
     """Where landing's time goes, on the busiest day of orders of each platform.
 
@@ -354,6 +383,7 @@ def step_profile(home: Path, top: int = 25, repeat: int = 2) -> dict:
         return seconds
 
     landed_seconds = land_files()
+    server_alone = _server_copy_alone(files, key)
     stages = {
         "archive_copy_sha256_fsync": passes["archive"],
         "parse_validate_copy_text": passes["parse"],
@@ -380,7 +410,7 @@ def step_profile(home: Path, top: int = 25, repeat: int = 2) -> dict:
         entries.append({"function": f"{Path(filename).name}:{line}({func})", "calls": nc,
                         "tottime_s": round(tt, 3), "cumtime_s": round(ct, 3)})
     by_tottime = sorted(entries, key=lambda e: -e["tottime_s"])[:top]
-    wanted = ("_copy_to_archive", "copy_expert", "copy_chunks", "_postmart_chunks", "_voso_chunks", "emit",
+    wanted = ("_copy_to_archive", "copy_expert", "copy_chunks", "_postmart_frames", "_voso_frames", "emit",
               "hash_phones", "hex_digests", "_pm_checked", "_vs_checked", "_checked", "_pm_plain_frame",
               "write_csv", "_check_postmart_value", "_check_voso_value",
               "records", "fsync", "_insert_landed", "_land_one")
@@ -392,6 +422,8 @@ def step_profile(home: Path, top: int = 25, repeat: int = 2) -> dict:
             "stages_s": {k: round(v, 3) for k, v in stages.items()},
             "stages_share": {k: round(v / landed_seconds, 3) for k, v in stages.items()} if landed_seconds else {},
             "stages_us_per_row": {k: round(v / total_rows * 1e6, 2) for k, v in stages.items()} if total_rows else {},
+            "server_copy_alone_s": round(server_alone, 3),
+            "server_copy_alone_us_per_row": round(server_alone / total_rows * 1e6, 2) if total_rows else None,
             "landing_under_profiler_s": round(profiled_seconds, 3),
             "top_tottime": by_tottime, "key_cumtime": by_cumtime, "peak_rss_mb": peak_rss_mb()}
 
@@ -695,6 +727,9 @@ def _table_lines(result: dict) -> list[str]:
                   f"  {'stage':<28} {'seconds':>8} {'share':>7} {'µs/row':>8}"]
         for k, v in prof["stages_s"].items():
             lines.append(f"  {k:<28} {v:>8.2f} {prof['stages_share'][k]:>7.1%} {prof['stages_us_per_row'][k]:>8.2f}")
+        if prof.get("server_copy_alone_s") is not None:
+            lines.append(f"  (the server alone, COPY of landing's own COPY text made beforehand: "
+                         f"{prof['server_copy_alone_s']:.2f} s, {prof['server_copy_alone_us_per_row']:.2f} µs/row)")
         lines.append(f"  landing under cProfile: {prof['landing_under_profiler_s']:.2f} s; top functions by own time:")
         for e in prof["top_tottime"][:12]:
             lines.append(f"    {e['tottime_s']:>8.3f} s own {e['cumtime_s']:>8.3f} s cum {e['calls']:>9,}  {e['function']}")

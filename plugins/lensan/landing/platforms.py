@@ -345,9 +345,10 @@ def records(path: Path, extract: Extract, hasher: Hasher | None = None) -> Itera
 # ------------------------------------------------------------------------------- fast COPY path
 #
 # Landing does not walk `records()` value by value. It reads a block of rows into a polars frame
-# (Rust CSV reader for plain postmart lines; msgspec, strict per line, for voso), checks and converts
-# it column by column with vectorised expressions, hashes the phone columns once per distinct value,
-# and writes PostgreSQL COPY text with polars' CSV writer. What the vectorised checks cannot vouch for
+# (Rust CSV reader for plain postmart lines; for voso, polars' JSON reader when writing the frame back
+# gives the very same bytes, else msgspec, strict per line), checks and converts it column by column
+# with vectorised expressions, hashes the phone columns (HMAC in Rust), and writes PostgreSQL COPY text
+# with polars' CSV writer. What the vectorised checks cannot vouch for
 # (a blank or short row, a value to normalise such as `có` or `1.234`, an unusual JSON type, a phone
 # with non-ASCII characters) goes through the exact per-value functions above. And as soon as anything
 # is wrong with the file, the reference path `records()` runs over it from the start and raises the
@@ -409,10 +410,11 @@ def _text_frame(names, cols) -> pl.DataFrame:
 
 
 def _checked(frame: pl.DataFrame, kinds: list[str], dt_kinds: dict[str, str], bools: list[str] | None,
-             day_month_year: bool, exact: Callable[[int], list[str]]) -> pl.DataFrame:
+             day_month_year: bool, exact: Callable[[int], list[str]], escapes_possible: bool = True) -> pl.DataFrame:
     """The frame (string columns, '' for blank) as COPY text, checked a column at a time in one polars pass.
     A column the checks cannot vouch for is replaced by `exact(i)` (the per-value functions); phone
-    columns are left raw for `_Columns.emit` to hash."""
+    columns are left raw for `_Columns.emit` to hash. `escapes_possible=False`: the caller knows no
+    value holds a backslash, tab or line break (nothing to escape)."""
     names = frame.columns
     checks, escapes = [], []
     for name, kind in zip(names, kinds):
@@ -425,7 +427,9 @@ def _checked(frame: pl.DataFrame, kinds: list[str], dt_kinds: dict[str, str], bo
             checks.append(column.is_in(bools).all().alias(name))
         elif kind == NUM and day_month_year:
             checks.append(column.str.contains(_PM_NUM).all().alias(name))
-        if kind == ID or kind == TEXT:
+        elif kind == NUM:
+            checks.append(column.str.starts_with("-").not_().all().alias(name))
+        if (kind == ID or kind == TEXT) and escapes_possible:
             escapes.append(column.str.contains(_NEEDS_ESCAPE).any().alias(name))
     verdicts = frame.select(checks).row(0, named=True) if checks else {}
     for i, (name, kind) in enumerate(zip(names, kinds)):
@@ -491,24 +495,22 @@ class _Columns:
         return n, out.getvalue()
 
     def hash_phones(self, raw: pl.Series) -> pl.Series:
-        """Hex HMAC of each raw phone ('' when blank), computed once per distinct normalised number."""
+        """Hex HMAC of each raw phone ('' when blank)."""
         if self.hasher is None:
             return pl.Series(raw.name, [""] * len(raw), dtype=pl.String)
-        hex_digests = getattr(self.hasher, "hex_digests", None)
-        if hex_digests is None or raw.str.contains(r"[^\x00-\x7f]").any():
+        hex_digest_expr = getattr(self.hasher, "hex_digest_expr", None)
+        hashed = hex_digest_expr("phone", pl.col("digits")) if hex_digest_expr is not None else None
+        if hashed is None or raw.str.contains(r"[^\x00-\x7f]").any():
             # non-ASCII digits and the like: exactly pseudonymise.normalise, value by value
             return pl.Series(raw.name, [_copy_value(self.hasher("phone", v) if v else None) for v in raw.to_list()],
                              dtype=pl.String)
         # pseudonymise.normalise('phone', …) on ASCII text: keep the digits, +84 / 84… -> 0…
-        digits = raw.str.replace_all(r"[^0-9]", "")
-        digits = (pl.select(pl.when(digits.str.starts_with("84") & (digits.str.len_bytes() >= 11))
-                            .then(pl.lit("0") + digits.str.slice(2)).otherwise(digits)).to_series())
-        distinct = digits.unique()
-        distinct = distinct.filter(distinct != "")
-        table = pl.DataFrame({"digits": distinct, "hash": hex_digests("phone", distinct.to_list())},
-                             schema={"digits": pl.String, "hash": pl.String})
-        hashed = digits.to_frame("digits").join(table, on="digits", how="left", maintain_order="left")
-        return hashed.get_column("hash").fill_null("").alias(raw.name)
+        digits = pl.col("digits")
+        digits = pl.when(digits.str.starts_with("84") & (digits.str.len_bytes() >= 11)).then(
+            pl.lit("0") + digits.str.slice(2)).otherwise(digits).alias("digits")
+        return (raw.str.replace_all(r"[^0-9]", "").to_frame("digits").with_columns(digits)
+                .select(pl.when(pl.col("digits") != "").then(hashed).otherwise(pl.lit("")).alias(raw.name))
+                .to_series())
 
 
 # ---------------------------------------------------------------------------------- postmart (fast)
@@ -516,7 +518,8 @@ class _Columns:
 _PM_DT_KINDS = {DATETIME: _whole(_PM_DT, False), DATETIME_OPT: _whole(_PM_DT, True)}
 
 
-def _pm_checked(frame: pl.DataFrame, line0: int, kinds: list[str], headings: list[str]) -> pl.DataFrame:
+def _pm_checked(frame: pl.DataFrame, line0: int, kinds: list[str], headings: list[str],
+                escapes_possible: bool = True) -> pl.DataFrame:
     """Raw postmart values (stripped here, as records() does) as COPY text."""
     frame = frame.with_columns(pl.col(name).str.strip_chars(WHITESPACE)
                                for name, kind in zip(frame.columns, kinds) if kind != PHONE)
@@ -525,7 +528,7 @@ def _pm_checked(frame: pl.DataFrame, line0: int, kinds: list[str], headings: lis
         return [_copy_value(_check_postmart_value(kinds[i], v, line0 + j, headings[i]))
                 for j, v in enumerate(frame.get_column(frame.columns[i]).to_list())]
 
-    return _checked(frame, kinds, _PM_DT_KINDS, _PM_BOOLS, True, exact)
+    return _checked(frame, kinds, _PM_DT_KINDS, _PM_BOOLS, True, exact, escapes_possible)
 
 
 def _pm_exact_chunk(rows: list[list[str]], line0: int, kinds: list[str], headings: list[str],
@@ -549,7 +552,7 @@ def _pm_plain_frame(raw: bytes, n: int, out: _Columns) -> pl.DataFrame | None:
     return frame if frame.height == n and frame.null_count().sum_horizontal().item() == 0 else None
 
 
-def _postmart_chunks(path: Path, extract: Extract, out: _Columns) -> Iterator[tuple[int, bytes]]:
+def _postmart_frames(path: Path, extract: Extract, out: _Columns) -> Iterator[pl.DataFrame]:
     """Blocks of plain lines (no quote, CR or NUL: then a record is exactly `line.split(';')`, as the csv
     module would read it) are read by polars; from the first block that has any of those, the csv module
     reads the rest of the file."""
@@ -591,12 +594,13 @@ def _postmart_chunks(path: Path, extract: Extract, out: _Columns) -> Iterator[tu
             n = plain.count(b"\n") + 1
             frame = _pm_plain_frame(plain, n, out)
             if frame is not None:
-                frame = _pm_checked(frame, line0, kinds, headings)
+                # plain lines: a value holds no line break; a tab or backslash would be in the block
+                frame = _pm_checked(frame, line0, kinds, headings, b"\\" in plain or b"\t" in plain)
             else:
                 frame = _pm_exact_chunk([line.split(";") for line in plain.decode("utf-8").split("\n")],
                                         line0, kinds, headings, out)
             if frame.height:
-                yield out.emit(frame)
+                yield frame
             line0 += n
         # quoted fields (or CR line ends) from here on: the csv module, over the text not yet processed
         # (`rest`, the start of a line, is completed first: the csv module reads line by line)
@@ -610,7 +614,7 @@ def _postmart_chunks(path: Path, extract: Extract, out: _Columns) -> Iterator[tu
             else:
                 frame = _pm_exact_chunk(rows, line0, kinds, headings, out)
             if frame.height:
-                yield out.emit(frame)
+                yield frame
             line0 += len(rows)
 
 
@@ -632,28 +636,67 @@ def _voso_decoder(entity: str):
     return msgspec.json.Decoder(struct).decode, types
 
 
-def _vs_checked(structs: list, line0: int, extract: Extract, out: _Columns) -> pl.DataFrame:
-    """Lines decoded by msgspec (exact fields, JSON types as expected) as COPY text."""
+def _no_line_longer(raw: bytes, limit: int) -> bool:
+    """True only if no line of `raw` is longer than `limit` bytes (always, for lines under half of it):
+    a few finds, not a split — a run of 2w bytes without a newline contains a whole w-aligned window
+    without one."""
+    w = (limit + 1) // 2
+    return all(raw.find(b"\n", k, k + w) >= 0 for k in range(0, len(raw) - w + 1, w))
+
+
+def _vs_plain_frame(raw: bytes, n: int, fields: list[str], types: dict) -> pl.DataFrame | None:
+    """The block's n lines as a typed frame, when polars reads them exactly, else None.
+
+    Exactly: written back as JSON Lines they are the same bytes. Then every line is one object with
+    exactly the spec's fields (in the first line's order), each of the JSON type expected, no duplicate
+    key, blank line or stray whitespace — what the reference reader sees, value for value. Files in
+    other layouts (spaced separators, escaped non-ASCII) take msgspec."""
+    try:
+        first = json.loads(raw[:raw.find(b"\n")] if n > 1 else raw)
+    except ValueError:
+        return None
+    if not isinstance(first, dict) or first.keys() != set(fields):
+        return None
+    try:
+        frame = pl.read_ndjson(raw, schema={f: types[f] for f in first})
+    except pl.exceptions.PolarsError:
+        return None
+    written = io.BytesIO()
+    frame.write_ndjson(written)
+    if frame.height != n or written.getvalue() != raw + b"\n":
+        return None
+    return frame.select(fields)
+
+
+def _vs_checked(typed: pl.DataFrame, line0: int, extract: Extract, out: _Columns,
+                escapes_possible: bool = True) -> pl.DataFrame:
+    """Lines read as a typed frame (exact fields, JSON types as expected) as COPY text."""
     fields = [f for f, _, _ in extract.spec]
     kinds = out.kinds
-    _, types = _voso_decoder(extract.entity)
-    values = list(zip(*map(msgspec.structs.astuple, structs)))
-    frame = pl.DataFrame(dict(zip(fields, values)), schema=types)
-    frame = frame.select(pl.col(f).cast(pl.String).fill_null("").alias(name)
+    frame = typed.select(pl.col(f).cast(pl.String).fill_null("").alias(name)
                          for f, name in zip(fields, out.names))    # booleans -> 'true'/'false'
 
     def exact(i: int) -> list[str]:
-        return [_copy_value(_check_voso_value(kinds[i], v, line0 + j, fields[i])) for j, v in enumerate(values[i])]
+        return [_copy_value(_check_voso_value(kinds[i], v, line0 + j, fields[i]))
+                for j, v in enumerate(typed.get_column(fields[i]).to_list())]
 
-    return _checked(frame, kinds, _VS_DT_KINDS, None, False, exact)
+    return _checked(frame, kinds, _VS_DT_KINDS, None, False, exact, escapes_possible)
 
 
-def _voso_chunks(path: Path, extract: Extract, out: _Columns) -> Iterator[tuple[int, bytes]]:
+def _vs_struct_frame(lines: list[str], extract: Extract) -> pl.DataFrame:
+    """The lines decoded by msgspec (exact fields, JSON types as expected) as a typed frame; raises
+    msgspec's errors for anything else."""
+    decode, types = _voso_decoder(extract.entity)
+    values = list(zip(*map(msgspec.structs.astuple, map(decode, lines))))
+    return pl.DataFrame(dict(zip((f for f, _, _ in extract.spec), values)), schema=types)
+
+
+def _voso_frames(path: Path, extract: Extract, out: _Columns) -> Iterator[pl.DataFrame]:
     spec = extract.spec
     fields = [f for f, _, _ in spec]
     field_set = set(fields)
     kinds = out.kinds
-    decode, _ = _voso_decoder(extract.entity)
+    _, types = _voso_decoder(extract.entity)
     limit = safety.max_gzip_uncompressed_bytes()
     max_line = safety.max_line_chars()
     total = 0
@@ -670,28 +713,40 @@ def _voso_chunks(path: Path, extract: Extract, out: _Columns) -> Iterator[tuple[
                     if len(rest) > max_line:
                         raise LandingError("UNSAFE_FILE", reason="line too long")  # the reference says which
                     continue
-                text = data[:cut].decode("utf-8")
-                rest = data[cut + 1:]
-                total += len(text) + 1
+                raw, rest = data[:cut], data[cut + 1:]
                 too_long = max_line - 1
             elif rest:
-                text, rest = rest.decode("utf-8"), b""
-                total += len(text)
+                raw, rest = rest, b""
                 too_long = max_line
             else:
                 break
-            lines = text.split("\n")
-            if total > limit or max(map(len, lines)) > too_long:
+            n = raw.count(b"\n") + 1
+            if raw.isascii() and _no_line_longer(raw, too_long):
+                lines = None                # as many characters as bytes, no line too long
+                total += len(raw) + bool(block)
+            else:
+                text = raw.decode("utf-8")
+                total += len(text) + bool(block)
+                lines = text.split("\n")
+                if max(map(len, lines)) > too_long:
+                    raise LandingError("UNSAFE_FILE", reason="line too long")      # the reference says which
+            if total > limit:
                 raise LandingError("UNSAFE_FILE", reason="over the size limits")   # the reference says which
+            typed = _vs_plain_frame(raw, n, fields, types)
+            # read exactly by polars, a tab, line break or backslash in a value is a backslash escape
+            escapes_possible = typed is None or b"\\" in raw
             try:
-                frame = _vs_checked(list(map(decode, lines)), line0, extract, out)
+                if typed is None:
+                    lines = lines or raw.decode("utf-8").split("\n")
+                    typed = _vs_struct_frame(lines, extract)
+                frame = _vs_checked(typed, line0, extract, out, escapes_possible)
             except (msgspec.DecodeError, msgspec.ValidationError):
                 # blank lines, unusual types or bad JSON: the exact line-by-line reader for this chunk
                 frame = out.from_values([v for v in (_voso_line_values(t, line0 + j, fields, field_set, kinds)
                                                      for j, t in enumerate(lines)) if v is not None])
             if frame.height:
-                yield out.emit(frame)
-            line0 += len(lines)
+                yield frame
+            line0 += n
 
 
 # ------------------------------------------------------------------------------------------ driver
@@ -710,14 +765,15 @@ def copy_chunks(path: Path, extract: Extract, hasher: Hasher | None = None,
     NULL).
 
     Same rows as `records(path, extract, hasher)`; a bad file raises the same LandingError. `hasher` may
-    offer `.hex_digests(kind, normalised values)` (lensan.pseudonymise.Pseudonymiser) to hash a column at
+    offer `.hex_digest_expr(kind, column)` (lensan.pseudonymise.Pseudonymiser) to hash a column at
     once.
     """
     out = _Columns(path, extract, hasher, prefix)
-    fast = _postmart_chunks if extract.platform == "postmart" else _voso_chunks
+    fast = _postmart_frames if extract.platform == "postmart" else _voso_frames
     try:
         try:
-            yield from fast(path, extract, out)
+            for frame in fast(path, extract, out):
+                yield out.emit(frame)
         except _Anomaly:                # raised before any chunk: an unusual header
             yield from _reference_chunks(path, extract, out)
     except Exception:
