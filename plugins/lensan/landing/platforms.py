@@ -505,6 +505,8 @@ class _Columns:
             return pl.Series(raw.name, [_copy_value(self.hasher("phone", v) if v else None) for v in raw.to_list()],
                              dtype=pl.String)
         # pseudonymise.normalise('phone', …) on ASCII text: keep the digits, +84 / 84… -> 0…
+        # the normalised number becomes a column before hashing: inlined in one select, polars computes
+        # it once per branch (3× slower)
         digits = pl.col("digits")
         digits = pl.when(digits.str.starts_with("84") & (digits.str.len_bytes() >= 11)).then(
             pl.lit("0") + digits.str.slice(2)).otherwise(digits).alias("digits")
