@@ -411,7 +411,7 @@ def step_profile(home: Path, top: int = 25, repeat: int = 2) -> dict:
                         "tottime_s": round(tt, 3), "cumtime_s": round(ct, 3)})
     by_tottime = sorted(entries, key=lambda e: -e["tottime_s"])[:top]
     wanted = ("_copy_to_archive", "copy_expert", "copy_chunks", "_postmart_frames", "_voso_frames", "emit",
-              "hash_phones", "hex_digests", "_pm_checked", "_vs_checked", "_checked", "_pm_plain_frame",
+              "hash_phones", "_pm_checked", "_vs_checked", "_checked", "_pm_plain_frame", "_vs_plain_frame",
               "write_csv", "_check_postmart_value", "_check_voso_value",
               "records", "fsync", "_insert_landed", "_land_one")
     by_cumtime = sorted((e for e in entries if e["function"].split("(")[-1].rstrip(")") in wanted),
