@@ -55,6 +55,14 @@ def test_bench_json_has_every_figure(bench):
     assert isinstance(ratios["meets_copy_target"], bool) and isinstance(ratios["meets_to_sql_target"], bool)
     assert result["landing_row_check"]["landed"] == result["landing_row_check"]["expected"]
     assert result["landing_row_check"]["quarantined"] == 0
+    assert result["checkpoint_before_each_method"] is True        # the embedded server's role may
+    cpu = result["cpu"]                                           # the embedded server's /proc is readable
+    for method in ("copy", "land"):
+        assert cpu[method]["client_cpu_s"] >= 0 and cpu[method]["server_cpu_s"] > 0, cpu
+    assert cpu["land"]["client_cpu_s"] > 0
+    floor = (cpu["land"]["client_cpu_s"] + cpu["land"]["server_cpu_s"]) / cpu["cores"]
+    assert cpu["landing_floor_s"] == pytest.approx(floor, abs=0.01)
+    assert cpu["lensan_vs_copy_ceiling"] == pytest.approx(result["methods"][0]["seconds"] / floor, rel=0.02)
     # to_sql was sampled (1,000 rows) and says so
     to_sql = result["methods"][2]
     assert "scaled linearly" in to_sql["note"]

@@ -247,9 +247,18 @@ def test_duplicate_order_in_file_vs_later_status_update(home, db):
     later = build_voso_gz(config.landing_dir("voso") / "voso_orders_2024-11-15.jsonl.gz",
                           [vs_order(900, status="returned")],
                           mtime=dt.datetime(2024, 11, 16, 2, 0, tzinfo=LOCAL_TZ))
+    postmart_rows_before = _postmart_order_rows(db)
     summary = land_pending(["postmart", "voso"])
     assert [astuple(q) for q in summary.quarantined] == [("postmart", bad.name, "DUPLICATE_ORDER_ID")]
     assert sorted(x.name for x in summary.landed) == [first.name, later.name]
+    # the repeat is found after the last row was sent: the COPY rolled back
+    assert _postmart_order_rows(db) == postmart_rows_before
+
+
+def _postmart_order_rows(db) -> int:
+    with db.cursor() as cur:
+        cur.execute("select count(*) from raw.postmart_orders")
+        return cur.fetchone()[0]
 
 
 def test_unknown_names_and_empty_files_are_quarantined(home, db):

@@ -593,6 +593,21 @@ def test_fast_copy_path_gives_the_reference_errors(tmp_path, small_chunks):
     assert _same_as_reference(path)[0] == "TRUNCATED"
 
 
+def test_order_ids_checked_once_at_the_end_of_the_file(tmp_path, small_chunks, monkeypatch):
+    rows = [pm_order(i) for i in range(30)]
+    path = build_postmart_csv(tmp_path / "postmart_don_hang_20241118.csv", PM_ORDER_HEADINGS, rows)
+    extract = platforms.describe(path.name)
+    out = platforms._Columns(path, extract, None, "")
+    for frame in platforms._postmart_frames(path, extract, out):
+        out.emit(frame)
+    assert len(out.order_id_hashes) > 1 and not out.order_ids_may_repeat()
+    out.emit(next(platforms._postmart_frames(path, extract, out)))         # the first rows once more
+    assert out.order_ids_may_repeat()
+    # two distinct ids with the same hash only make the reference path look at the file: same rows
+    monkeypatch.setattr(platforms._Columns, "order_ids_may_repeat", lambda self: True)
+    assert _same_as_reference(path)[0] == "ok"
+
+
 def test_fast_copy_path_voso_unusual_values(tmp_path, small_chunks):
     records = [vs_order(i, phone=["0912 345 678", None, "", "+84 912 345 678"][i % 4]) for i in range(60)]
     records[3]["quantity"] = "1.234"             # numbers as text

@@ -16,8 +16,9 @@ In a throw-away LENSAN_HOME with the embedded warehouse (`lensan.warehouse`):
    (c) `to_sql` — pandas `DataFrame.to_sql` (SQLAlchemy engine, method=None, chunksize=10,000,
    if_exists='append') of the same decoded rows into `bench.tosql_<platform>_orders`; above
    `--to-sql-sample` rows only a sample is loaded and the time is scaled linearly (the output says so).
-   Each runs in its own subprocess; its peak RSS is that process's `ru_maxrss` (the PostgreSQL server's
-   memory is not included).
+   Each runs in its own subprocess, after a CHECKPOINT (the previous method's writes are not flushed
+   during the next one); its peak RSS is that process's `ru_maxrss` (the PostgreSQL server's memory is
+   not included).
 4. When lensan/COPY misses its target, `profile` lands one day of orders again under cProfile and
    times the landing stages separately (archive, parse + validate + COPY text, + pseudonymise) on the
    same files, and the server's share alone (a COPY of landing's own COPY text, made beforehand).
@@ -60,6 +61,20 @@ RESULT_PREFIX = "BENCH_RESULT "
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu_seconds() -> tuple[float, float | None]:
+    """(this process's CPU seconds, all threads; the embedded server's, or None)."""
+    from lensan import warehouse
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime, warehouse.embedded_server_cpu_seconds()
+
+
+def _cpu_used(since: tuple[float, float | None]) -> dict:
+    client, server = _cpu_seconds()
+    return {"client_cpu_s": round(client - since[0], 2),
+            "server_cpu_s": None if server is None or since[1] is None else round(server - since[1], 2)}
 
 
 def default_week(today: dt.date | None = None) -> str:
@@ -185,7 +200,9 @@ def _bench_tables(conn, prefix: str) -> None:
         cur.execute("create schema if not exists bench")
         for platform in PLATFORMS:
             cur.execute(f"drop table if exists bench.{prefix}_{TABLE[platform]}")
-            cur.execute(f"create table bench.{prefix}_{TABLE[platform]} (like raw.{TABLE[platform]} including all)")
+            # no autovacuum: vacuuming these rows must not run during the next method's measurement
+            cur.execute(f"create table bench.{prefix}_{TABLE[platform]} (like raw.{TABLE[platform]} including all) "
+                        f"with (autovacuum_enabled = false)")
     conn.commit()
 
 
@@ -195,6 +212,7 @@ def step_copy(home: Path) -> dict:
     conn = warehouse.connect()
     _bench_tables(conn, "copy")
     out = {}
+    cpu_before = _cpu_seconds()
     try:
         for platform in PLATFORMS:
             path = _bench_dir(home) / "decoded" / f"{platform}.copy"
@@ -208,7 +226,7 @@ def step_copy(home: Path) -> dict:
             out[platform] = {"rows": rows, "seconds": time.perf_counter() - started}
     finally:
         conn.close()
-    return {"platforms": out, "peak_rss_mb": peak_rss_mb()}
+    return {"platforms": out, "peak_rss_mb": peak_rss_mb(), **_cpu_used(cpu_before)}
 
 
 def step_land(home: Path) -> dict:
@@ -217,6 +235,7 @@ def step_land(home: Path) -> dict:
     out = {}
     for platform in PLATFORMS:
         _link_into_landing(_order_files(home, platform), home, platform)
+    cpu_before = _cpu_seconds()
     for platform in PLATFORMS:
         started = time.perf_counter()
         summary = land_pending([platform])
@@ -224,7 +243,7 @@ def step_land(home: Path) -> dict:
         out[platform] = {"rows": summary.rows, "seconds": seconds, "files": len(summary.landed),
                          "quarantined": [q.__dict__ for q in summary.quarantined],
                          "duplicates": len(summary.duplicates)}
-    return {"platforms": out, "peak_rss_mb": peak_rss_mb()}
+    return {"platforms": out, "peak_rss_mb": peak_rss_mb(), **_cpu_used(cpu_before)}
 
 
 def step_to_sql(home: Path, sample: int, total_rows: dict) -> dict:
@@ -575,6 +594,40 @@ def _stop_warehouse() -> None:
         print(f"  (could not stop the embedded warehouse: {exc})", file=sys.stderr)
 
 
+def _cpu_budget(copy: dict, land: dict, copy_seconds: float) -> dict:
+    """CPU seconds of the bare COPY and of landing (client, server), and what they allow: on this
+    machine's cores, landing cannot take less than (client + server) / cores, so lensan/COPY cannot
+    exceed the bare COPY's seconds divided by that, however well client and server overlap."""
+    budget = {"cores": os.cpu_count(),
+              "copy": {"client_cpu_s": copy.get("client_cpu_s"), "server_cpu_s": copy.get("server_cpu_s")},
+              "land": {"client_cpu_s": land.get("client_cpu_s"), "server_cpu_s": land.get("server_cpu_s")}}
+    if land.get("server_cpu_s") is not None and land.get("client_cpu_s") is not None:
+        floor = (land["client_cpu_s"] + land["server_cpu_s"]) / budget["cores"]
+        budget["landing_floor_s"] = round(floor, 2)
+        budget["lensan_vs_copy_ceiling"] = round(copy_seconds / floor, 3) if floor > 0 else None
+    return budget
+
+
+def _checkpoint() -> bool:
+    """CHECKPOINT, so that each method starts from the same server state: the checkpoint that the
+    previous method's WAL (~0.5 GB per million orders) triggers does not run during the next one. False
+    when the role may not (an external server)."""
+    import psycopg2
+
+    from lensan import warehouse
+
+    conn = warehouse.connect()
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("checkpoint")
+        return True
+    except psycopg2.errors.InsufficientPrivilege:
+        return False
+    finally:
+        conn.close()
+
+
 def _method_row(name: str, rows: int, seconds: float, mb: float, rss: float, note: str = "") -> dict:
     return {"method": name, "rows": rows, "seconds": round(seconds, 3),
             "rows_per_s": round(rows / seconds, 1) if seconds else None,
@@ -622,11 +675,15 @@ def _run_benchmark(scale, home, out, week, seed, to_sql_sample, profile, skip_e2
         rows = {p: decoded[p]["rows"] for p in PLATFORMS}
         mb = {p: decoded[p]["input_mb"] for p in PLATFORMS}
         say("[3/6] (a) bare COPY FROM STDIN")
+        checkpoints = [_checkpoint()]
         copy = _child("copy", home, {})
         say("[4/6] (b) lensan landing (land_pending)")
+        checkpoints.append(_checkpoint())
         land = _child("land", home, {})
         say(f"[5/6] (c) pandas DataFrame.to_sql (sample ≤ {to_sql_sample:,} rows)")
+        checkpoints.append(_checkpoint())
         to_sql = _child("to_sql", home, {"sample": to_sql_sample, "total_rows": rows})
+        result["checkpoint_before_each_method"] = all(checkpoints)
         result["raw"] = {"copy": copy, "land": land, "to_sql": to_sql}
 
         total_rows, total_mb = sum(rows.values()), sum(mb.values())
@@ -658,6 +715,7 @@ def _run_benchmark(scale, home, out, week, seed, to_sql_sample, profile, skip_e2
                   "lensan_vs_to_sql": round(rate["lensan landing"] / rate["pandas to_sql"], 3)}
         ratios["meets_copy_target"] = ratios["lensan_vs_copy"] >= TARGET_VS_COPY
         ratios["meets_to_sql_target"] = ratios["lensan_vs_to_sql"] >= TARGET_VS_TO_SQL
+        result["cpu"] = _cpu_budget(copy, land, methods[0]["seconds"])
         result.update({"rows": total_rows, "input_mb": round(total_mb, 2), "methods": methods,
                        "per_platform": per_platform, "ratios": ratios,
                        "landing_row_check": {"expected": total_rows, "landed": landed_rows,
@@ -720,6 +778,13 @@ def _table_lines(result: dict) -> list[str]:
                       f"{'met' if ratios['meets_copy_target'] else 'MISSED'})",
                   f"lensan / to_sql = {ratios['lensan_vs_to_sql']:.2f}  (target ≥ {TARGET_VS_TO_SQL:g}: "
                   f"{'met' if ratios['meets_to_sql_target'] else 'MISSED'})"]
+    cpu = result.get("cpu") or {}
+    if cpu.get("landing_floor_s") is not None:
+        c, land = cpu["copy"], cpu["land"]
+        lines += [f"CPU seconds, client + server: bare COPY {c['client_cpu_s']:.2f} + {c['server_cpu_s']:.2f}, "
+                  f"landing {land['client_cpu_s']:.2f} + {land['server_cpu_s']:.2f}; on {cpu['cores']} cores landing "
+                  f"needs ≥ {cpu['landing_floor_s']:.2f} s, so lensan / COPY ≤ {cpu['lensan_vs_copy_ceiling']:.3f} "
+                  f"however well the two overlap"]
     prof = result.get("landing_profile") or {}
     if prof.get("top_tottime"):
         lines += ["", f"where landing's time goes — {prof['rows_total']:,} rows ({', '.join(prof['files'].values())}), "

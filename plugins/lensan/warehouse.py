@@ -111,6 +111,30 @@ def _running_port(pgdata: Path) -> int | None:
     return port if _accepts_connections(port) else None
 
 
+def embedded_server_cpu_seconds() -> float | None:
+    """CPU seconds the embedded server has used since it started: the postmaster, its live processes
+    and those it has already reaped (Linux /proc). None when the warehouse is external or not running."""
+    if config.external_warehouse_url():
+        return None
+    try:
+        postmaster = int((_data_dir() / "postmaster.pid").read_text().split()[0])
+        ticks = 0
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:  # the fields after the command name: state, ppid, … utime (11), stime, cutime, cstime
+                fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue        # exited meanwhile: its time is in the postmaster's cutime
+            if int(entry.name) == postmaster:
+                ticks += sum(map(int, fields[11:15]))
+            elif int(fields[1]) == postmaster:
+                ticks += int(fields[11]) + int(fields[12])
+    except (OSError, ValueError, IndexError):
+        return None
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _accepts_connections(port: int) -> bool:
     result = subprocess.run(
         [_pg_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(port), "-q"], check=False

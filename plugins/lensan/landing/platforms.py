@@ -453,8 +453,7 @@ class _Columns:
         self.names = list(extract.columns)
         self.phone_cols = [i for i, k in enumerate(self.kinds) if k == PHONE]
         self.order_col = extract.columns.index("order_id") if "order_id" in extract.columns else None
-        self.seen_orders: set[str] = set()
-        self.orders_verified = False
+        self.order_id_hashes: list[pl.Series] = []
         self.hasher = hasher
         self.prefix = prefix
         self.rows = 0
@@ -473,16 +472,9 @@ class _Columns:
         n = frame.height
         if not hashed:
             frame = frame.with_columns(self.hash_phones(frame.get_column(self.names[i])) for i in self.phone_cols)
-        if self.order_col is not None and not self.orders_verified and not hashed:
-            before = len(self.seen_orders)
-            self.seen_orders.update(frame.get_column(self.names[self.order_col]).to_list())
-            if len(self.seen_orders) != before + n:
-                # an order id repeats: harmless if the rows are identical, DUPLICATE_ORDER_ID if not —
-                # the reference path decides for the whole file, once
-                for _ in records(self.path, self.extract, None):
-                    pass
-                self.orders_verified = True
-                self.seen_orders = set()
+        if self.order_col is not None and not hashed:
+            # 8 bytes a row, not a set of strings (~100 bytes a row), and ~0.15 µs a row less
+            self.order_id_hashes.append(frame.get_column(self.names[self.order_col]).hash(seed=0))
         first = self.rows + 1
         self.rows += n
         # the prefix ('file_id<TAB>extract_date') is one literal column; values hold no tab or newline
@@ -493,6 +485,14 @@ class _Columns:
         lines.write_csv(out, include_header=False, separator="\t", line_terminator="\n", quote_style="never",
                         null_value="")
         return n, out.getvalue()
+
+    def order_ids_may_repeat(self) -> bool:
+        """False when the file's order ids are all distinct; True if two of them share a 64-bit hash
+        (a repeat, or very rarely a collision)."""
+        if not self.order_id_hashes:
+            return False
+        hashes = pl.concat(self.order_id_hashes)
+        return hashes.n_unique() != hashes.len()
 
     def hash_phones(self, raw: pl.Series) -> pl.Series:
         """Hex HMAC of each raw phone ('' when blank)."""
@@ -778,11 +778,17 @@ def copy_chunks(path: Path, extract: Extract, hasher: Hasher | None = None,
                 yield out.emit(frame)
         except _Anomaly:                # raised before any chunk: an unusual header
             yield from _reference_chunks(path, extract, out)
+            return
     except Exception:
         # Something is wrong with the file: the reference path names it exactly (code, line, detail).
         for _ in records(path, extract, None):
             pass
         raise
+    if out.order_ids_may_repeat():
+        # harmless if the rows are identical, DUPLICATE_ORDER_ID if not: the reference path decides
+        # (its error reaches the loader through the COPY stream, and the file's transaction rolls back)
+        for _ in records(path, extract, None):
+            pass
 
 
 def copy_columns(extract: Extract) -> tuple[str, ...]:
