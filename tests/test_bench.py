@@ -55,7 +55,7 @@ def test_bench_json_has_every_figure(bench):
     assert isinstance(ratios["meets_copy_target"], bool) and isinstance(ratios["meets_to_sql_target"], bool)
     assert result["landing_row_check"]["landed"] == result["landing_row_check"]["expected"]
     assert result["landing_row_check"]["quarantined"] == 0
-    assert result["checkpoint_before_each_method"] is True        # the embedded server's role may
+    assert result["checkpoint_before_each_method"] is True        # the embedded superuser may CHECKPOINT
     cpu = result["cpu"]                                           # the embedded server's /proc is readable
     for method in ("copy", "land"):
         assert cpu[method]["client_cpu_s"] >= 0 and cpu[method]["server_cpu_s"] > 0, cpu
