@@ -597,7 +597,7 @@ def test_order_ids_checked_once_at_the_end_of_the_file(tmp_path, small_chunks, m
     rows = [pm_order(i) for i in range(30)]
     path = build_postmart_csv(tmp_path / "postmart_don_hang_20241118.csv", PM_ORDER_HEADINGS, rows)
     extract = platforms.describe(path.name)
-    out = platforms._Columns(path, extract, None, "")
+    out = platforms._Columns(extract, None, "")
     for frame in platforms._postmart_frames(path, extract, out):
         out.emit(frame)
     assert len(out.order_id_hashes) > 1 and not out.order_ids_may_repeat()

@@ -445,10 +445,10 @@ def _checked(frame: pl.DataFrame, kinds: list[str], dt_kinds: dict[str, str], bo
 
 
 class _Columns:
-    """Shared end of both platforms: pseudonymise the phone columns, check order ids, format COPY text."""
+    """Shared end of both platforms: pseudonymise the phone columns, keep order ids' hashes, format COPY
+    text."""
 
-    def __init__(self, path: Path, extract: Extract, hasher, prefix: str):
-        self.path, self.extract = path, extract
+    def __init__(self, extract: Extract, hasher, prefix: str):
         self.kinds = [k for _, _, k in extract.spec]
         self.names = list(extract.columns)
         self.phone_cols = [i for i, k in enumerate(self.kinds) if k == PHONE]
@@ -770,7 +770,7 @@ def copy_chunks(path: Path, extract: Extract, hasher: Hasher | None = None,
     offer `.hex_digest_expr(kind, column)` (lensan.pseudonymise.Pseudonymiser) to hash a column at
     once.
     """
-    out = _Columns(path, extract, hasher, prefix)
+    out = _Columns(extract, hasher, prefix)
     fast = _postmart_frames if extract.platform == "postmart" else _voso_frames
     try:
         try:
