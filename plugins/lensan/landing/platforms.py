@@ -470,11 +470,11 @@ class _Columns:
     def emit(self, frame: pl.DataFrame, hashed: bool = False) -> tuple[int, bytes]:
         """(rows, COPY text) of the frame (COPY text values, '' = NULL): `prefix`, the columns, row_number."""
         n = frame.height
-        if not hashed:
+        if not hashed:      # rows from records() are hashed and their order ids checked already
             frame = frame.with_columns(self.hash_phones(frame.get_column(self.names[i])) for i in self.phone_cols)
-        if self.order_col is not None and not hashed:
-            # 8 bytes a row, not a set of strings (~100 bytes a row), and ~0.15 µs a row less
-            self.order_id_hashes.append(frame.get_column(self.names[self.order_col]).hash(seed=0))
+            if self.order_col is not None:
+                # 8 bytes a row, not a set of strings (~100 bytes a row), and ~0.15 µs a row less
+                self.order_id_hashes.append(frame.get_column(self.names[self.order_col]).hash(seed=0))
         first = self.rows + 1
         self.rows += n
         # the prefix ('file_id<TAB>extract_date') is one literal column; values hold no tab or newline
