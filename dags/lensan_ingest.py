@@ -5,7 +5,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from lensan.airflow_env import DAG_INGEST, RAW_ASSET_NAME, RAW_ASSET_URI, default_args
+from lensan.orchestration.airflow_env import DAG_INGEST, RAW_ASSET_NAME, RAW_ASSET_URI, default_args
 
 RAW = Asset(name=RAW_ASSET_NAME, uri=RAW_ASSET_URI)
 
@@ -38,7 +38,8 @@ def lensan_ingest():
     @task
     def prepare_warehouse() -> str:
         """Start (or reach) the warehouse and create the raw schema (idempotent)."""
-        from lensan import landing, warehouse
+        from lensan import landing
+        from lensan.db import warehouse
 
         info = warehouse.connection_info()
         landing.ensure_raw_schema()
@@ -49,7 +50,9 @@ def lensan_ingest():
         """Land every pending file; return the LandingSummary as a dict (XCom)."""
         import logging
 
-        from lensan import landing, ops
+        from lensan import landing
+
+        from lensan.orchestration import ops
 
         summary = landing.land_pending()
         counts = {"loaded": len(summary.landed), "quarantined": len(summary.quarantined),

@@ -8,7 +8,7 @@ import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from lensan.airflow_env import default_args
+from lensan.orchestration.airflow_env import default_args
 
 DAG_ID = "lensan_publication_watch"
 TASK_ID = "check_weekly_publication"
@@ -19,7 +19,7 @@ DOC = """
 Runs **every Thursday at 14:00 Asia/Ho_Chi_Minh**, the deadline of the weekly report (appendix 02).
 
 `check_weekly_publication` takes the previous ISO week from the run's **logical date**
-(`lensan.periods.last_complete_week`) and its deadline (`lensan.periods.weekly_deadline`, Thursday
+(`lensan.calendar.periods.last_complete_week`) and its deadline (`lensan.calendar.periods.weekly_deadline`, Thursday
 14:00 local) and looks in `ops.publications` for a weekly revision created **before** that deadline.
 If there is none it writes an `ops.alerts` row and the task **fails** (no retry: the deadline has
 passed) with the message *"Chưa công bố báo cáo tuần … trước 14:00 / weekly report … not published
@@ -38,7 +38,9 @@ def check_weekly_publication(moment: dt.datetime, *, dag_id: str = DAG_ID, run_i
     Returns {week, deadline, scopes: [scope keys published in time]}; otherwise records an
     ops.alerts row and raises WeeklyReportMissing (Vietnamese + English message).
     """
-    from lensan import ops, periods, warehouse
+    from lensan.orchestration import ops
+    from lensan.calendar import periods
+    from lensan.db import warehouse
 
     week = periods.last_complete_week(moment)
     deadline = periods.weekly_deadline(week)
@@ -67,7 +69,7 @@ def check_weekly_publication(moment: dt.datetime, *, dag_id: str = DAG_ID, run_i
 
 def _alert_unless_recorded(context) -> None:
     """on_failure_callback: the deadline alert is written by the check itself, so skip that one."""
-    from lensan import ops
+    from lensan.orchestration import ops
 
     if isinstance(context.get("exception"), WeeklyReportMissing):
         return

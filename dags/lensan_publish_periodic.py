@@ -5,7 +5,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import CronTriggerTimetable, MultipleCronTriggerTimetable, Param, dag, task
 
-from lensan.airflow_env import default_args
+from lensan.orchestration.airflow_env import default_args
 
 TZ = "Asia/Ho_Chi_Minh"
 
@@ -27,19 +27,19 @@ Schedule: `{crons}` (Asia/Ho_Chi_Minh, CronTrigger: the logical date is the trig
 Publishes {what}.
 
 1. `resolve_period` — the period key from the run's **logical date**
-   (`lensan.periods.period_for_run("{ptype}", logical_date)`; never the wall clock). The param
+   (`lensan.calendar.periods.period_for_run("{ptype}", logical_date)`; never the wall clock). The param
    `period_key` overrides it for a re-publication.
-2. `gate_marts` — the GX marts gate of the period (`lensan.gate.run_period_checkpoint`): the
+2. `gate_marts` — the GX marts gate of the period (`lensan.quality.gate.run_period_checkpoint`): the
    checkpoint `marts_period_checkpoint` on the period's own rows of `marts.fct_indicator_values`,
    and `marts_checkpoint` for every ISO week of the period that has data (the weekly quality rules
    its numbers are built from). As in the weekly DAG, an error-severity failure that concerns only
    some provinces/regions **blocks those scopes** (not published, listed with the reason in
    `index.json`); any other error-severity failure stops the publication (the task fails with the
    rule, in Vietnamese and English). No mart rows for the period → the run is **skipped**.
-3. `publish` — `lensan.publish.publish_period("{ptype}", key, gate_summary=…)`: XLSX, CSV and JSON per
+3. `publish` — `lensan.publish.service.publish_period("{ptype}", key, gate_summary=…)`: XLSX, CSV and JSON per
    province, region and the nation as an immutable numbered revision (content unchanged → no new
    revision); the gate result is in every manifest (`gate`) and the summary in `ops.run_log`.
-4. `deliver` — every NEW revision goes out through `lensan.delivery.deliver` over the channels in
+4. `deliver` — every NEW revision goes out through `lensan.delivery.service.deliver` over the channels in
    `LENSAN_DELIVERY_CHANNELS` (default `outbox`); a failed channel fails the task, so Airflow
    retries it (delivery is idempotent: already delivered revisions are skipped).
 
@@ -73,8 +73,8 @@ def make_publish_dag(dag_id: str, period_type: str, crons: tuple[str, ...], key_
         @task
         def resolve_period(**context) -> str:
             """The period this run reports on, from its logical date (or the `period_key` param)."""
-            from lensan import periods
-            from lensan import publish as lensan_publish
+            from lensan.calendar import periods
+            from lensan.publish import service as lensan_publish
 
             override = (context.get("params") or {}).get("period_key")
             if override:
@@ -90,7 +90,7 @@ def make_publish_dag(dag_id: str, period_type: str, crons: tuple[str, ...], key_
 
             from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-            from lensan import gate
+            from lensan.quality import gate
 
             run_id = f"{context['dag'].dag_id}__{context['run_id']}"
             try:
@@ -114,8 +114,8 @@ def make_publish_dag(dag_id: str, period_type: str, crons: tuple[str, ...], key_
             """Write the exports of a new revision (if the content changed); returns the PublishSummary."""
             from airflow.sdk.exceptions import AirflowSkipException
 
-            from lensan import ops
-            from lensan import publish as lensan_publish
+            from lensan.orchestration import ops
+            from lensan.publish import service as lensan_publish
 
             try:
                 summary = lensan_publish.publish_period(period_type, key, gate_summary=gate_summary,
@@ -135,19 +135,19 @@ def make_publish_dag(dag_id: str, period_type: str, crons: tuple[str, ...], key_
         @task
         def deliver(summary: dict) -> list[dict]:
             """Deliver every NEW revision; fail (→ retry) if any delivery failed, after trying all."""
-            from lensan import delivery
+            from lensan.delivery import service as delivery
 
             return delivery.deliver_published(summary)
 
         @task
         def refresh_asof_snapshot() -> None:
             """The as-of-deadline mart reflects what was just published."""
-            from lensan import config
-            from lensan import dbt as lensan_dbt
-            from lensan.locks import file_lock
+            from lensan import settings
+            from lensan.transform import dbt as lensan_dbt
+            from lensan.db.locks import file_lock
 
             # one at a time per LENSAN_HOME: the weekly and periodic DAGs may refresh it at the same moment
-            with file_lock(config.home_dir("dbt") / ".publication_snapshot.lock"):
+            with file_lock(settings.home_dir("dbt") / ".publication_snapshot.lock"):
                 lensan_dbt.refresh_publication_snapshot()
 
         key = resolve_period()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from lensan.airflow_env import DAG_PUBLISH, MARTS_ASSET_NAME, MARTS_ASSET_URI, default_args
+from lensan.orchestration.airflow_env import DAG_PUBLISH, MARTS_ASSET_NAME, MARTS_ASSET_URI, default_args
 
 MARTS = Asset(name=MARTS_ASSET_NAME, uri=MARTS_ASSET_URI)
 
@@ -17,13 +17,13 @@ in addition, whenever the Asset `lensan_marts` is updated, so late reports and c
 statuses produce a new **revision** of the published week.
 
 1. `resolve_week` — the report week is the latest ISO week complete at the run's logical date
-   (`lensan.periods.last_complete_week`; asset-triggered runs use the run's `run_after`). The
+   (`lensan.calendar.periods.last_complete_week`; asset-triggered runs use the run's `run_after`). The
    param `week_key` (e.g. `2026-W47`) overrides it for a re-publication.
 2. `gate_marts` — the GX marts checkpoint for that week. An error-severity failure that concerns
    only some provinces/regions blocks those scopes (listed with the reason in `index.json`); any
    other error-severity failure **stops the publication**: the task fails and its error says which
    rule failed (Vietnamese and English).
-3. `publish` — `lensan.publish.publish_weekly(week)`: XLSX (template), CSV (UTF-8 BOM) and JSON
+3. `publish` — `lensan.publish.service.publish_weekly(week)`: XLSX (template), CSV (UTF-8 BOM) and JSON
    per province, region and the nation, plus a manifest, as an immutable numbered revision.
 4. `report_locations` — logs where the files are.
 5. `revise_earlier_weeks` — every week published earlier is gated and published again: a week whose
@@ -32,7 +32,7 @@ statuses produce a new **revision** of the published week.
    `deliver` (channels, ledger: a revision already delivered is skipped, a failure retries).
 6. `refresh_asof_snapshot` — rebuilds `marts.fct_indicator_values_asof_deadline` from the
    publication log, so the mart shows the values as published by each deadline.
-7. `deliver` — every NEW revision of the week goes out through `lensan.delivery.deliver` over the
+7. `deliver` — every NEW revision of the week goes out through `lensan.delivery.service.deliver` over the
    channels in `LENSAN_DELIVERY_CHANNELS` (default `outbox`); a failed channel fails the task so
    Airflow retries it (already delivered revisions are skipped).
 """
@@ -57,7 +57,7 @@ def lensan_publish_weekly():
     @task
     def resolve_week(**context) -> str:
         """The latest complete ISO week at the run's logical date (never the wall clock)."""
-        from lensan import periods
+        from lensan.calendar import periods
 
         override = (context.get("params") or {}).get("week_key")
         if override:
@@ -78,7 +78,7 @@ def lensan_publish_weekly():
 
         from airflow.sdk.exceptions import AirflowFailException
 
-        from lensan import gate
+        from lensan.quality import gate
 
         run_id = f"{context['dag'].dag_id}__{context['run_id']}"
         try:
@@ -98,9 +98,9 @@ def lensan_publish_weekly():
         import dataclasses
         import json
 
-        from lensan import publish as lensan_publish
+        from lensan.publish import service as lensan_publish
 
-        from lensan import ops
+        from lensan.orchestration import ops
 
         summary = lensan_publish.publish_weekly(week, gate_summary=gate_summary,
                                                 logical_date=context.get("logical_date"))
@@ -132,11 +132,13 @@ def lensan_publish_weekly():
         yield a new revision; an unchanged week writes nothing (publish_weekly compares content)."""
         import logging
 
-        from lensan import config, gate
-        from lensan import publish as lensan_publish
+        from lensan import settings
+
+        from lensan.quality import gate
+        from lensan.publish import service as lensan_publish
 
         log = logging.getLogger(__name__)
-        week_root = config.home_dir("exports") / "week"
+        week_root = settings.home_dir("exports") / "week"
         earlier = sorted(p.name for p in week_root.iterdir()
                          if p.is_dir() and (p / "index.json").exists() and p.name < week)
         outcome: dict[str, str] = {}
@@ -160,7 +162,7 @@ def lensan_publish_weekly():
         if errors:
             from airflow.sdk.exceptions import AirflowFailException
 
-            from lensan import delivery
+            from lensan.delivery import service as delivery
 
             if revisions:  # deliver_revisions will not run: send what was revised before failing
                 try:
@@ -173,7 +175,7 @@ def lensan_publish_weekly():
     @task
     def deliver(summary: dict) -> list[dict]:
         """Deliver every NEW revision; fail (→ retry) if any delivery failed, after trying all."""
-        from lensan import delivery
+        from lensan.delivery import service as delivery
 
         return delivery.deliver_published(summary)
 
@@ -181,19 +183,19 @@ def lensan_publish_weekly():
     def deliver_revisions(revised: dict) -> list[dict]:
         """Deliver the new revisions of earlier weeks like the week's own (same channels, ledger:
         a revision already delivered is not sent again); fail (→ retry) if any delivery failed."""
-        from lensan import delivery
+        from lensan.delivery import service as delivery
 
         return delivery.deliver_published(revised)
 
     @task
     def refresh_asof_snapshot() -> None:
         """The as-of-deadline mart reflects what was just published (reruns leave it unchanged)."""
-        from lensan import config
-        from lensan import dbt as lensan_dbt
-        from lensan.locks import file_lock
+        from lensan import settings
+        from lensan.transform import dbt as lensan_dbt
+        from lensan.db.locks import file_lock
 
         # one at a time per LENSAN_HOME: the weekly and periodic DAGs may refresh it at the same moment
-        with file_lock(config.home_dir("dbt") / ".publication_snapshot.lock"):
+        with file_lock(settings.home_dir("dbt") / ".publication_snapshot.lock"):
             lensan_dbt.refresh_publication_snapshot()
 
     week = resolve_week()

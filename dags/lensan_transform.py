@@ -5,8 +5,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from lensan import config
-from lensan.airflow_env import (DAG_TRANSFORM, DBT_PROFILE_NAME, DBT_TARGET_NAME, MARTS_ASSET_NAME,
+from lensan import settings
+from lensan.orchestration.airflow_env import (DAG_TRANSFORM, DBT_PROFILE_NAME, DBT_TARGET_NAME, MARTS_ASSET_NAME,
                                 MARTS_ASSET_URI, RAW_ASSET_NAME, RAW_ASSET_URI, dbt_manifest_path,
                                 dbt_profiles_yml, default_args, graph_signature)
 
@@ -24,7 +24,7 @@ DOC = f"""
 Triggered by the Asset `lensan_raw` (new raw data landed). Steps:
 
 1. `prepare` — warehouse up, `LENSAN_HOME/dbt/profiles.yml` written for the current warehouse
-   (`lensan.dbt.profiles_dir()`), dbt manifest refreshed (`lensan dbt-manifest`).
+   (`lensan.transform.dbt.profiles_dir()`), dbt manifest refreshed (`lensan dbt-manifest`).
 2. `dbt` — a Cosmos `DbtTaskGroup` rendered from the dbt manifest: every seed and **one task per
    model** (`<model>.run`), each followed by its dbt tests (`<model>.test`).
 3. `gate_staging`, `gate_marts` — Great Expectations checkpoints; an error-severity failure fails
@@ -34,7 +34,7 @@ Triggered by the Asset `lensan_raw` (new raw data landed). Steps:
 **Parse-time requirement.** The task group is rendered from `{MANIFEST}` with the profile
 `{PROFILES_YML}`. Both are written by `lensan dbt-manifest` (run by `make demo`, `lensan demo`,
 the deployment's `airflow-init` and the test setup); the manifest is an atomically replaced copy of
-dbt's `target/manifest.json` (`lensan.dbt.manifest_path()`), so a concurrent dbt command never leaves a half-written file
+dbt's `target/manifest.json` (`lensan.transform.dbt.manifest_path()`), so a concurrent dbt command never leaves a half-written file
 for the parser. {'They were present when this DAG was parsed.' if RENDERED else
 '**They were missing when this DAG was parsed**: the DAG falls back to a single `dbt_build` task '
 'that builds the whole project (and writes the manifest, so the next parse renders one task per '
@@ -63,7 +63,11 @@ def lensan_transform():
         """
         from airflow.sdk.exceptions import AirflowFailException
 
-        from lensan import airflow_env, roles, warehouse
+        from lensan.orchestration import airflow_env
+
+        from lensan.db import roles
+
+        from lensan.db import warehouse
 
         conn = warehouse.connect()
         try:
@@ -82,7 +86,7 @@ def lensan_transform():
     @task
     def gate_staging(**context) -> dict:
         """GX checkpoint on the staging models; raises (task fails) on error-severity failures."""
-        from lensan import gate
+        from lensan.quality import gate
 
         return gate.run_checkpoint("staging", None, run_id=f"{DAG_TRANSFORM}__{context['run_id']}")
 
@@ -93,7 +97,9 @@ def lensan_transform():
         withholds exactly those provinces' reports."""
         import logging
 
-        from lensan import gate, ops
+        from lensan.quality import gate
+
+        from lensan.orchestration import ops
 
         try:
             summary = gate.run_checkpoint("marts", None, run_id=f"{DAG_TRANSFORM}__{context['run_id']}")
@@ -121,7 +127,7 @@ def lensan_transform():
         dbt = DbtTaskGroup(
             group_id="dbt",
             project_config=ProjectConfig(
-                dbt_project_path=config.DBT_PROJECT_DIR,
+                dbt_project_path=settings.DBT_PROJECT_DIR,
                 manifest_path=MANIFEST,
                 install_dbt_deps=False,
             ),
@@ -149,7 +155,7 @@ def lensan_transform():
         @task
         def dbt_build() -> None:
             """Fallback when the manifest was missing at parse time: build the whole project."""
-            from lensan import dbt as lensan_dbt
+            from lensan.transform import dbt as lensan_dbt
 
             lensan_dbt.run_dbt(["build"])
 

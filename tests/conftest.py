@@ -26,7 +26,7 @@ def lensan_home() -> Path:
 @pytest.fixture(scope="session")
 def warehouse(lensan_home):
     """ConnectionInfo of a running warehouse (embedded unless LENSAN_WAREHOUSE_URL is set)."""
-    from lensan import warehouse as wh
+    from lensan.db import warehouse as wh
 
     info = wh.connection_info()
     yield info
@@ -36,7 +36,7 @@ def warehouse(lensan_home):
 
 def scratch_database(warehouse, name: str):
     """A fresh database `name` on the session server; yields its ConnectionInfo, dropped afterwards."""
-    from lensan.warehouse import scratch_database as scratch
+    from lensan.db.warehouse import scratch_database as scratch
 
     return scratch(name, warehouse)
 
@@ -44,7 +44,7 @@ def scratch_database(warehouse, name: str):
 @pytest.fixture
 def db(warehouse):
     """A psycopg2 connection, rolled back and closed after the test."""
-    from lensan import warehouse as wh
+    from lensan.db import warehouse as wh
 
     conn = wh.connect()
     yield conn

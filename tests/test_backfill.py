@@ -1,6 +1,6 @@
 """A REAL Airflow 3 backfill of the publication DAGs: `airflow backfill create` against a running
 scheduler (LocalExecutor), dag-processor and api-server (the Task SDK's execution API), all
-subprocesses of `lensan.airflow_env.LocalAirflow` with a SQLite metadata database of their own.
+subprocesses of `lensan.orchestration.airflow_env.LocalAirflow` with a SQLite metadata database of their own.
 
 Data: sample files for Quảng Ninh (22), weeks 2026-W44 and 2026-W45, landed and built with dbt into
 a database of this module's own on the session server (LENSAN_WAREHOUSE_URL) and a LENSAN_HOME of
@@ -67,10 +67,15 @@ def _publications(conn, period_key: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def backfilled(warehouse, tmp_path_factory):
-    from lensan import airflow_env, cli, delivery, gate, landing, publish
-    from lensan import dbt as lensan_dbt
-    from lensan import warehouse as wh
-    from lensan.generate import generate
+    from lensan import landing
+    from lensan.orchestration import airflow_env
+    from lensan.cli import main as cli
+    from lensan.delivery import service as delivery
+    from lensan.quality import gate
+    from lensan.publish import service as publish
+    from lensan.transform import dbt as lensan_dbt
+    from lensan.db import warehouse as wh
+    from lensan_dev.generate import generate
 
     home = tmp_path_factory.mktemp("backfill_home")
     with scratch_database(warehouse, TEST_DB) as info, pytest.MonkeyPatch.context() as mp:

@@ -1,11 +1,11 @@
-"""lensan.bench_incremental end to end at a tiny scale: one history length, every figure reported
-(no timing asserts: the 1-vs-26-week ratio is measured by `python -m lensan.bench_incremental`)."""
+"""lensan_dev.bench_incremental end to end at a tiny scale: one history length, every figure reported
+(no timing asserts: the 1-vs-26-week ratio is measured by `python -m lensan_dev.bench_incremental`)."""
 
 from __future__ import annotations
 
 import math
 
-from lensan import bench_incremental
+from lensan_dev import bench_incremental
 
 
 def test_history_weeks_and_file_split():

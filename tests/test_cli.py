@@ -16,7 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from lensan import cli, config, periods
+from lensan import settings
+
+from lensan.cli import main as cli
+
+from lensan.calendar import periods
 
 WEEK = "2026-W47"
 
@@ -25,7 +29,7 @@ def run_cli(*args: str, home: Path | None = None, check: bool = False) -> subpro
     env = dict(os.environ)
     if home is not None:
         env["LENSAN_HOME"] = str(home)
-    result = subprocess.run([sys.executable, "-m", "lensan.cli", *args], env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "lensan.cli.main", *args], env=env, capture_output=True,
                             text=True, timeout=600)
     if check and result.returncode != 0:
         raise AssertionError(f"lensan {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -41,13 +45,13 @@ def test_parse_weeks_range_list_and_last():
     with pytest.raises(ValueError):
         cli.parse_weeks("2026-47", None)
     last = cli.parse_weeks(None, 3)
-    assert len(last) == 3 and last[-1] == periods.last_complete_week(dt.datetime.now(config.LOCAL_TZ))
+    assert len(last) == 3 and last[-1] == periods.last_complete_week(dt.datetime.now(settings.LOCAL_TZ))
 
 
 def test_latest_complete_weeks_relative_to_a_moment():
-    wednesday = dt.datetime(2026, 11, 25, 12, tzinfo=config.LOCAL_TZ)
+    wednesday = dt.datetime(2026, 11, 25, 12, tzinfo=settings.LOCAL_TZ)
     assert cli.latest_complete_weeks(4, wednesday) == ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
-    sunday_night = dt.datetime(2026, 11, 22, 23, 59, tzinfo=config.LOCAL_TZ)  # W47 not yet complete
+    sunday_night = dt.datetime(2026, 11, 22, 23, 59, tzinfo=settings.LOCAL_TZ)  # W47 not yet complete
     assert cli.latest_complete_weeks(1, sunday_night) == ["2026-W46"]
 
 
@@ -57,8 +61,8 @@ def test_parse_provinces():
 
 
 def test_publish_logical_date_reports_the_week():
-    for now in (dt.datetime(2026, 11, 24, 8, tzinfo=config.LOCAL_TZ),
-                dt.datetime(2026, 11, 29, 23, tzinfo=config.LOCAL_TZ)):
+    for now in (dt.datetime(2026, 11, 24, 8, tzinfo=settings.LOCAL_TZ),
+                dt.datetime(2026, 11, 29, 23, tzinfo=settings.LOCAL_TZ)):
         moment = cli.publish_logical_date(WEEK, now)
         assert moment <= now and periods.last_complete_week(moment) == WEEK
 
@@ -93,7 +97,7 @@ def generated(cli_home):
 
 
 def test_generate_writes_every_source(generated):
-    for source in config.SOURCES:
+    for source in settings.SOURCES:
         assert any((generated / source).iterdir()), source
 
 

@@ -10,9 +10,9 @@ import subprocess
 import pytest
 import yaml
 
-from lensan import config
+from lensan import settings
 
-ROOT = config.PROJECT_ROOT
+ROOT = settings.PROJECT_ROOT
 SERVICES = {"warehouse", "airflow-db", "airflow-init", "airflow-api-server", "airflow-scheduler",
             "airflow-dag-processor", "airflow-triggerer"}
 

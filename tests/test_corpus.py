@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import scratch_database
-from lensan import config, landing
+from lensan import settings, landing
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 EXPECTED: dict[str, str] = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
@@ -26,12 +26,12 @@ BAD = {k: v for k, v in EXPECTED.items() if v != "accepted"}
 GOOD = {k for k, v in EXPECTED.items() if v == "accepted"}
 TEST_DB = "lensan_corpus_test"
 # every corpus file is delivered on Thursday 01/10/2026 10:00 local (before the W39 deadline)
-DELIVERED = dt.datetime(2026, 10, 1, 10, 0, tzinfo=config.LOCAL_TZ).timestamp()
+DELIVERED = dt.datetime(2026, 10, 1, 10, 0, tzinfo=settings.LOCAL_TZ).timestamp()
 
 
 def _lensan_command() -> list[str]:
     script = Path(sys.executable).parent / "lensan"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "lensan.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "lensan.cli.main"]
 
 
 def test_the_corpus_is_big_varied_and_small():
@@ -91,7 +91,8 @@ def corpus_db(warehouse, tmp_path, monkeypatch):
 
 
 def test_landing_the_corpus_with_a_good_batch(corpus_db):
-    from lensan import generate, warehouse
+    from lensan_dev import generate
+    from lensan.db import warehouse
 
     home = corpus_db
     good_batch = generate.generate(["46"], ["2026-W38"], seed=38, home=home)

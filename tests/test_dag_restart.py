@@ -16,8 +16,9 @@ import time
 import pytest
 
 from fixtures.landing_builders import big_postmart_orders_csv
-from lensan import airflow_env, config
-from lensan import warehouse as wh
+from lensan import settings
+from lensan.orchestration import airflow_env
+from lensan.db import warehouse as wh
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +52,7 @@ def _land_tries() -> list[tuple[str, int]]:
 
 
 def test_warehouse_restart_mid_dag_run_is_recovered_by_retry(warehouse, lensan_home):
-    big_postmart_orders_csv(config.landing_dir("postmart") / NAME, ROWS)
+    big_postmart_orders_csv(settings.landing_dir("postmart") / NAME, ROWS)
     result: dict = {}
     logical = dt.datetime(2026, 11, 2, 3, 0, tzinfo=dt.timezone.utc)
 
@@ -92,5 +93,5 @@ def test_warehouse_restart_mid_dag_run_is_recovered_by_retry(warehouse, lensan_h
             assert cur.fetchone() == (ROWS, ROWS)
     finally:
         conn.close()
-    assert not list(config.landing_dir("postmart").iterdir())
+    assert not list(settings.landing_dir("postmart").iterdir())
 

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from lensan import airflow_env, config
+from lensan import settings
+
+from lensan.orchestration import airflow_env
 
 # Airflow reads its configuration once, at first import: point it at the test home's Airflow
 # (SQLite under LENSAN_HOME/airflow), never at ~/airflow.
@@ -18,7 +20,7 @@ for _key, _value in airflow_env.airflow_env().items():
     if _key.startswith("AIRFLOW"):
         os.environ.setdefault(_key, _value)
 
-DAGS_DIR = config.PROJECT_ROOT / "dags"
+DAGS_DIR = settings.PROJECT_ROOT / "dags"
 DAG_IDS = {"lensan_ingest", "lensan_transform", "lensan_publish_weekly"}
 
 
@@ -48,7 +50,7 @@ def test_house_rules(dagbag):
         assert dag.start_date.tzinfo is not None, dag_id
         # Airflow stores start_date in UTC and keeps the DAG's zone in dag.timezone
         assert getattr(dag.timezone, "name", str(dag.timezone)) == "Asia/Ho_Chi_Minh", dag_id
-        assert dag.start_date.astimezone(config.LOCAL_TZ).time() == dt.time(0, 0), dag_id
+        assert dag.start_date.astimezone(settings.LOCAL_TZ).time() == dt.time(0, 0), dag_id
         assert dag.doc_md and len(dag.doc_md) > 100, dag_id
         for task in dag.tasks:
             assert task.owner == "lensan", (dag_id, task.task_id)
@@ -77,7 +79,7 @@ def test_publish_schedule_thursday_10_local(dagbag):
     # the next slot after a Wednesday afternoon is Thursday 10:00 local
     from croniter import croniter
 
-    after = croniter(cron.expression, dt.datetime(2026, 11, 25, 15, tzinfo=config.LOCAL_TZ)).get_next(dt.datetime)
+    after = croniter(cron.expression, dt.datetime(2026, 11, 25, 15, tzinfo=settings.LOCAL_TZ)).get_next(dt.datetime)
     assert (after.isoweekday(), after.hour, after.minute) == (4, 10, 0)
 
 
@@ -126,12 +128,12 @@ def test_transform_falls_back_without_manifest(tmp_path, monkeypatch, manifest):
 
 
 def test_publish_week_resolution():
-    """The publish DAG's week comes from the logical date via lensan.periods."""
-    from lensan import periods
-    from lensan.cli import publish_logical_date
+    """The publish DAG's week comes from the logical date via lensan.calendar.periods."""
+    from lensan.calendar import periods
+    from lensan.cli.main import publish_logical_date
 
-    thursday = dt.datetime(2026, 11, 26, 10, tzinfo=config.LOCAL_TZ)
+    thursday = dt.datetime(2026, 11, 26, 10, tzinfo=settings.LOCAL_TZ)
     assert periods.last_complete_week(thursday) == "2026-W47"
-    assert publish_logical_date("2026-W47", now=dt.datetime(2026, 11, 30, tzinfo=config.LOCAL_TZ)) == thursday
-    early = dt.datetime(2026, 11, 25, 9, tzinfo=config.LOCAL_TZ)  # before Thursday: 'now' is used
+    assert publish_logical_date("2026-W47", now=dt.datetime(2026, 11, 30, tzinfo=settings.LOCAL_TZ)) == thursday
+    early = dt.datetime(2026, 11, 25, 9, tzinfo=settings.LOCAL_TZ)  # before Thursday: 'now' is used
     assert publish_logical_date("2026-W47", now=early) == early

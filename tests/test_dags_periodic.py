@@ -12,13 +12,17 @@ import uuid
 
 import pytest
 
-from lensan import airflow_env, config, periods
+from lensan import settings
+
+from lensan.orchestration import airflow_env
+
+from lensan.calendar import periods
 
 for _key, _value in airflow_env.airflow_env().items():
     if _key.startswith("AIRFLOW"):
         os.environ.setdefault(_key, _value)
 
-DAGS_DIR = config.PROJECT_ROOT / "dags"
+DAGS_DIR = settings.PROJECT_ROOT / "dags"
 TZ = "Asia/Ho_Chi_Minh"
 SCHEDULES = {
     "lensan_publish_monthly": ("CronTriggerTimetable", ["0 8 3 * *"]),
@@ -29,7 +33,7 @@ SCHEDULES = {
 
 
 def local(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=config.LOCAL_TZ)
+    return dt.datetime(*args, tzinfo=settings.LOCAL_TZ)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +67,7 @@ def test_house_rules(dagbag, dag_id):
     assert dag.catchup is False
     assert dag.start_date.tzinfo is not None
     assert getattr(dag.timezone, "name", str(dag.timezone)) == TZ
-    assert dag.start_date.astimezone(config.LOCAL_TZ).time() == dt.time(0, 0)
+    assert dag.start_date.astimezone(settings.LOCAL_TZ).time() == dt.time(0, 0)
     assert dag.doc_md and len(dag.doc_md) > 100
     for task in dag.tasks:
         assert task.owner == "lensan", task.task_id
@@ -153,7 +157,7 @@ def test_period_for_run_uses_local_time():
 
 
 def test_period_keys_are_valid_for_publish():
-    from lensan import publish
+    from lensan.publish import service as publish
 
     for period_type, moment in [("month", local(2027, 1, 3, 8)), ("half_year", local(2027, 1, 5, 8)),
                                 ("year", local(2027, 1, 15, 8))]:
@@ -173,7 +177,7 @@ def _alerts(db, run_id):
 
 
 def _publish_row(db, week, created_at, scope_code="VN"):
-    from lensan import publish
+    from lensan.publish import service as publish
 
     with db.cursor() as cur:
         publish.ensure_ops_schema(db)
@@ -224,7 +228,7 @@ def test_watch_late_publication_does_not_count(db):
 
 
 def test_watch_callback_does_not_duplicate_the_alert(monkeypatch):
-    from lensan import ops
+    from lensan.orchestration import ops
 
     watch = _load("lensan_publication_watch")
     calls = []
@@ -241,7 +245,7 @@ def test_watch_callback_does_not_duplicate_the_alert(monkeypatch):
 
 @pytest.mark.parametrize("dag_id", ["lensan_publish_weekly", "lensan_publish_monthly"])
 def test_deliver_task_delivers_new_revisions_and_fails_on_error(dagbag, monkeypatch, dag_id):
-    from lensan import delivery
+    from lensan.delivery import service as delivery
 
     deliver = dagbag.dags[dag_id].get_task("deliver").python_callable
     seen = []
@@ -250,8 +254,8 @@ def test_deliver_task_delivers_new_revisions_and_fails_on_error(dagbag, monkeypa
         seen.append(str(path))
         if "bad" in str(path):
             raise delivery.DeliveryError("sftp: refused",
-                                         [delivery.DeliveryResult("sftp", config.PROJECT_ROOT, "failed", "refused")])
-        return [delivery.DeliveryResult("outbox", config.PROJECT_ROOT, "delivered", "ok")]
+                                         [delivery.DeliveryResult("sftp", settings.PROJECT_ROOT, "failed", "refused")])
+        return [delivery.DeliveryResult("outbox", settings.PROJECT_ROOT, "delivered", "ok")]
 
     monkeypatch.setattr(delivery, "deliver", fake_deliver)
     summary = {"published": [{"path": "/p/good/rev-1"}], "unchanged": [{"path": "/p/old/rev-3"}]}
@@ -269,7 +273,7 @@ def test_resolve_and_skip(dagbag, monkeypatch):
     """resolve_period uses the logical date; NothingToPublish becomes a skip with a vi/en message."""
     from airflow.sdk.exceptions import AirflowSkipException
 
-    from lensan import publish
+    from lensan.publish import service as publish
 
     dag = dagbag.dags["lensan_publish_monthly"]
     resolve = dag.get_task("resolve_period").python_callable
@@ -291,7 +295,7 @@ def test_resolve_and_skip(dagbag, monkeypatch):
 
 
 def _gate_failed(**summary):
-    from lensan import gate
+    from lensan.quality import gate
 
     base = {"checkpoint": "marts_period_gate", "period_key": "2026-11", "failed": [{"name": "x"}],
             "blocked_scopes": {}, "flagged_scopes": {}, "blocks_all": False, "status": "failed"}
@@ -304,7 +308,7 @@ def _gate_failed(**summary):
 def test_periodic_gate_task_blocks_scopes_stops_or_skips(dagbag, monkeypatch, dag_id, period_type):
     from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-    from lensan import gate
+    from lensan.quality import gate
 
     gate_task = dagbag.dags[dag_id].get_task("gate_marts").python_callable
     context = {"dag": types.SimpleNamespace(dag_id=dag_id), "run_id": "scheduled__x"}
@@ -340,7 +344,8 @@ def test_periodic_gate_task_blocks_scopes_stops_or_skips(dagbag, monkeypatch, da
 
 
 def test_periodic_publish_task_passes_the_gate_result_on(dagbag, monkeypatch):
-    from lensan import ops, publish
+    from lensan.orchestration import ops
+    from lensan.publish import service as publish
 
     seen = {}
 
@@ -365,7 +370,11 @@ def test_periodic_publish_task_passes_the_gate_result_on(dagbag, monkeypatch):
 def test_revisions_of_earlier_weeks_are_delivered_once(dagbag, monkeypatch, tmp_path):
     from test_delivery import PERIOD_KEY, make_revision
 
-    from lensan import delivery, gate, publish
+    from lensan.delivery import service as delivery
+
+    from lensan.quality import gate
+
+    from lensan.publish import service as publish
 
     monkeypatch.setenv("LENSAN_HOME", str(tmp_path))
     monkeypatch.delenv("LENSAN_DELIVERY_CHANNELS", raising=False)
@@ -379,7 +388,7 @@ def test_revisions_of_earlier_weeks_are_delivered_once(dagbag, monkeypatch, tmp_
     late_data = {"changed": True}
 
     def fake_publish_weekly(week_key, gate_summary=None, **kwargs):
-        """rev-2 when late data changed the week (as lensan.publish would write it), else unchanged."""
+        """rev-2 when late data changed the week (as lensan.publish.service would write it), else unchanged."""
         rev2 = week_dir / "province-22" / "rev-2"
         if late_data["changed"] and not rev2.exists():
             make_revision(tmp_path, rev=2)
@@ -413,7 +422,9 @@ def test_revisions_made_before_a_failing_week_are_still_delivered(dagbag, monkey
     from airflow.sdk.exceptions import AirflowFailException
     from test_delivery import PERIOD_KEY, make_revision
 
-    from lensan import gate, publish
+    from lensan.quality import gate
+
+    from lensan.publish import service as publish
 
     monkeypatch.setenv("LENSAN_HOME", str(tmp_path))
     monkeypatch.delenv("LENSAN_DELIVERY_CHANNELS", raising=False)

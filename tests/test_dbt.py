@@ -3,7 +3,7 @@
 A small hand-built set of raw rows (the shapes of docs/raw_formats.md: postmart text with local
 dates, decimal commas and Có/Không; voso ISO-8601 UTC, grams, true/false) is loaded into the raw
 schema, then `dbt seed` and `dbt build` (models + data tests + unit tests) run through
-`lensan.dbt.run_dbt`, and the marts are checked against values computed by hand below.
+`lensan.transform.dbt.run_dbt`, and the marts are checked against values computed by hand below.
 
 Weeks used: 2026-W46 (9–15 Nov), 2026-W47 (16–22 Nov), 2026-W48 (23–29 Nov), local time.
 Units: communes 07090 and 07093 (Quảng Ninh, 22), 00070 (Hà Nội, 01) on the post-2025 map; one
@@ -209,8 +209,8 @@ def load_fixture(conn) -> None:
 @pytest.fixture(scope="module")
 def built(warehouse):
     """Load the fixture, seed and build once for the module; returns the timings."""
-    from lensan import dbt as lensan_dbt
-    from lensan import warehouse as wh
+    from lensan.transform import dbt as lensan_dbt
+    from lensan.db import warehouse as wh
 
     conn = wh.connect()
     try:
@@ -246,7 +246,7 @@ def _fact(db, indicator, period_key, scope_level="province", scope_code="22", pl
 
 
 def test_profiles_and_manifest(warehouse):
-    from lensan import dbt as lensan_dbt
+    from lensan.transform import dbt as lensan_dbt
 
     directory = lensan_dbt.profiles_dir()
     text = (directory / "profiles.yml").read_text()
@@ -259,7 +259,7 @@ def test_profiles_and_manifest(warehouse):
 
 
 def test_run_dbt_raises_on_failure(warehouse):
-    from lensan import dbt as lensan_dbt
+    from lensan.transform import dbt as lensan_dbt
 
     with pytest.raises(lensan_dbt.DbtError):
         lensan_dbt.run_dbt(["run", "--select", "no_such_model_anywhere", "--fail-fast", "--vars", "{bad yaml"])
@@ -404,7 +404,7 @@ def test_product_type_monthly(built, db):
 def test_dbt_docs_generate(built):
     import json
 
-    from lensan import dbt as lensan_dbt
+    from lensan.transform import dbt as lensan_dbt
 
     lensan_dbt.run_dbt(["docs", "generate"])
     target = lensan_dbt.target_dir()
@@ -412,7 +412,7 @@ def test_dbt_docs_generate(built):
     catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
     for model in ("fct_indicator_values", "fct_product_type_monthly", "fct_indicator_values_asof_deadline"):
         assert f"model.lensan.{model}" in catalog["nodes"], model
-    assert "source.lensan.ops.published_values" in catalog["sources"]
+    assert "source.lensan.orchestration.ops.published_values" in catalog["sources"]
 
 
 @pytest.mark.parametrize("table", ["marts.fct_indicator_values", "intermediate.int_indicators__first_seen"])
@@ -513,10 +513,10 @@ AT_MOST = ("volume_sold_t", "volume_sold_t_ytd", "domestic_markets", "foreign_ma
 
 @pytest.fixture(scope="module")
 def generated(built, lensan_home):
-    generate = pytest.importorskip("lensan.generate")
+    generate = pytest.importorskip("lensan_dev.generate")
     landing = pytest.importorskip("lensan.landing")
-    from lensan import dbt as lensan_dbt
-    from lensan import warehouse as wh
+    from lensan.transform import dbt as lensan_dbt
+    from lensan.db import warehouse as wh
 
     conn = wh.connect()
     try:
@@ -576,7 +576,7 @@ def test_generated_data_matches_truth(generated, db):
 # refresh gives, including orders delivered in one week and returned in a later week's extract.
 
 def _landed_checksums(db) -> dict:
-    from lensan import bench_incremental
+    from lensan_dev import bench_incremental
 
     return bench_incremental.checksums(db)
 
@@ -584,11 +584,13 @@ def _landed_checksums(db) -> dict:
 def test_incremental_week_by_week_equals_full_refresh(generated, lensan_home, db):
     import shutil
 
-    from lensan import bench_incremental, periods
-    from lensan import dbt as lensan_dbt
-    from lensan import generate as gen
+    from lensan_dev import bench_incremental
+
+    from lensan.calendar import periods
+    from lensan.transform import dbt as lensan_dbt
+    from lensan_dev import generate as gen
     from lensan import landing
-    from lensan import warehouse as wh
+    from lensan.db import warehouse as wh
 
     conn = wh.connect()
     try:

@@ -24,15 +24,15 @@ import paramiko
 import pytest
 from aiosmtpd.controller import Controller
 
-from lensan import delivery
-from lensan.delivery import DeliveryError, deliver
+from lensan.delivery import service as delivery
+from lensan.delivery.service import DeliveryError, deliver
 
 PERIOD_TYPE, PERIOD_KEY, SCOPE = "week", "2026-W47", "province-22"
 SUBJECT = "[lensan] Báo cáo tuần 2026-W47 — Tỉnh Quảng Ninh (lần 1)"
 
 
 # ------------------------------------------------------------------------------------------
-# a fake published revision (not built by lensan.publish)
+# a fake published revision (not built by lensan.publish.service)
 
 
 def _xlsx_bytes() -> bytes:
@@ -61,7 +61,7 @@ def make_revision(home: Path, rev: int = 1, scope: str = SCOPE) -> Path:
     }
     for name, data in contents.items():
         (d / name).write_bytes(data)
-    manifest = {  # the shape lensan.publish writes
+    manifest = {  # the shape lensan.publish.service writes
         "period_type": PERIOD_TYPE,
         "period_key": PERIOD_KEY,
         "scope_level": "province",

@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from conftest import empty_raw
 
-from lensan import config, periods
+from lensan import settings
+
+from lensan.calendar import periods
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +30,8 @@ SEED = 1034
 
 
 def _run_all(week: str) -> tuple[list, dict]:
-    from lensan import airflow_env, cli
+    from lensan.orchestration import airflow_env
+    from lensan.cli import main as cli
 
     results = cli.run_pipeline(week)
     states = {r.dag_id: airflow_env.task_states(r.dag_id) for r in results}
@@ -79,9 +82,9 @@ def _latest_rev(scope_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def first_run(warehouse, lensan_home):
-    from lensan import cli
-    from lensan import warehouse as wh
-    from lensan.generate import generate
+    from lensan.cli import main as cli
+    from lensan.db import warehouse as wh
+    from lensan_dev.generate import generate
     from lensan.landing import ensure_raw_schema
 
     conn = wh.connect()   # only this module's files in raw: the nation is Quảng Ninh + Cần Thơ
@@ -106,8 +109,8 @@ def truth(first_run, lensan_home) -> dict:
 @pytest.fixture(scope="module")
 def second_run(first_run, warehouse, lensan_home):
     """Deliver the very same files again (same seed → same bytes) and run the three DAGs again."""
-    from lensan import warehouse as wh
-    from lensan.generate import generate
+    from lensan.db import warehouse as wh
+    from lensan_dev.generate import generate
 
     conn = wh.connect()
     try:
@@ -271,10 +274,10 @@ def test_second_publication_is_not_a_new_revision(second_run, lensan_home):
 
 
 def test_status_shows_publication_and_gates(first_run):
-    from lensan import cli
+    from lensan.cli import main as cli
 
     report = cli.status_report()
     assert any(r["period"] == f"week {WEEK}" and r["max_revision"] >= 1 for r in report["publications"])
     assert {"staging_checkpoint", "marts_checkpoint"} <= {r["checkpoint"] for r in report["gate_results"]}
-    assert {r["source"] for r in report["landed"]} == set(config.SOURCES)
+    assert {r["source"] for r in report["landed"]} == set(settings.SOURCES)
     assert report["data_docs"] and Path(report["data_docs"]).exists()

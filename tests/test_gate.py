@@ -1,4 +1,4 @@
-"""lensan.gate against the real embedded PostgreSQL and the committed GX project.
+"""lensan.quality.gate against the real embedded PostgreSQL and the committed GX project.
 
 The tests run in a database of their own on the session's server (LENSAN_WAREHOUSE_URL points at
 it for the duration), holding staging/marts tables with the contract's columns, so they never
@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from conftest import scratch_database
-from lensan import config, gate, reference
+from lensan import settings, reference
+from lensan.quality import gate
 
 WEEK = "2026-W47"
 OTHER_WEEK = "2026-W46"
@@ -28,7 +29,7 @@ drop schema if exists intermediate cascade;
 create schema staging;
 create schema intermediate;
 create schema marts;
-create table intermediate.int_platform__orders (platform text, order_id text, order_status text);
+create table intermediate.int_platforms__orders (platform text, order_id text, order_status text);
 create table staging.stg_postmart__orders (platform text, order_id text, ordered_at timestamptz,
     updated_at timestamptz, order_status text, quantity numeric, weight_kg numeric, weight_t numeric,
     amount_vnd numeric, file_id bigint, row_number int);
@@ -48,7 +49,7 @@ create table marts.rpt_weekly_report (week_key text, scope_level text, scope_cod
     section text, tt text, sort_order int, indicator_code text, indicator_label_vi text, unit_vi text,
     value_in_week numeric, growth_pct numeric, cumulative_value numeric, target_value numeric,
     target_attainment_pct numeric, notes text, quality_flags text);
-create table intermediate.int_geo__reporting_units (map_version text, unit_code text, unit_name text,
+create table intermediate.int_geography__reporting_units (map_version text, unit_code text, unit_name text,
     province_code text, current_province_code text, region_code text);
 create table marts.dim_admin_unit (map_version text, unit_level text, unit_code text, unit_name text,
     province_code text, current_province_code text, region_code text, is_reporting_unit boolean);
@@ -88,7 +89,7 @@ def _seed_good(conn) -> None:
                             " ('week',%s,%s,%s,'post2025',%s,%s,5,120,115,4.3,2026,1000,12,true,'platforms')",
                             (week, level, code, platform, ind.code))
         cur.execute("""
-            insert into intermediate.int_geo__reporting_units values ('pre2025','205','Huyện Đông Triều','22','22','bac');
+            insert into intermediate.int_geography__reporting_units values ('pre2025','205','Huyện Đông Triều','22','22','bac');
             insert into marts.dim_admin_unit values
               ('post2025','province','22','Tỉnh Quảng Ninh','22','22','bac',false),
               ('post2025','commune','07090','Phường An Sinh','22','22','bac',true);
@@ -111,7 +112,7 @@ def _seed_good(conn) -> None:
               ('postmart','PM1','2026-11-17 10:00+07','2026-11-19 10:00+07','returned',1,1.5,0.0015,100000,2,1);
             insert into staging.stg_voso__orders values
               ('voso','VS1','2026-11-18 10:00+07','2026-11-18 10:00+07','success',2,2000,0.002,200000,3,1);
-            insert into intermediate.int_platform__orders values
+            insert into intermediate.int_platforms__orders values
               ('postmart','PM1','returned'), ('voso','VS1','success');
             insert into staging.stg_weekly_forms__forms values
               (10,'205','Huyện Đông Triều','pre2025','2026-W47','2026-11-16','2026-11-22',now());
@@ -132,7 +133,7 @@ def gate_db(warehouse):
 
 @pytest.fixture
 def conn(gate_db):
-    from lensan import warehouse
+    from lensan.db import warehouse
 
     connection = warehouse.connect()
     _seed_good(connection)
@@ -160,7 +161,7 @@ def _gate_rows(conn, checkpoint):
 
 
 def test_committed_project_has_no_secret_and_the_expected_objects():
-    root = config.GX_PROJECT_DIR
+    root = settings.GX_PROJECT_DIR
     cfg = yaml.safe_load((root / "great_expectations.yml").read_text())
     ds = cfg["fluent_datasources"]["lensan_warehouse"]
     assert ds["type"] == "postgres"
@@ -261,7 +262,7 @@ def test_staging_gate_passes_then_names_negative_form_value_and_duplicate_order(
                    " (10,3,'1','II','hh_trained_digital','x','Hộ',-4,0,10,150,null)")
     _execute(conn, "insert into staging.stg_voso__orders values ('voso','VS1','2026-11-18 10:00+07',"
                    "'2026-11-18 10:00+07','cancelled',2,2000,0.002,200000,4,1)")
-    _execute(conn, "insert into intermediate.int_platform__orders values ('postmart','PM1','success')")
+    _execute(conn, "insert into intermediate.int_platforms__orders values ('postmart','PM1','success')")
     with pytest.raises(gate.GateFailed) as caught:
         gate.run_checkpoint("staging_checkpoint", {"week_key": WEEK})
     names = {f["name"] for f in caught.value.summary["failed"]}
@@ -277,9 +278,9 @@ def test_staging_gate_passes_then_names_negative_form_value_and_duplicate_order(
 def test_build_data_docs_writes_into_lensan_home(conn):
     gate.run_checkpoint("marts_checkpoint", {"week_key": WEEK})
     index = gate.build_data_docs()
-    assert index == config.lensan_home() / "data_docs" / "index.html"
+    assert index == settings.lensan_home() / "data_docs" / "index.html"
     assert index.exists() and "marts_weekly_report" in index.read_text(encoding="utf-8")
-    assert not (config.GX_PROJECT_DIR / "uncommitted" / "data_docs").exists()
+    assert not (settings.GX_PROJECT_DIR / "uncommitted" / "data_docs").exists()
 
 
 def test_inside_airflow_the_run_id_is_the_dag_run(conn, monkeypatch):

@@ -20,9 +20,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from lensan import periods, reference
-from lensan.config import LOCAL_TZ
-from lensan.generate import GenerateSummary, generate, provinces_for_map
+from lensan import reference
+
+from lensan.calendar import periods
+from lensan.settings import LOCAL_TZ
+from lensan_dev.generate import GenerateSummary, generate, provinces_for_map
 
 WEEKS = ["2026-W46", "2026-W47"]
 ARGS = dict(provinces=["22"], weeks=WEEKS, seed=7, orders_per_unit_week=8, late_units=2, missing_units=1)
@@ -473,14 +475,14 @@ def test_truth_matches_the_files(run):
 
 
 # ------------------------------------------------------------------------------------------------
-# National scale mode (lensan.generate_scale)
+# National scale mode (lensan_dev.generate_scale)
 
 NATIONAL_WEEK = "2026-W46"
 
 
 @pytest.fixture(scope="module")
 def national_run(tmp_path_factory):
-    from lensan.generate_scale import generate_national
+    from lensan_dev.generate_scale import generate_national
 
     home = tmp_path_factory.mktemp("gen_national")
     reports = []
@@ -549,7 +551,7 @@ def test_national_order_volume_and_progress(national_run):
 
 
 def test_national_reproducible(national_run, tmp_path):
-    from lensan.generate_scale import generate_national
+    from lensan_dev.generate_scale import generate_national
 
     home, _, _ = national_run
     generate_national(0.05, NATIONAL_WEEK, seed=11, home=tmp_path, provinces=["22", "96"])
@@ -559,7 +561,7 @@ def test_national_reproducible(national_run, tmp_path):
 
 
 def test_national_refuses_pre_reform_weeks(tmp_path):
-    from lensan.generate_scale import generate_national
+    from lensan_dev.generate_scale import generate_national
 
     with pytest.raises(ValueError):
         generate_national(0.01, "2025-W20", home=tmp_path)

@@ -18,17 +18,17 @@ from fixtures.landing_builders import (BUYER_PHONES, CITIZEN_IDS, FORM_ROWS, HEA
                                        OWNER_PHONES, PM_ORDER_HEADINGS, REPORTER_NAME, REPORTER_PHONE,
                                        build_form, build_postmart_csv, build_register_csv, build_register_xlsx,
                                        build_voso_gz, default_header, pm_order, register_rows, vs_order)
-from lensan import config
-from lensan.config import SOURCES
+from lensan import settings
+from lensan.settings import SOURCES
 from lensan.landing import ensure_raw_schema, land_pending
-from lensan.pseudonymise import pseudonymise
+from lensan.landing.pseudonymise import pseudonymise
 
 
 @pytest.fixture
 def home(warehouse, lensan_home, db):
     """The session LENSAN_HOME with empty landing folders and the raw schema in place."""
     for source in SOURCES:
-        folder = config.landing_dir(source)
+        folder = settings.landing_dir(source)
         for path in folder.iterdir():
             if path.is_file():
                 path.unlink()
@@ -60,7 +60,7 @@ def _count(db, table: str, file_id: int) -> int:
 
 def test_good_form_lands(home, db):
     name = "bao_cao_tuan_205_2024-W47.xlsx"
-    path = build_form(config.landing_dir("weekly_form") / name, rows=_form_rows("good form"))
+    path = build_form(settings.landing_dir("weekly_form") / name, rows=_form_rows("good form"))
     mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.timezone.utc)
     summary = land_pending(["weekly_form"])
     assert [astuple(x) for x in summary.landed] == [("weekly_form", name, 17)]
@@ -95,7 +95,7 @@ def test_good_form_lands(home, db):
 
 def test_archive_is_byte_identical_and_private(home, db):
     name = "bao_cao_tuan_205_2024-W47_2.xlsx"
-    path = build_form(config.landing_dir("weekly_form") / name, rows=_form_rows("archive test"))
+    path = build_form(settings.landing_dir("weekly_form") / name, rows=_form_rows("archive test"))
     original = path.read_bytes()
     sha = hashlib.sha256(original).hexdigest()
     land_pending(["weekly_form"])
@@ -109,7 +109,7 @@ def test_archive_is_byte_identical_and_private(home, db):
 
 def test_redelivery_is_a_noop(home, db):
     name = "bao_cao_tuan_205_2024-W47.xlsx"
-    path = build_form(config.landing_dir("weekly_form") / name, rows=_form_rows("redelivery"))
+    path = build_form(settings.landing_dir("weekly_form") / name, rows=_form_rows("redelivery"))
     data = path.read_bytes()
     first = land_pending(["weekly_form"])
     assert len(first.landed) == 1
@@ -121,7 +121,7 @@ def test_redelivery_is_a_noop(home, db):
             return cur.fetchone()
 
     before = counts()
-    again = config.landing_dir("weekly_form") / "bao_cao_tuan_205_2024-W47_resent.xlsx"
+    again = settings.landing_dir("weekly_form") / "bao_cao_tuan_205_2024-W47_resent.xlsx"
     again.write_bytes(data)
     second = land_pending(["weekly_form"])
     assert second.landed == [] and [astuple(s) for s in second.skipped] == [("weekly_form", again.name)]
@@ -130,15 +130,15 @@ def test_redelivery_is_a_noop(home, db):
 
 
 def test_bad_file_is_quarantined_and_batch_continues(home, db):
-    good = build_form(config.landing_dir("weekly_form") / "bao_cao_tuan_205_2024-W47.xlsx",
+    good = build_form(settings.landing_dir("weekly_form") / "bao_cao_tuan_205_2024-W47.xlsx",
                       rows=_form_rows("batch good"))
     rows = _form_rows("batch bad")
     rows[2][3] = "khoảng 20"
-    bad = build_form(config.landing_dir("weekly_form") / "bao_cao_tuan_206_2024-W47.xlsx", rows=rows)
+    bad = build_form(settings.landing_dir("weekly_form") / "bao_cao_tuan_206_2024-W47.xlsx", rows=rows)
     bad_bytes = bad.read_bytes()
-    garbage = config.landing_dir("weekly_form") / "bao_cao_tuan_207_2024-W47.xlsx"
+    garbage = settings.landing_dir("weekly_form") / "bao_cao_tuan_207_2024-W47.xlsx"
     build_form(garbage, header=[["Danh sách"], []], rows=_form_rows("batch garbage"))
-    orders = build_postmart_csv(config.landing_dir("postmart") / "postmart_don_hang_20241118.csv",
+    orders = build_postmart_csv(settings.landing_dir("postmart") / "postmart_don_hang_20241118.csv",
                                 PM_ORDER_HEADINGS, [pm_order(i) for i in range(100, 110)])
     summary = land_pending()
     assert sorted(astuple(q) for q in summary.quarantined) == [
@@ -155,7 +155,7 @@ def test_bad_file_is_quarantined_and_batch_continues(home, db):
     assert _count(db, "weekly_forms", row[0]) == 0
     garbage_reason = json.loads((quarantine / (garbage.name + ".reason.json")).read_text(encoding="utf-8"))
     assert garbage_reason["code"] == "TEMPLATE_NOT_RECOGNISED"
-    assert not any(p.is_file() for s in SOURCES for p in config.landing_dir(s).iterdir())
+    assert not any(p.is_file() for s in SOURCES for p in settings.landing_dir(s).iterdir())
     # the same bad bytes again: a duplicate, not a second quarantine
     bad.write_bytes(bad_bytes)
     again = land_pending(["weekly_form"])
@@ -168,7 +168,7 @@ def test_bad_file_is_quarantined_and_batch_continues(home, db):
 ])
 def test_form_file_errors_are_quarantined(home, db, header, arrival, code):
     name = f"bao_cao_tuan_x_{code}.xlsx"
-    build_form(config.landing_dir("weekly_form") / name, header=header, rows=_form_rows(f"error {code}"),
+    build_form(settings.landing_dir("weekly_form") / name, header=header, rows=_form_rows(f"error {code}"),
                mtime=arrival)
     summary = land_pending(["weekly_form"])
     assert [astuple(q) for q in summary.quarantined] == [("weekly_form", name, code)]
@@ -177,8 +177,8 @@ def test_form_file_errors_are_quarantined(home, db, header, arrival, code):
 
 
 def test_register_lands_with_personal_data_hashed(home, db):
-    csv_path = build_register_csv(config.landing_dir("household_register") / "danh_sach_ho_205_20241124.csv")
-    xlsx_path = build_register_xlsx(config.landing_dir("household_register") / "danh_sach_ho_206_20241124.xlsx",
+    csv_path = build_register_csv(settings.landing_dir("household_register") / "danh_sach_ho_205_20241124.csv")
+    xlsx_path = build_register_xlsx(settings.landing_dir("household_register") / "danh_sach_ho_206_20241124.xlsx",
                                     rows=[[f"HH206-0000{i}", HEAD_NAMES[i], HEAD_PHONES[i], CITIZEN_IDS[i], "7147",
                                            "Hộ SXNN", "Lúa", "", "", ""] for i in range(2)])
     summary = land_pending(["household_register"])
@@ -196,11 +196,11 @@ def test_register_lands_with_personal_data_hashed(home, db):
 
 def test_copy_path_loads_platform_extracts(home, db):
     n = 2500
-    pm = build_postmart_csv(config.landing_dir("postmart") / "postmart_don_hang_20241117.csv", PM_ORDER_HEADINGS,
+    pm = build_postmart_csv(settings.landing_dir("postmart") / "postmart_don_hang_20241117.csv", PM_ORDER_HEADINGS,
                             [pm_order(i, day="17/11/2024") for i in range(n)])
     weird = pm_order(n, day="17/11/2024")
     weird[10] = "VN\\t"                      # characters COPY text format must escape
-    vs = build_voso_gz(config.landing_dir("voso") / "voso_orders_2024-11-17.jsonl.gz",
+    vs = build_voso_gz(settings.landing_dir("voso") / "voso_orders_2024-11-17.jsonl.gz",
                        [vs_order(i) for i in range(n)] + [vs_order(n) | {"product_id": "a\tb\\c\nd"}])
     build_postmart_csv(pm, PM_ORDER_HEADINGS, [pm_order(i, day="17/11/2024") for i in range(n)] + [weird])
     summary = land_pending(["postmart", "voso"])
@@ -228,7 +228,7 @@ def test_copy_path_loads_platform_extracts(home, db):
 
 def test_truncated_gzip_is_quarantined(home, db):
     name = "voso_orders_2024-11-16.jsonl.gz"
-    build_voso_gz(config.landing_dir("voso") / name, [vs_order(i) for i in range(5000)], truncate=True)
+    build_voso_gz(settings.landing_dir("voso") / name, [vs_order(i) for i in range(5000)], truncate=True)
     summary = land_pending(["voso"])
     assert [astuple(q) for q in summary.quarantined] == [("voso", name, "TRUNCATED")]
     row, = _landed(db, name)
@@ -239,12 +239,12 @@ def test_truncated_gzip_is_quarantined(home, db):
 
 
 def test_duplicate_order_in_file_vs_later_status_update(home, db):
-    bad = build_postmart_csv(config.landing_dir("postmart") / "postmart_don_hang_20241115.csv", PM_ORDER_HEADINGS,
+    bad = build_postmart_csv(settings.landing_dir("postmart") / "postmart_don_hang_20241115.csv", PM_ORDER_HEADINGS,
                              [pm_order(7, day="15/11/2024"), pm_order(7, status="Hủy", day="15/11/2024")],
                              mtime=dt.datetime(2024, 11, 16, 2, 0, tzinfo=LOCAL_TZ))
-    first = build_voso_gz(config.landing_dir("voso") / "voso_orders_2024-11-14.jsonl.gz", [vs_order(900)],
+    first = build_voso_gz(settings.landing_dir("voso") / "voso_orders_2024-11-14.jsonl.gz", [vs_order(900)],
                           mtime=dt.datetime(2024, 11, 15, 2, 0, tzinfo=LOCAL_TZ))
-    later = build_voso_gz(config.landing_dir("voso") / "voso_orders_2024-11-15.jsonl.gz",
+    later = build_voso_gz(settings.landing_dir("voso") / "voso_orders_2024-11-15.jsonl.gz",
                           [vs_order(900, status="returned")],
                           mtime=dt.datetime(2024, 11, 16, 2, 0, tzinfo=LOCAL_TZ))
     postmart_rows_before = _postmart_order_rows(db)
@@ -262,11 +262,11 @@ def _postmart_order_rows(db) -> int:
 
 
 def test_unknown_names_and_empty_files_are_quarantined(home, db):
-    stray = config.landing_dir("postmart") / "bao_cao_tuan_205_2024-W47.xlsx"     # a form in the wrong folder
+    stray = settings.landing_dir("postmart") / "bao_cao_tuan_205_2024-W47.xlsx"     # a form in the wrong folder
     build_form(stray, rows=_form_rows("stray"))
-    empty = config.landing_dir("voso") / "voso_shops_2024-11-16.jsonl.gz"
+    empty = settings.landing_dir("voso") / "voso_shops_2024-11-16.jsonl.gz"
     empty.write_bytes(b"")
-    partial = config.landing_dir("voso") / "voso_shops_2024-11-17.jsonl.gz.part"   # still uploading: left alone
+    partial = settings.landing_dir("voso") / "voso_shops_2024-11-17.jsonl.gz.part"   # still uploading: left alone
     partial.write_bytes(b"x")
     summary = land_pending(["postmart", "voso"])
     assert sorted(astuple(q) for q in summary.quarantined) == [("postmart", stray.name, "UNKNOWN_SOURCE"),
@@ -276,19 +276,19 @@ def test_unknown_names_and_empty_files_are_quarantined(home, db):
 
 
 def test_personal_data_never_in_clear(home, db):
-    build_form(config.landing_dir("weekly_form") / "bao_cao_tuan_205_2024-W47.xlsx", rows=_form_rows("pii"))
+    build_form(settings.landing_dir("weekly_form") / "bao_cao_tuan_205_2024-W47.xlsx", rows=_form_rows("pii"))
     register = register_rows()
     for row in register:
         row[0] = row[0].replace("-0000", "-0010")          # own content, so not a duplicate of other tests
-    build_register_csv(config.landing_dir("household_register") / "danh_sach_ho_205_20241117.csv", rows=register,
+    build_register_csv(settings.landing_dir("household_register") / "danh_sach_ho_205_20241117.csv", rows=register,
                        mtime=dt.datetime(2024, 11, 18, 9, 0, tzinfo=LOCAL_TZ))
-    build_postmart_csv(config.landing_dir("postmart") / "postmart_don_hang_20241114.csv", PM_ORDER_HEADINGS,
+    build_postmart_csv(settings.landing_dir("postmart") / "postmart_don_hang_20241114.csv", PM_ORDER_HEADINGS,
                        [pm_order(i, day="14/11/2024") for i in range(300, 310)])
-    build_postmart_csv(config.landing_dir("postmart") / "postmart_gian_hang_20241114.csv",
+    build_postmart_csv(settings.landing_dir("postmart") / "postmart_gian_hang_20241114.csv",
                        ["Mã gian hàng", "SĐT chủ gian hàng", "Mã hộ SXNN", "Mã xã", "Ngày tạo", "Ví VNPostPay",
                         "Trạng thái"],
                        [["PMGH1", OWNER_PHONES[0], "HH205-00001", "07090", "14/11/2024 08:00:00", "Có", "Hoạt động"]])
-    build_voso_gz(config.landing_dir("voso") / "voso_orders_2024-11-13.jsonl.gz",
+    build_voso_gz(settings.landing_dir("voso") / "voso_orders_2024-11-13.jsonl.gz",
                   [vs_order(i) for i in range(400, 410)])
     summary = land_pending()
     assert summary.quarantined == [] and len(summary.landed) == 5
@@ -312,14 +312,14 @@ def test_personal_data_never_in_clear(home, db):
 
 
 def test_concurrent_runs_land_each_file_once(home, db, warehouse):
-    from lensan import warehouse as wh
+    from lensan.db import warehouse as wh
 
     names = []
     for i in range(6):
         name = f"voso_activities_2024-11-{i + 1:02d}.jsonl.gz"
         records = [{"account_id": f"VSTK{i}{j}", "occurred_at": "2024-11-01T01:00:00Z", "activity_type": "search",
                     "ward_code": "07090"} for j in range(200 + i)]
-        build_voso_gz(config.landing_dir("voso") / name, records, mtime=dt.datetime(2024, 11, 28, tzinfo=LOCAL_TZ))
+        build_voso_gz(settings.landing_dir("voso") / name, records, mtime=dt.datetime(2024, 11, 28, tzinfo=LOCAL_TZ))
         names.append(name)
     results = []
 
@@ -344,11 +344,11 @@ def test_concurrent_runs_land_each_file_once(home, db, warehouse):
 
 
 def test_generated_batch_lands_cleanly(home, db, tmp_path):
-    generate = pytest.importorskip("lensan.generate")
+    generate = pytest.importorskip("lensan_dev.generate")
     gen_home = tmp_path / "gen"
     summary = generate.generate(["22"], ["2025-W26", "2025-W27", "2025-W28"], seed=7, home=gen_home)
     for path in summary.paths:                      # into the session landing folders, mtimes kept
-        target = config.landing_dir(path.parent.name) / path.name
+        target = settings.landing_dir(path.parent.name) / path.name
         shutil.copy2(path, target)
     result = land_pending()
     assert result.failed == []
@@ -375,7 +375,7 @@ def test_reader_crash_quarantines_but_infrastructure_failure_keeps_file(home, db
 
     from lensan.landing import LandingIncomplete, loader, weekly_form
 
-    path = build_form(config.landing_dir("weekly_form") / "bao_cao_tuan_205_2024-W47.xlsx",
+    path = build_form(settings.landing_dir("weekly_form") / "bao_cao_tuan_205_2024-W47.xlsx",
                       rows=_form_rows("reader crash"))
     monkeypatch.setattr(weekly_form, "parse", lambda *a, **k: (_ for _ in ()).throw(KeyError("xl/styles.xml")))
     summary = land_pending(["weekly_form"])
@@ -398,7 +398,7 @@ def test_reader_crash_quarantines_but_infrastructure_failure_keeps_file(home, db
 
 
 def test_oversized_and_repeated_bad_files(home, db, monkeypatch):
-    big = build_postmart_csv(config.landing_dir("postmart") / "postmart_don_hang_20241112.csv", PM_ORDER_HEADINGS,
+    big = build_postmart_csv(settings.landing_dir("postmart") / "postmart_don_hang_20241112.csv", PM_ORDER_HEADINGS,
                              [pm_order(i, day="12/11/2024") for i in range(500, 600)])
     monkeypatch.setenv("LENSAN_MAX_FILE_MB", "0.001")
     summary = land_pending(["postmart"])
@@ -408,8 +408,8 @@ def test_oversized_and_repeated_bad_files(home, db, monkeypatch):
     assert not list((home / "archive" / "postmart").glob(f"*/*/{row[9]}__*"))
     monkeypatch.delenv("LENSAN_MAX_FILE_MB")
     # two different empty files have the same SHA-256: the second is a duplicate, yet still quarantined
-    first = config.landing_dir("voso") / "voso_products_2024-11-10.jsonl.gz"
-    second = config.landing_dir("voso") / "voso_products_2024-11-11.jsonl.gz"
+    first = settings.landing_dir("voso") / "voso_products_2024-11-10.jsonl.gz"
+    second = settings.landing_dir("voso") / "voso_products_2024-11-11.jsonl.gz"
     first.write_bytes(b"")
     second.write_bytes(b"")
     summary = land_pending(["voso"])
@@ -422,7 +422,7 @@ def test_oversized_and_repeated_bad_files(home, db, monkeypatch):
 
 def test_content_the_database_refuses_is_quarantined(home, db):
     name = "voso_orders_2024-11-09.jsonl.gz"
-    build_voso_gz(config.landing_dir("voso") / name, [vs_order(700), vs_order(701) | {"product_id": "VS\u0000X"}])
+    build_voso_gz(settings.landing_dir("voso") / name, [vs_order(700), vs_order(701) | {"product_id": "VS\u0000X"}])
     summary = land_pending(["voso"])
     assert [astuple(q) for q in summary.quarantined] == [("voso", name, "UNREADABLE")]
     assert summary.failed == []
@@ -437,9 +437,9 @@ def test_platform_rows_belong_to_their_landed_file_without_a_per_row_foreign_key
     with db.cursor() as cur:      # a warehouse created before the change
         cur.execute("alter table raw.voso_orders add foreign key (file_id) references raw.landed_files (file_id)")
     db.commit()
-    good = build_voso_gz(config.landing_dir("voso") / "voso_orders_2024-10-03.jsonl.gz",
+    good = build_voso_gz(settings.landing_dir("voso") / "voso_orders_2024-10-03.jsonl.gz",
                          [vs_order(i) for i in range(3000)])
-    bad = build_voso_gz(config.landing_dir("voso") / "voso_orders_2024-10-02.jsonl.gz",
+    bad = build_voso_gz(settings.landing_dir("voso") / "voso_orders_2024-10-02.jsonl.gz",
                         [vs_order(i) for i in range(3000)] + [vs_order(5000) | {"quantity": -1}])
     summary = land_pending(["voso"])
     assert [x.name for x in summary.landed] == [good.name]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import types
 import uuid
 
-from lensan import cli, ops
+from lensan.cli import main as cli
+
+from lensan.orchestration import ops
 
 # Other tests run the real DAGs against the same session warehouse: use keys of this test's own.
 DAG_ID = f"test_ops_{uuid.uuid4().hex[:8]}"
@@ -36,7 +38,7 @@ def test_failure_callback_records_an_alert_and_status_shows_it(db):
 
 
 def test_failure_callback_never_raises_even_without_a_warehouse(monkeypatch):
-    from lensan import warehouse
+    from lensan.db import warehouse
 
     def unreachable(*args, **kwargs):
         raise OSError("no server")

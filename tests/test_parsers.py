@@ -508,7 +508,7 @@ def _outcome(fn):
 
 
 def _same_as_reference(path):
-    from lensan.pseudonymise import Pseudonymiser
+    from lensan.landing.pseudonymise import Pseudonymiser
 
     extract = platforms.describe(path.name)
     reference = _outcome(lambda: list(enumerate(platforms.records(path, extract, Pseudonymiser(b"k")), start=1)))
@@ -559,7 +559,7 @@ def test_fast_copy_path_gives_the_reference_rows(tmp_path, small_chunks):
 
 
 def test_hex_digests_are_the_pseudonyms():
-    from lensan.pseudonymise import Pseudonymiser, normalise, pseudonymise
+    from lensan.landing.pseudonymise import Pseudonymiser, normalise, pseudonymise
 
     phones = ["0912 345 678", "+84912345678", "0977000111"]
     assert Pseudonymiser(b"k").hex_digests("phone", [normalise("phone", p) for p in phones]) == \
@@ -709,7 +709,7 @@ def test_no_line_longer_is_the_longest_line():
 def test_hex_digest_expr_is_the_pseudonym(key):
     import polars as pl
 
-    from lensan.pseudonymise import Pseudonymiser, normalise, pseudonymise
+    from lensan.landing.pseudonymise import Pseudonymiser, normalise, pseudonymise
 
     phones = ["0912 345 678", "+84912345678", "0977000111", "1"]
     hasher = Pseudonymiser(key)

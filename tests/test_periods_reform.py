@@ -54,7 +54,7 @@ def _rows(conn, sql, params=()):
 
 def _fresh_raw(home: Path) -> None:
     """Empty raw tables and the landing folders (a previous module's data must not leak in)."""
-    from lensan import warehouse as wh
+    from lensan.db import warehouse as wh
 
     conn = wh.connect()
     try:
@@ -74,8 +74,8 @@ def _fresh_raw(home: Path) -> None:
 
 
 def _seed_if_needed() -> None:
-    from lensan import dbt
-    from lensan import warehouse as wh
+    from lensan.transform import dbt
+    from lensan.db import warehouse as wh
 
     conn = wh.connect()
     try:
@@ -91,7 +91,7 @@ def _seed_if_needed() -> None:
 
 def _build(with_tests: bool = False) -> None:
     """Models only by default (test_dbt runs the data and unit tests); `with_tests` runs them too."""
-    from lensan import dbt
+    from lensan.transform import dbt
 
     dbt.run_dbt(["build", "--exclude", "resource_type:seed"] if with_tests else ["run"])
 
@@ -102,7 +102,8 @@ def _build(with_tests: bool = False) -> None:
 
 @pytest.fixture(scope="module")
 def hau_giang_2022(warehouse, lensan_home):
-    from lensan import generate, landing
+    from lensan import landing
+    from lensan_dev import generate
 
     _fresh_raw(lensan_home)
     _seed_if_needed()
@@ -180,7 +181,7 @@ def test_hau_giang_2022_real_targets_and_attainment(hau_giang_2022, db):
 def _a_w11_delivered_voso_order(db):
     rows = _rows(db, """
         select o.order_id, o.ordered_at, o.shop_id, o.product_id, o.weight_t, o.amount_vnd
-        from intermediate.int_platform__orders as o
+        from intermediate.int_platforms__orders as o
         where o.platform = 'voso' and o.is_successful and o.product_group = 'agricultural'
           and o.ordered_date between date '2022-03-14' and date '2022-03-20' and o.province_code = '93'
         order by o.order_id limit 1""")
@@ -189,7 +190,9 @@ def _a_w11_delivered_voso_order(db):
 
 
 def test_as_of_deadline_snapshot_keeps_rev_1_after_a_late_return(hau_giang_2022, db):
-    from lensan import dbt, landing, publish
+    from lensan import landing
+    from lensan.transform import dbt
+    from lensan.publish import service as publish
 
     home = hau_giang_2022
     deadline = dt.datetime(2022, 3, 24, 7, 0, tzinfo=dt.timezone.utc)   # Thu 24/03/2022 14:00 +07
@@ -246,7 +249,8 @@ def test_as_of_deadline_snapshot_keeps_rev_1_after_a_late_return(hau_giang_2022,
 
 @pytest.fixture(scope="module")
 def reform_2025(warehouse, lensan_home):
-    from lensan import generate, landing
+    from lensan import landing
+    from lensan_dev import generate
 
     _fresh_raw(lensan_home)
     _seed_if_needed()

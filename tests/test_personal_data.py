@@ -77,8 +77,9 @@ def _copy_generated(paths, home: Path) -> None:
 @pytest.fixture(scope="module")
 def pipeline(warehouse, lensan_home, tmp_path_factory):
     """Generate -> land -> dbt seed + build -> publish, in a scratch database and home (once per module)."""
-    from lensan import dbt as lensan_dbt
-    from lensan import generate, publish
+    from lensan.transform import dbt as lensan_dbt
+    from lensan_dev import generate
+    from lensan.publish import service as publish
     from lensan.landing import land_pending
 
     root = tmp_path_factory.mktemp("personal")
@@ -379,7 +380,7 @@ def test_archive_is_private_and_inside_home(pipeline):
 
 def test_bi_reader_cannot_reach_hashes_or_raw(pipeline):
     """bi_reader sees marts only; the pseudonymised detail (raw, staging) stays out of its reach."""
-    from lensan import roles
+    from lensan.db import roles
 
     conn = pipeline["box"].connect()
     try:
@@ -423,9 +424,9 @@ def _links(conn) -> tuple[set, dict]:
 
 
 def test_key_rotation_rehashes_from_the_archive_and_keeps_links(warehouse, tmp_path, monkeypatch):
-    from lensan import generate
+    from lensan_dev import generate
     from lensan.landing import land_pending, reland_all
-    from lensan.pseudonymise import pseudonymise
+    from lensan.landing.pseudonymise import pseudonymise
 
     gen = generate.generate([PROVINCE], ["2025-W20"], seed=5, home=tmp_path / "gen")
     box = _Scratch(warehouse, tmp_path / "home")

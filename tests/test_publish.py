@@ -1,4 +1,4 @@
-"""lensan.publish: weekly / monthly / 6-monthly / yearly exports, manifests, immutable revisions, the
+"""lensan.publish.service: weekly / monthly / 6-monthly / yearly exports, manifests, immutable revisions, the
 chart sheet, the HTML summary and the JSON schema, against the real embedded PostgreSQL.
 
 Runs in a database of its own (LENSAN_WAREHOUSE_URL points at it) holding marts.rpt_weekly_report and
@@ -23,7 +23,9 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import scratch_database
-from lensan import charts, publish, reference
+from lensan import reference
+from lensan.publish.render import charts
+from lensan.publish import service as publish
 
 WEEK = "2026-W47"
 TEST_DB = "lensan_publish_test"
@@ -109,7 +111,7 @@ def publish_db(warehouse):
 
 @pytest.fixture
 def home(publish_db, tmp_path, monkeypatch):
-    from lensan import warehouse
+    from lensan.db import warehouse
 
     monkeypatch.setenv("LENSAN_HOME", str(tmp_path))
     conn = warehouse.connect()
@@ -761,11 +763,11 @@ def test_month_report_carries_product_type_statistics(home):
 
 
 def test_a_periodic_gate_result_is_in_every_manifest_and_blocks_its_scopes(home):
-    """The monthly / half-year / year-end DAGs pass lensan.gate.run_period_checkpoint's merged summary:
+    """The monthly / half-year / year-end DAGs pass lensan.quality.gate.run_period_checkpoint's merged summary:
     a province failing in one week of the month is not published, the others carry the gate result."""
     import datetime as _dt
 
-    from lensan import gate
+    from lensan.quality import gate
 
     root, conn = home
     _seed_period(conn, "month", "2026-11")

@@ -58,7 +58,9 @@ def pipeline(warehouse, tmp_path_factory):
     with scratch_database(warehouse, TEST_DB) as info, pytest.MonkeyPatch.context() as mp:
         mp.setenv("LENSAN_WAREHOUSE_URL", info.url)
         mp.setenv("LENSAN_HOME", str(home))
-        from lensan import dbt, generate, landing
+        from lensan import landing
+        from lensan.transform import dbt
+        from lensan_dev import generate
 
         generate.generate(PROVINCES, WEEKS, seed=SEED, home=home, late_units=1, missing_units=2)
         truth = json.loads((home / "generated" / "truth.json").read_text(encoding="utf-8"))
@@ -80,7 +82,7 @@ def pipeline(warehouse, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def gate_result(pipeline):
-    from lensan import gate
+    from lensan.quality import gate
 
     with pytest.raises(gate.GateFailed) as caught:
         gate.run_checkpoint("marts", {"week_key": WEEK})
@@ -89,13 +91,13 @@ def gate_result(pipeline):
 
 @pytest.fixture(scope="module")
 def published(pipeline, gate_result):
-    from lensan import publish
+    from lensan.publish import service as publish
 
     return publish.publish_weekly(WEEK, gate_summary=gate_result.summary, blocked_scopes=gate_result.blocked_scopes)
 
 
 def _query(sql: str, params=None) -> list[tuple]:
-    from lensan import warehouse
+    from lensan.db import warehouse
 
     conn = warehouse.connect()
     try:

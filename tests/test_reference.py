@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lensan import reference
-from lensan.config import PROJECT_ROOT, SEEDS_DIR
+from lensan.settings import PROJECT_ROOT, SEEDS_DIR
 
 
 def read(name):

@@ -6,7 +6,7 @@ their own LENSAN_HOME, so they neither see nor disturb other tests' rows. The re
 session home in embedded mode, because only there can the server be stopped and started.
 
 The DAG-level variant of the restart test (`airflow dags test lensan_ingest` while the server is down)
-is not run here: the DAGs retry after `retry_delay` = 5 minutes (lensan.airflow_env.default_args),
+is not run here: the DAGs retry after `retry_delay` = 5 minutes (lensan.orchestration.airflow_env.default_args),
 too slow for a unit test. What the retry relies on is tested at function level instead: a landing
 cut off by the restart raises LandingIncomplete (so the task fails and is retried), leaves nothing
 half-loaded, and the next run — which starts the embedded server itself when it is down — loads
@@ -37,8 +37,8 @@ from psycopg2 import sql
 from conftest import scratch_database
 from fixtures.landing_builders import (LOCAL_TZ, PM_ORDER_HEADINGS, big_postmart_orders_csv, build_form,
                                        build_postmart_csv, build_register_xlsx, pm_order)
-from lensan import config
-from lensan.config import PROJECT_ROOT, SOURCES
+from lensan import settings
+from lensan.settings import PROJECT_ROOT, SOURCES
 
 RAW_DATA_TABLES = ("weekly_forms", "weekly_form_rows", "household_register", "postmart_shops", "postmart_products",
                    "postmart_orders", "postmart_activity", "postmart_info_posts", "voso_shops", "voso_products",
@@ -164,7 +164,7 @@ def test_kill_mid_copy_rolls_back_and_the_retry_loads_once(scratch):
     landed_files row; the file stays in landing, the orphaned archive temp copy is swept, and the
     next run loads the file exactly once with every row."""
     rows = 300_000
-    big = big_postmart_orders_csv(config.landing_dir("postmart") / "postmart_don_hang_20241118.csv", rows)
+    big = big_postmart_orders_csv(settings.landing_dir("postmart") / "postmart_don_hang_20241118.csv", rows)
     sha = _sha(big)
     child = _spawn_landing(scratch.env(), ["postmart"])
     with scratch.admin() as admin:
@@ -220,7 +220,7 @@ def test_stale_temp_files_of_live_processes_are_kept(scratch):
     from lensan.landing import sweep_stale_temp_files
     from lensan.landing.loader import _HOST
 
-    folder = config.home_dir("archive") / "voso"
+    folder = settings.home_dir("archive") / "voso"
     folder.mkdir(parents=True, exist_ok=True)
     mine = folder / f".incoming-{_HOST}-{os.getpid()}-1"           # a live process: kept
     dead = folder / f".incoming-{_HOST}-{2 ** 22 + 7}-1"            # beyond pid_max: gone
@@ -242,12 +242,12 @@ def test_warehouse_restart_mid_copy_then_rerun_loads_once(warehouse, lensan_home
     started again: the child reports LandingIncomplete (the scheduler's retry signal), nothing of the
     file is in the warehouse, and the rerun loads it exactly once. A run started while the server is
     down starts it itself (embedded mode) and lands normally."""
-    from lensan import warehouse as wh
+    from lensan.db import warehouse as wh
     from lensan.landing import land_pending
 
     if os.environ.get("LENSAN_WAREHOUSE_URL"):
         pytest.skip("needs the embedded warehouse")
-    landing = config.landing_dir("postmart")
+    landing = settings.landing_dir("postmart")
     for path in landing.iterdir():
         if path.is_file() or path.is_symlink():
             path.unlink()
@@ -311,7 +311,7 @@ def _per_file(conn) -> tuple[dict, dict]:
 
 
 def test_two_processes_over_one_folder_land_each_file_once(warehouse, tmp_path):
-    generate = pytest.importorskip("lensan.generate")
+    generate = pytest.importorskip("lensan_dev.generate")
     gen = generate.generate(["22"], ["2025-W18", "2025-W19", "2025-W20", "2025-W21"], seed=71, home=tmp_path / "gen")
     assert len(gen.paths) >= 300
     boxes = {name: Scratch(warehouse, tmp_path / name) for name in ("concurrent", "single")}
@@ -372,7 +372,7 @@ def test_oversized_file_is_refused_before_any_parser_reads_it(scratch, monkeypat
     from lensan.landing import land_pending, platforms
 
     monkeypatch.setenv("LENSAN_MAX_FILE_MB", "1")
-    big = big_postmart_orders_csv(config.landing_dir("postmart") / "postmart_don_hang_20241116.csv", 20_000, day="16/11/2024")
+    big = big_postmart_orders_csv(settings.landing_dir("postmart") / "postmart_don_hang_20241116.csv", 20_000, day="16/11/2024")
     assert big.stat().st_size > 1024 * 1024
 
     def no_parsing(*args, **kwargs):
@@ -420,7 +420,7 @@ def test_zip_bombs_are_refused_before_unpacking(scratch, tmp_path, monkeypatch):
 
     monkeypatch.setattr(openpyxl, "load_workbook", no_openpyxl)
     template = _form_template(tmp_path)
-    folder = config.landing_dir("weekly_form")
+    folder = settings.landing_dir("weekly_form")
     # 1) one highly compressed 60 MB sheet (~60 kB on disk): ratio ~1000:1
     bomb = _zip_with(folder / "bao_cao_tuan_205_2024-W46.xlsx",
                      {"xl/worksheets/sheet1.xml": b"<a>" + b" " * (60 * 1024 * 1024) + b"</a>"}, base=template)
@@ -465,7 +465,7 @@ def test_gzip_bombs_are_refused_while_streaming(scratch, monkeypatch):
 
     monkeypatch.setenv("LENSAN_MAX_GZIP_UNCOMPRESSED_MB", "2")
     monkeypatch.setenv("LENSAN_MAX_LINE_KB", "64")
-    folder = config.landing_dir("voso")
+    folder = settings.landing_dir("voso")
     line = json.dumps({"account_id": "VSTK1", "occurred_at": "2024-11-01T01:00:00Z", "activity_type": "search",
                        "ward_code": "07090"}) + "\n"
     big = folder / "voso_activities_2024-11-05.jsonl.gz"
@@ -498,7 +498,7 @@ def test_xml_entity_attacks_are_refused(scratch, tmp_path):
                 + body)
     utf16 = ('<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE x [<!ENTITY a "b">]>'
              + body.decode("utf-8")).encode("utf-16")
-    folder = config.landing_dir("weekly_form")
+    folder = settings.landing_dir("weekly_form")
     names = {"bao_cao_tuan_205_2024-W43.xlsx": {"xl/worksheets/sheet1.xml": laughs},
              "bao_cao_tuan_205_2024-W42.xlsx": {"xl/worksheets/sheet1.xml": external},
              "bao_cao_tuan_205_2024-W41.xlsx": {"xl/sharedStrings.xml": utf16},
@@ -506,7 +506,7 @@ def test_xml_entity_attacks_are_refused(scratch, tmp_path):
     for name, members in names.items():
         _zip_with(folder / name, members, base=template)
     reg = build_register_xlsx(tmp_path / "reg.xlsx")
-    _zip_with(config.landing_dir("household_register") / "danh_sach_ho_205_20241117.xlsx",
+    _zip_with(settings.landing_dir("household_register") / "danh_sach_ho_205_20241117.xlsx",
               {"xl/worksheets/sheet1.xml": external}, base=reg)
     summary = land_pending(["weekly_form", "household_register"])
     assert sorted(astuple(q) for q in summary.quarantined) == sorted(
@@ -536,16 +536,16 @@ def test_path_tricks_never_write_outside_home(scratch, tmp_path):
     secret = outside / "secret.csv"
     secret.write_text("Mã đơn hàng;x\n1;2\n", encoding="utf-8")
     secret_mode = secret.stat().st_mode
-    (config.landing_dir("weekly_form") / HIDDEN).write_bytes(b"hidden")
+    (settings.landing_dir("weekly_form") / HIDDEN).write_bytes(b"hidden")
     before = {p for p in _files_under(tmp_path) if not p.startswith("home")}
     for i, name in enumerate(HOSTILE_NAMES):
         source = SOURCES[i % len(SOURCES)]
-        (config.landing_dir(source) / name).write_bytes(f"content {i}\n".encode())
+        (settings.landing_dir(source) / name).write_bytes(f"content {i}\n".encode())
     # symlinks into landing: to a file outside, to a directory outside, dangling
-    (config.landing_dir("postmart") / "postmart_don_hang_20241115.csv").symlink_to(secret)
-    (config.landing_dir("voso") / "voso_orders_2024-11-15.jsonl.gz").symlink_to(outside)
-    (config.landing_dir("household_register") / "danh_sach_ho_205_20241117.csv").symlink_to(outside / "missing")
-    fifo = config.landing_dir("voso") / "voso_orders_2024-11-14.jsonl.gz"
+    (settings.landing_dir("postmart") / "postmart_don_hang_20241115.csv").symlink_to(secret)
+    (settings.landing_dir("voso") / "voso_orders_2024-11-15.jsonl.gz").symlink_to(outside)
+    (settings.landing_dir("household_register") / "danh_sach_ho_205_20241117.csv").symlink_to(outside / "missing")
+    fifo = settings.landing_dir("voso") / "voso_orders_2024-11-14.jsonl.gz"
     os.mkfifo(fifo)
     summary = land_pending()
     assert summary.failed == [] and summary.landed == []
@@ -562,7 +562,7 @@ def test_path_tricks_never_write_outside_home(scratch, tmp_path):
     assert secret.read_text(encoding="utf-8").startswith("Mã đơn hàng") and secret.stat().st_mode == secret_mode
     # landing is empty, every path recorded lies inside the home's quarantine
     assert [p for p in (scratch.home / "landing").rglob("*") if not p.is_dir()] == \
-        [config.landing_dir("weekly_form") / HIDDEN]
+        [settings.landing_dir("weekly_form") / HIDDEN]
     conn = scratch.connect()
     try:
         with conn.cursor() as cur:
@@ -598,7 +598,7 @@ def test_symlinked_home_folders_are_refused(scratch, tmp_path):
     if archive.exists():
         shutil.rmtree(archive)
     archive.symlink_to(elsewhere, target_is_directory=True)
-    build_postmart_csv(config.landing_dir("postmart") / "postmart_don_hang_20241113.csv", PM_ORDER_HEADINGS,
+    build_postmart_csv(settings.landing_dir("postmart") / "postmart_don_hang_20241113.csv", PM_ORDER_HEADINGS,
                        [pm_order(1, day="13/11/2024")])
     with pytest.raises(RuntimeError, match="outside LENSAN_HOME|symbolic link"):
         land_pending(["postmart"])
@@ -615,11 +615,11 @@ def test_sql_text_in_file_content_is_only_data(scratch):
     order[3] = "PMTK" + evil
     order[9] = evil
     name = "postmart_don_hang_20241118.csv"
-    build_postmart_csv(config.landing_dir("postmart") / name, PM_ORDER_HEADINGS, [order])
+    build_postmart_csv(settings.landing_dir("postmart") / name, PM_ORDER_HEADINGS, [order])
     header = [["UBND " + evil], ["Mã đơn vị:", "205"], ["BÁO CÁO TUẦN"],
               ["Tuần 47/2024 (từ ngày 18/11/2024 đến ngày 24/11/2024)"],
               ["Người báo cáo: Robert'); DROP TABLE raw.weekly_forms;--"], ["Số điện thoại: 0912 345 678"], []]
-    build_form(config.landing_dir("weekly_form") / "bao_cao_tuan_205_2024-W47.xlsx", header=header)
+    build_form(settings.landing_dir("weekly_form") / "bao_cao_tuan_205_2024-W47.xlsx", header=header)
     summary = land_pending(["postmart", "weekly_form"])
     assert summary.failed == [] and summary.quarantined == [], summary.quarantined
     assert len(summary.landed) == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from lensan import roles
+from lensan.db import roles
 
 
 def connect_as(info, role):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 
-from lensan.config import PROJECT_ROOT
+from lensan.settings import PROJECT_ROOT
 
 # Built from parts so this file does not match itself.
 PATTERNS = {

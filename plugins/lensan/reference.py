@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lensan.config import SEEDS_DIR
+from lensan.settings import SEEDS_DIR
 
 REFORM_DATE = dt.date(2025, 7, 1)
 

@@ -160,7 +160,7 @@ def build() -> None:
     os.environ.setdefault("LENSAN_PSEUDONYM_KEY", "corpus-build-key")
     tmp = Path(tempfile.mkdtemp(prefix="lensan-corpus-"))
     os.environ["LENSAN_HOME"] = str(tmp)
-    from lensan import generate
+    from lensan_dev import generate
 
     generate.generate([PROVINCE], [WEEK], seed=SEED, home=tmp, orders_per_unit_week=12)
     landing = tmp / "landing"

@@ -153,7 +153,7 @@ def parse(path: Path, arrived_at: dt.datetime | None = None, hasher: Hasher | No
     unit_code, map_version = resolve_reporting_unit(code, maps, snapshot.isoformat(),
                                                     ("trong tên tệp", "in the file name"))
     if arrived_at is not None:
-        from lensan.config import LOCAL_TZ
+        from lensan.settings import LOCAL_TZ
 
         if snapshot > arrived_at.astimezone(LOCAL_TZ).date():
             raise LandingError("FUTURE_PERIOD", period=snapshot.isoformat(),

@@ -23,15 +23,15 @@ from typing import Any, Callable
 from psycopg2 import sql
 from psycopg2.extras import execute_values
 
-from lensan import config
-from lensan.config import LOCAL_TZ, SOURCES
+from lensan import settings
+from lensan.settings import LOCAL_TZ, SOURCES
 from lensan.landing import household_register, platforms, safety, weekly_form
 from lensan.landing.errors import LandingError
-from lensan.pseudonymise import Pseudonymiser
+from lensan.landing.pseudonymise import Pseudonymiser
 
 log = logging.getLogger("lensan.landing")
 
-SCHEMA_SQL = Path(__file__).resolve().parents[1] / "sql" / "raw_schema.sql"
+SCHEMA_SQL = Path(__file__).resolve().parents[1] / "db" / "schema" / "raw.sql"
 _SCHEMA_LOCK = 0x6C656E73616E  # 'lensan': serialises concurrent CREATE ... IF NOT EXISTS
 _SKIP_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".reason.json")
 PREFIXES = {"bao_cao_tuan_": "weekly_form", "danh_sach_ho_": "household_register",
@@ -112,7 +112,7 @@ def ensure_raw_schema(conn=None) -> None:
 
     Without `conn`, on a connection of its own to the warehouse (closed afterwards)."""
     if conn is None:
-        from lensan import warehouse
+        from lensan.db import warehouse
 
         conn = warehouse.connect()
         try:
@@ -147,7 +147,7 @@ def _mtime(path: Path) -> dt.datetime:
 
 def _make_hasher() -> Pseudonymiser:
     """The keyed hash of a landing run: callable (kind, value), cached, with a column-at-once form."""
-    return Pseudonymiser(config.pseudonym_key())
+    return Pseudonymiser(settings.pseudonym_key())
 
 
 def _no_hash(kind: str, value: object) -> None:
@@ -254,7 +254,7 @@ def _copy_to_archive(path: Path, source: str) -> tuple[Path | None, str, int, dt
                 digest.update(chunk)
                 size += len(chunk)
         return None, digest.hexdigest(), size, arrived_at
-    folder = config.home_dir("archive") / source
+    folder = settings.home_dir("archive") / source
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f"{_TMP_PREFIX}{_HOST}-{os.getpid()}-{time.monotonic_ns()}"
     try:
@@ -305,7 +305,7 @@ def sweep_stale_temp_files(sources=SOURCES) -> list[Path]:
     removed = []
     now = time.time()
     for source in sources:
-        folder = config.home_dir("archive") / source
+        folder = settings.home_dir("archive") / source
         for tmp in folder.glob(_TMP_PREFIX + "*"):
             match = re.fullmatch(re.escape(_TMP_PREFIX) + r"(.*)-(\d+)-(\d+)", tmp.name)
             try:
@@ -324,9 +324,9 @@ def sweep_stale_temp_files(sources=SOURCES) -> list[Path]:
 def _check_home_layout() -> None:
     """landing/, archive/ and quarantine/ (and their source folders) must be real folders inside LENSAN_HOME:
     a symlink there would make landing read, move or write files outside the home."""
-    home = config.lensan_home()
+    home = settings.lensan_home()
     for top in ("landing", "archive", "quarantine"):
-        for folder in [config.home_dir(top)] + [config.home_dir(top) / s for s in SOURCES]:
+        for folder in [settings.home_dir(top)] + [settings.home_dir(top) / s for s in SOURCES]:
             if folder.is_symlink() or not folder.resolve().is_relative_to(home):
                 raise RuntimeError(f"{folder} is a symbolic link or lies outside LENSAN_HOME={home}; "
                                    "landing refuses to follow it (mount storage at LENSAN_HOME instead)")
@@ -360,7 +360,7 @@ def _refuse_special(conn, source: str, path: Path, summary: "LandingSummary") ->
         if not os.path.lexists(path):        # refused by a concurrent run while we waited
             conn.rollback()
             return
-        folder = config.home_dir("quarantine") / source
+        folder = settings.home_dir("quarantine") / source
         folder.mkdir(parents=True, exist_ok=True)
         reason = folder / (f"{sha[:12]}__{safe_name(name)}" + ".reason.json")
         payload = error.as_dict() | {"file": name, "source": source, "sha256": None,
@@ -381,7 +381,7 @@ def _refuse_special(conn, source: str, path: Path, summary: "LandingSummary") ->
 
 def _archive_path(source: str, sha: str, name: str, arrived_at: dt.datetime) -> Path:
     local = arrived_at.astimezone(LOCAL_TZ)
-    folder = config.home_dir("archive") / source / f"{local:%Y}" / f"{local:%m}"
+    folder = settings.home_dir("archive") / source / f"{local:%Y}" / f"{local:%m}"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{sha}__{safe_name(name)}"
 
@@ -451,7 +451,7 @@ def _load_extract(cur, extract: platforms.Extract, path: Path, common: dict, has
 
 
 def _write_quarantine(path: Path, source: str, name: str, sha: str, error: LandingError) -> Path:
-    folder = config.home_dir("quarantine") / source
+    folder = settings.home_dir("quarantine") / source
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / safe_name(name)
     if target.exists() or (folder / (target.name + ".reason.json")).exists():
@@ -515,7 +515,7 @@ def _land_one(conn, source: str, path: Path, summary: LandingSummary, hasher) ->
                 path.unlink(missing_ok=True)
             return
         if tmp is None:  # over the size limit: refused without archiving (the quarantine keeps it)
-            archive_path = config.home_dir("quarantine") / source / safe_name(name)
+            archive_path = settings.home_dir("quarantine") / source / safe_name(name)
         else:
             archive_path = _archive_path(source, sha, name, arrived_at)
             os.replace(tmp, archive_path)
@@ -595,7 +595,7 @@ class LandingIncomplete(RuntimeError):
 
 
 def pending_files(source: str) -> list[Path]:
-    folder = config.landing_dir(source)
+    folder = settings.landing_dir(source)
     return sorted(p for p in folder.iterdir()
                   if not p.name.startswith(".") and not p.name.endswith(_SKIP_SUFFIXES)
                   and (p.is_symlink() or not p.is_dir()))
@@ -610,7 +610,7 @@ def land_pending(sources: list[str] | None = None, conn=None,
     `progress` receives a one-line report (files, rows, MB, MB/s, ETA) every `progress_every_s` seconds
     and at the end.
     """
-    from lensan import warehouse
+    from lensan.db import warehouse
 
     started = time.perf_counter()
     wanted = list(sources) if sources else list(SOURCES)
@@ -723,7 +723,7 @@ def reland_all(conn=None) -> LandingSummary:
     One transaction: the raw layer is swapped whole or not at all (a missing or unreadable archive
     file aborts it). file_id, arrival times and quarantined rows are kept; landing is blocked meanwhile.
     """
-    from lensan import warehouse
+    from lensan.db import warehouse
 
     started = time.perf_counter()
     own = conn is None
@@ -746,7 +746,7 @@ def reland_all(conn=None) -> LandingSummary:
             cur.execute("delete from raw.landed_files where status = 'loaded'")
             for file_id, sha, source, name, archive_path, size, arrived_at in files:
                 path = Path(archive_path)
-                if not path.resolve().is_relative_to(config.home_dir("archive")) or path.is_symlink():
+                if not path.resolve().is_relative_to(settings.home_dir("archive")) or path.is_symlink():
                     raise RuntimeError(f"archive path of file {file_id} lies outside LENSAN_HOME/archive: {path}")
                 with open(path, "rb") as fh:
                     digest = hashlib.file_digest(fh, "sha256").hexdigest()

@@ -767,7 +767,7 @@ def copy_chunks(path: Path, extract: Extract, hasher: Hasher | None = None,
     NULL).
 
     Same rows as `records(path, extract, hasher)`; a bad file raises the same LandingError. `hasher` may
-    offer `.hex_digest_expr(kind, column)` (lensan.pseudonymise.Pseudonymiser) to hash a column at
+    offer `.hex_digest_expr(kind, column)` (lensan.landing.pseudonymise.Pseudonymiser) to hash a column at
     once.
     """
     out = _Columns(extract, hasher, prefix)

@@ -12,35 +12,28 @@ Landing never follows symbolic links and never writes outside LENSAN_HOME (see l
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 import zipfile
 from pathlib import Path
 
+from lensan import settings
 from lensan.landing.errors import LandingError
 
 MB = 1024 * 1024
 _XML_DANGER = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
-def _limit_mb(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 def max_file_bytes() -> int:
-    return int(_limit_mb("LENSAN_MAX_FILE_MB", 200) * MB)
+    return int(settings.load().max_file_mb * MB)
 
 
 def max_gzip_uncompressed_bytes() -> int:
-    return int(_limit_mb("LENSAN_MAX_GZIP_UNCOMPRESSED_MB", 4096) * MB)
+    return int(settings.load().max_gzip_uncompressed_mb * MB)
 
 
 def max_line_chars() -> int:
-    return int(_limit_mb("LENSAN_MAX_LINE_KB", 1024) * 1024)
+    return int(settings.load().max_line_kb * 1024)
 
 
 def check_size(path: Path) -> int:
@@ -56,8 +49,9 @@ def check_size(path: Path) -> int:
 
 def check_xlsx(path: Path) -> None:
     """Refuse what is not a zip, zip bombs and XML with DOCTYPE/ENTITY declarations — before openpyxl."""
-    max_total = int(_limit_mb("LENSAN_MAX_XLSX_UNCOMPRESSED_MB", 100) * MB)
-    max_ratio = _limit_mb("LENSAN_MAX_XLSX_RATIO", 200)
+    limits = settings.load()
+    max_total = int(limits.max_xlsx_uncompressed_mb * MB)
+    max_ratio = limits.max_xlsx_ratio
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()

@@ -18,7 +18,7 @@ from typing import Callable
 from openpyxl.utils import get_column_letter
 
 from lensan import reference
-from lensan.config import LOCAL_TZ
+from lensan.settings import LOCAL_TZ
 from lensan.landing import safety
 from lensan.landing.errors import LandingError, where_cell
 from lensan.landing.numbers import NotANumber, parse_vn_number

@@ -1,13 +1,13 @@
 """Incremental dbt build: the weekly build with 26 weeks of history vs the same with 1 week.
 
-    python -m lensan.bench_incremental [--history 1 26] [--week 2026-W10] [--provinces 12]
+    python -m lensan_dev.bench_incremental [--history 1 26] [--week 2026-W10] [--provinces 12]
                                        [--orders 40] [--home DIR] [--verify]
 
 For each history length H, in its own LENSAN_HOME (<home>/h<H>/, its own embedded warehouse, or a
 scratch database `lensan_bench_inc_h<H>` when LENSAN_WAREHOUSE_URL points to an external server),
 in a child process:
 
-1. `lensan.generate.generate(provinces, H + 1 weeks)` — one population over the H history weeks and
+1. `lensan_dev.generate.generate(provinces, H + 1 weeks)` — one population over the H history weeks and
    the new week (so the new week's files revise the history as real extracts do: orders delivered in
    the history and returned in the new week, late status changes);
 2. the history files (platform extracts dated before the new week's Monday, the weekly forms of the
@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from lensan.bench import RESULT_PREFIX, run_child
+from lensan_dev.bench import RESULT_PREFIX, run_child
 
 TARGET_RATIO = 1.5
 DEFAULT_HISTORY = (1, 26)
@@ -74,7 +74,7 @@ CHECKSUM_COLUMNS = {
 
 def history_weeks(week: str, history: int) -> list[str]:
     """The `history` ISO weeks before `week`, then `week`."""
-    from lensan import periods
+    from lensan.calendar import periods
 
     monday, _ = periods.week_bounds(week)
     return [periods.week_key(monday - dt.timedelta(days=7 * k)) for k in range(history, -1, -1)]
@@ -82,7 +82,7 @@ def history_weeks(week: str, history: int) -> list[str]:
 
 def is_new_week_file(source: str, name: str, week: str) -> bool:
     """Whether a generated file belongs to the new week's delivery (else to the history)."""
-    from lensan import periods
+    from lensan.calendar import periods
 
     if source == "weekly_form":
         m = _WEEK_IN_NAME.search(name)
@@ -121,7 +121,7 @@ def _move_files(gen_home: Path, home: Path, week: str, new_week: bool) -> int:
 
 
 def _vacuum_analyze() -> None:
-    from lensan import warehouse
+    from lensan.db import warehouse
 
     conn = warehouse.connect()
     try:
@@ -135,12 +135,13 @@ def _vacuum_analyze() -> None:
 def run_case(history: int, week: str, provinces: list[str], orders: int, seed: int, verify: bool,
              say: Callable[[str], None] = print) -> dict:
     """One history length in the current LENSAN_HOME (call in a fresh process: see `measure`)."""
-    from lensan import config, warehouse
-    from lensan import generate as gen
-    from lensan.dbt import run_dbt
+    from lensan import settings
+    from lensan.db import warehouse
+    from lensan_dev import generate as gen
+    from lensan.transform.dbt import run_dbt
     from lensan.landing import land_pending
 
-    home = config.lensan_home()
+    home = settings.lensan_home()
     weeks = history_weeks(week, history)
     result: dict[str, Any] = {"history_weeks": history, "weeks": [weeks[0], weeks[-2], weeks[-1]],
                               "provinces": provinces, "orders_per_unit_week": orders}
@@ -196,7 +197,7 @@ def run_case(history: int, week: str, provinces: list[str], orders: int, seed: i
 # ================================================================================= orchestration
 
 def _child(case_home: Path, args: dict, env: dict, timeout: float | None, say: Callable[[str], None]) -> dict:
-    cmd = [sys.executable, "-m", "lensan.bench_incremental", "--case", json.dumps(args)]
+    cmd = [sys.executable, "-m", "lensan_dev.bench_incremental", "--case", json.dumps(args)]
     return run_child(cmd, env, f"incremental bench case {args.get('history')}", timeout,
                      echo=lambda line: line.startswith("  h"), say=say)
 
@@ -238,7 +239,7 @@ def measure(history: tuple[int, ...] = DEFAULT_HISTORY, week: str = DEFAULT_WEEK
         say(f"incremental build: {h} week(s) of history + {week} in {case_home}")
         try:
             if external:
-                from lensan import warehouse
+                from lensan.db import warehouse
 
                 with warehouse.scratch_database(f"lensan_bench_inc_h{h}") as info:
                     out["cases"][str(h)] = _child(case_home, args, dict(env, LENSAN_WAREHOUSE_URL=info.url), timeout, say)
@@ -303,7 +304,7 @@ def render(result: dict) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lensan.bench_incremental", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lensan_dev.bench_incremental", description=__doc__.split("\n\n")[0])
     parser.add_argument("--history", type=int, nargs="+", default=list(DEFAULT_HISTORY))
     parser.add_argument("--week", default=DEFAULT_WEEK)
     parser.add_argument("--provinces", nargs="+", default=list(DEFAULT_PROVINCES))

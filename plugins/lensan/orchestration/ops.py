@@ -61,7 +61,7 @@ def to_jsonable(obj):
 
 def ensure_ops_schema(conn) -> None:
     with conn.cursor() as cur:
-        cur.execute("select pg_advisory_xact_lock(hashtext('lensan.ops.ddl'))")
+        cur.execute("select pg_advisory_xact_lock(hashtext('lensan.orchestration.ops.ddl'))")
         cur.execute(DDL)
     conn.commit()
 
@@ -77,7 +77,7 @@ def _context_keys(context) -> tuple[str, str, str, object]:
 
 def record_run(context, summary: dict, status: str = "success") -> None:
     """Upsert the summary of this task run (a rerun of the same run replaces its row)."""
-    from lensan import warehouse
+    from lensan.db import warehouse
 
     dag_id, run_id, task_id, logical_date = _context_keys(context)
     conn = warehouse.connect()
@@ -100,7 +100,7 @@ def record_run(context, summary: dict, status: str = "success") -> None:
 def alert_on_failure(context) -> None:
     """Airflow on_failure_callback: one ops.alerts row per failed task try (never raises)."""
     try:
-        from lensan import warehouse
+        from lensan.db import warehouse
 
         dag_id, run_id, task_id, logical_date = _context_keys(context)
         ti = context.get("ti") or context.get("task_instance")
@@ -128,7 +128,7 @@ def record_alert(dag_id: str, run_id: str | None, task_id: str | None, message: 
     """Write one ops.alerts row for a condition a task detected itself (e.g. a missed deadline).
 
     Unlike alert_on_failure this raises when the warehouse is unreachable: the caller decides."""
-    from lensan import warehouse
+    from lensan.db import warehouse
 
     conn = warehouse.connect()
     try:

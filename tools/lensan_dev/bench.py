@@ -2,9 +2,9 @@
 
     bench/run [--scale 1] [--week 2026-W46] [--home /tmp/bench_home] [--out DIR] [--to-sql-sample 100000]
 
-In a throw-away LENSAN_HOME with the embedded warehouse (`lensan.warehouse`):
+In a throw-away LENSAN_HOME with the embedded warehouse (`lensan.db.warehouse`):
 
-1. `generate` — `lensan.generate_scale.generate_national(scale, week)`; the postmart and voso *orders*
+1. `generate` — `lensan_dev.generate_scale.generate_national(scale, week)`; the postmart and voso *orders*
    files are set aside under <home>/bench/orders/ (the rows every method loads), the other files under
    <home>/bench/rest/.
 2. `decode` (not a method, not compared) — the orders files decoded once into PostgreSQL COPY text
@@ -65,7 +65,7 @@ def peak_rss_mb() -> float:
 
 def _cpu_seconds() -> tuple[float, float | None]:
     """(this process's CPU seconds, all threads; the embedded server's, or None)."""
-    from lensan import warehouse
+    from lensan.db import warehouse
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime, warehouse.embedded_server_cpu_seconds()
@@ -79,7 +79,7 @@ def _cpu_used(since: tuple[float, float | None]) -> dict:
 
 def default_week(today: dt.date | None = None) -> str:
     """The week before the last complete one: every simulated delivery of it is in the past."""
-    from lensan import periods
+    from lensan.calendar import periods
 
     today = today or dt.datetime.now(dt.timezone.utc).date()
     return periods.week_key(today - dt.timedelta(days=today.isoweekday() + 7))
@@ -112,7 +112,7 @@ def _link_into_landing(files: list[Path], home: Path, source: str) -> None:
 # ================================================================================= steps (children)
 
 def step_generate(home: Path, scale: float, week: str, seed: int) -> dict:
-    from lensan.generate_scale import generate_national
+    from lensan_dev.generate_scale import generate_national
 
     started = time.perf_counter()
     last = {}
@@ -207,7 +207,7 @@ def _bench_tables(conn, prefix: str) -> None:
 
 
 def step_copy(home: Path) -> dict:
-    from lensan import warehouse
+    from lensan.db import warehouse
 
     conn = warehouse.connect()
     _bench_tables(conn, "copy")
@@ -250,7 +250,7 @@ def step_to_sql(home: Path, sample: int, total_rows: dict) -> dict:
     import pandas as pd
     import sqlalchemy
 
-    from lensan import warehouse
+    from lensan.db import warehouse
 
     conn = warehouse.connect()
     _bench_tables(conn, "tosql")
@@ -318,9 +318,9 @@ def _server_copy_alone(files: dict[str, Path], key: bytes) -> float:
     no client work overlaps) into empty tables of the raw shape: the database's share of landing."""
     import io
 
-    from lensan import warehouse
+    from lensan.db import warehouse
     from lensan.landing import platforms
-    from lensan.pseudonymise import Pseudonymiser
+    from lensan.landing.pseudonymise import Pseudonymiser
 
     texts = {}
     for platform, path in files.items():
@@ -356,15 +356,17 @@ def step_profile(home: Path, top: int = 25, repeat: int = 2) -> dict:
     import cProfile
     import pstats
 
-    from lensan import config, warehouse
+    from lensan import settings
+
+    from lensan.db import warehouse
     from lensan.landing import land_pending, platforms
-    from lensan.pseudonymise import Pseudonymiser
+    from lensan.landing.pseudonymise import Pseudonymiser
 
     conn = warehouse.connect()
     _reset_landed_orders(conn)
     conn.close()
     files = {p: max(_order_files(home, p), key=lambda f: f.stat().st_size) for p in PLATFORMS}
-    key = config.pseudonym_key()
+    key = settings.pseudonym_key()
     tmp_dir = _bench_dir(home) / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
 
@@ -455,25 +457,25 @@ def measure_incremental_build(ctx: dict) -> dict:
     Meaningful only when the dbt project builds incrementally; otherwise every build recomputes all
     history and the figure would only measure generating 25 more national weeks.
     """
-    from lensan import config
+    from lensan import settings
 
     try:
-        from lensan.dbt import run_dbt  # noqa: F401
+        from lensan.transform.dbt import run_dbt  # noqa: F401
     except Exception as exc:  # noqa: BLE001
-        return {"measured": False, "reason": f"lensan.dbt.run_dbt unavailable: {exc}"}
-    models = config.DBT_PROJECT_DIR / "models"
+        return {"measured": False, "reason": f"lensan.transform.dbt.run_dbt unavailable: {exc}"}
+    models = settings.DBT_PROJECT_DIR / "models"
     incremental = [p.name for p in models.rglob("*.sql") if "incremental" in p.read_text(encoding="utf-8")]
-    project = (config.DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8")
+    project = (settings.DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8")
     if not incremental and "incremental" not in project:
         return {"measured": False,
                 "reason": "the dbt project has no incremental models (no materialized='incremental' under "
                           "dbt_project/models): every build recomputes the whole history, so 1 vs 26 weeks "
                           "measures history size, not an incremental build; implement once models are incremental"}
     if not ctx.get("incremental"):
-        return {"measured": False, "reason": "not requested: run with --incremental (or python -m lensan.bench_incremental)"}
-    from lensan import bench_incremental
+        return {"measured": False, "reason": "not requested: run with --incremental (or python -m lensan_dev.bench_incremental)"}
+    from lensan_dev import bench_incremental
 
-    try:   # its own homes and warehouses under <home>/incremental (see lensan.bench_incremental)
+    try:   # its own homes and warehouses under <home>/incremental (see lensan_dev.bench_incremental)
         res = bench_incremental.measure(home=Path(ctx["home"]) / "incremental")
     except Exception as exc:  # noqa: BLE001
         return {"measured": False, "reason": f"incremental build failed: {str(exc)[-600:]}"}
@@ -482,8 +484,10 @@ def measure_incremental_build(ctx: dict) -> dict:
 
 def step_end_to_end(home: Path, week: str) -> dict:
     """Land the whole national week (orders again + every other file), dbt seed + build, gate, publish."""
-    from lensan import gate, publish, warehouse
-    from lensan.dbt import run_dbt
+    from lensan.quality import gate
+    from lensan.publish import service as publish
+    from lensan.db import warehouse
+    from lensan.transform.dbt import run_dbt
     from lensan.landing import land_pending
 
     conn = warehouse.connect()
@@ -528,10 +532,10 @@ def step_end_to_end(home: Path, week: str) -> dict:
 def measure_end_to_end(ctx: dict) -> dict:
     """End-to-end land + build + gate + publish of the national week, if those modules are there."""
     try:
-        from lensan.dbt import run_dbt  # noqa: F401
-        from lensan.publish import publish_weekly  # noqa: F401
+        from lensan.transform.dbt import run_dbt  # noqa: F401
+        from lensan.publish.service import publish_weekly  # noqa: F401
     except Exception as exc:  # noqa: BLE001
-        return {"measured": False, "reason": f"lensan.dbt.run_dbt / lensan.publish.publish_weekly unavailable: {exc}"}
+        return {"measured": False, "reason": f"lensan.transform.dbt.run_dbt / lensan.publish.service.publish_weekly unavailable: {exc}"}
     if ctx.get("skip_e2e"):
         return {"measured": False, "reason": "skipped (--skip-e2e)"}
     try:
@@ -565,7 +569,7 @@ def run_child(cmd: list[str], env: dict, what: str, timeout: float | None = None
 def _child(step: str, home: Path, args: dict, timeout: float | None = None, echo: bool = True) -> dict:
     """One step of this benchmark in a fresh interpreter; return its JSON result."""
     env = dict(os.environ, LENSAN_HOME=str(home))
-    cmd = [sys.executable, "-m", "lensan.bench", "--step", step, "--home", str(home), "--step-args", json.dumps(args)]
+    cmd = [sys.executable, "-m", "lensan_dev.bench", "--step", step, "--home", str(home), "--step-args", json.dumps(args)]
     return run_child(cmd, env, f"bench step {step}", timeout,
                      echo=lambda line: echo and line.startswith("  generate: "))
 
@@ -579,14 +583,14 @@ def _prepare_home(home: Path) -> None:
         _stop_warehouse()
         shutil.rmtree(home)
     home.mkdir(parents=True, exist_ok=True)
-    (home / HOME_MARKER).write_text("throw-away LENSAN_HOME of lensan.bench; wiped by the next run\n")
+    (home / HOME_MARKER).write_text("throw-away LENSAN_HOME of lensan_dev.bench; wiped by the next run\n")
 
 
 def _stop_warehouse() -> None:
     if os.environ.get("LENSAN_WAREHOUSE_URL"):
         return
     try:
-        from lensan import warehouse
+        from lensan.db import warehouse
 
         if (Path(os.environ["LENSAN_HOME"]) / "warehouse").exists():
             warehouse.stop_embedded(mode="fast")
@@ -614,7 +618,7 @@ def _checkpoint() -> bool:
     when the role may not (an external server)."""
     import psycopg2
 
-    from lensan import warehouse
+    from lensan.db import warehouse
 
     conn = warehouse.connect()
     try:

@@ -36,10 +36,12 @@ from pathlib import Path
 from typing import Callable
 from xml.sax.saxutils import escape as xml_escape
 
-from lensan import config, periods, reference
+from lensan import settings, reference
+
+from lensan.calendar import periods
 
 UTC = dt.timezone.utc
-LOCAL_TZ = config.LOCAL_TZ
+LOCAL_TZ = settings.LOCAL_TZ
 
 # Size of the simulated population (households per reporting unit, inclusive range).
 HOUSEHOLDS_PER_UNIT = (15, 40)
@@ -231,26 +233,26 @@ def _citizen_id(rng: random.Random, province_code: str) -> str:
 
 @lru_cache
 def _countries() -> tuple[tuple[str, str], ...]:
-    with (config.SEEDS_DIR / "ref_countries.csv").open(encoding="utf-8", newline="") as fh:
+    with (settings.SEEDS_DIR / "ref_countries.csv").open(encoding="utf-8", newline="") as fh:
         return tuple((r["country_code"], r["country_name_vi"]) for r in csv.DictReader(fh))
 
 
 @lru_cache
 def _info_categories() -> tuple[str, ...]:
-    with (config.SEEDS_DIR / "ref_info_categories.csv").open(encoding="utf-8", newline="") as fh:
+    with (settings.SEEDS_DIR / "ref_info_categories.csv").open(encoding="utf-8", newline="") as fh:
         return tuple(r["category"] for r in csv.DictReader(fh))
 
 
 @lru_cache
 def _indicator_base_codes() -> dict[str, tuple[str, str]]:
-    with (config.SEEDS_DIR / "ref_indicators.csv").open(encoding="utf-8", newline="") as fh:
+    with (settings.SEEDS_DIR / "ref_indicators.csv").open(encoding="utf-8", newline="") as fh:
         return {r["indicator_code"]: (r["target_basis"], r["base_code"]) for r in csv.DictReader(fh)}
 
 
 @lru_cache
 def _targets() -> dict[tuple[str, str, str, int], tuple[str, float]]:
     out = {}
-    with (config.SEEDS_DIR / "ref_targets.csv").open(encoding="utf-8", newline="") as fh:
+    with (settings.SEEDS_DIR / "ref_targets.csv").open(encoding="utf-8", newline="") as fh:
         for r in csv.DictReader(fh):
             if r["scope_level"] == "province":
                 out[(r["map_version"], r["province_code"], r["indicator_code"], int(r["target_year"]))] = (
@@ -261,7 +263,7 @@ def _targets() -> dict[tuple[str, str, str, int], tuple[str, float]]:
 @lru_cache
 def _unit_bases() -> dict[tuple[str, str, int, str], float]:
     out = {}
-    with (config.SEEDS_DIR / "ref_bases.csv").open(encoding="utf-8", newline="") as fh:
+    with (settings.SEEDS_DIR / "ref_bases.csv").open(encoding="utf-8", newline="") as fh:
         for r in csv.DictReader(fh):
             if r["unit_level"] in ("district", "commune"):
                 out[(r["map_version"], r["unit_code"], int(r["base_year"]), r["base_code"])] = float(r["base_value"])
@@ -1191,7 +1193,7 @@ def generate(provinces: list[str] | None, weeks: list[str], seed: int = 1034, ho
     if not weeks:
         raise ValueError("no weeks to generate")
     weeks = sorted(set(weeks), key=lambda w: periods.week_bounds(w)[0])
-    home = Path(home) if home is not None else config.lensan_home()
+    home = Path(home) if home is not None else settings.lensan_home()
     writer = _Writer(home)
     week_map = {w: reference.map_version_for(periods.week_bounds(w)[0]) for w in weeks}
     first_map = week_map[weeks[0]]

@@ -57,8 +57,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from lensan import config, periods, warehouse
-from lensan.locks import file_lock
+from lensan import settings
+
+from lensan.calendar import periods
+
+from lensan.db import warehouse
+from lensan.db.locks import file_lock
+from lensan.settings import NATION_CODE
 
 ISSUING_BODY = "BỘ NÔNG NGHIỆP VÀ MÔI TRƯỜNG"
 SYSTEM_LINE = "Hệ thống giám sát Chương trình 1034 (lensan)"
@@ -94,7 +99,6 @@ SECTION_NUMERALS = {"I": "I", "II": "II", "III": "III", "IV": "IV", "N": "V"}
 COLUMN_WIDTHS = (6, 50, 12, 14, 13, 14, 14, 44)   # A–H of the report sheet (fits A4 landscape)
 SCOPE_ORDER = {"nation": 0, "region": 1, "province": 2}
 SCOPE_LEVEL_VI = {"nation": "Toàn quốc", "region": "Vùng", "province": "Tỉnh/thành phố"}
-NATION_CODE = "VN"
 NATION_NAME = "Toàn quốc"
 MAP_VERSION = "post2025"   # periodic reports: provinces on today's boundaries
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -163,7 +167,7 @@ class Period:
         line = ("Bố cục theo Mẫu Phụ lục 02 — Kế hoạch số 201/KH-UBND ngày 18/10/2021 của UBND tỉnh Quảng Ninh; "
                 f"kỳ báo cáo {PERIOD_TYPE_VI[self.type]}")
         if self.deadline_at is not None:
-            local = self.deadline_at.astimezone(config.LOCAL_TZ)
+            local = self.deadline_at.astimezone(settings.LOCAL_TZ)
             if local.time() == dt.time(0, 0):
                 line += f" (hạn: hết ngày {local.date() - dt.timedelta(days=1):%d/%m/%Y})"
             else:
@@ -223,7 +227,7 @@ def period_bounds(period_type: str, period_key: str) -> tuple[dt.date, dt.date]:
 
 
 def period_deadline(period_type: str, period_key: str) -> dt.datetime:
-    """Same rule as int_periods (dbt): week Thursday 14:00 after the week; month end of the 3rd day of
+    """Same rule as int_calendar__periods (dbt): week Thursday 14:00 after the week; month end of the 3rd day of
     the next month; half-year 10 days after it; year 15 December (local time)."""
     start, end = period_bounds(period_type, period_key)
     if period_type == "week":
@@ -232,7 +236,7 @@ def period_deadline(period_type: str, period_key: str) -> dt.datetime:
         day = dt.date(start.year, 12, 15)
     else:
         day = end + dt.timedelta(days=4 if period_type == "month" else 11)
-    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=config.LOCAL_TZ)
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=settings.LOCAL_TZ)
 
 
 @dataclass
@@ -282,7 +286,7 @@ def publish_weekly(week_key: str, gate_summary: dict | None = None,
                    generated_at: dt.datetime | None = None) -> PublishSummary:
     """Publish the weekly report of `week_key` for every province, region and the nation.
 
-    `gate_summary` is the marts gate summary (lensan.gate.run_checkpoint); its status goes into every
+    `gate_summary` is the marts gate summary (lensan.quality.gate.run_checkpoint); its status goes into every
     manifest and its warnings flag the affected rows. `blocked_scopes` ("province-22" → reason) are
     not written. `logical_date` is accepted for the DAG (the week is already resolved from it);
     `generated_at` (UTC) defaults to now.
@@ -336,7 +340,7 @@ def publish_period(period_type: str, period_key: str, gate_summary: dict | None 
     ordered = sorted(scopes, key=lambda k: (SCOPE_ORDER.get(scopes[k][0]["scope_level"], 9), k))
     provinces = _province_values(scopes, blocked)
 
-    period_dir = config.home_dir("exports") / period_type / period_key
+    period_dir = settings.home_dir("exports") / period_type / period_key
     period_dir.mkdir(parents=True, exist_ok=True)
     gate_compact = _compact_gate(gate_summary)
     summary = PublishSummary(period_type=period_type, week_key=period_key, generated_at=_iso(now),
@@ -510,7 +514,8 @@ def _no_period_rows_message(period: Period) -> str:
 
 def _province_values(scopes: dict[str, list[dict]], blocked: dict[str, str]):
     """Headline-indicator attainment of every published province, for the per-province charts."""
-    from lensan import charts, reference
+    from lensan import reference
+    from lensan.publish.render import charts
 
     refs = reference.provinces()
     out = []
@@ -959,12 +964,12 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
     """The report workbook: sheet 1 the appendix-02 layout, sheet 2 `Biểu đồ` (charts).
 
     `week_key` is the period key (a week unless `period` says otherwise); `provinces`
-    (lensan.charts.ProvinceValues) adds the per-province chart (national and region workbooks)."""
+    (lensan.publish.render.charts.ProvinceValues) adds the per-province chart (national and region workbooks)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.worksheet.properties import PageSetupProperties
 
-    from lensan import charts
+    from lensan.publish.render import charts
 
     if period is None:
         period = Period("week", week_key, week_start, week_end)
@@ -1055,7 +1060,7 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
         f"Ghi chú: {PLATFORM_NOTE}",
         f"Kiểm tra chất lượng dữ liệu (cổng GX): {gate_vi}.",
         f"Lần công bố (revision): {revision}. Lập tự động bởi lensan lúc "
-        f"{generated_at.astimezone(config.LOCAL_TZ):%H:%M ngày %d/%m/%Y} (giờ Việt Nam).",
+        f"{generated_at.astimezone(settings.LOCAL_TZ):%H:%M ngày %d/%m/%Y} (giờ Việt Nam).",
     ]
     for line in footer:
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=8)
@@ -1245,7 +1250,7 @@ def _write_index(week_dir: Path, summary: PublishSummary, scopes: dict[str, list
 def _write_summary_html(period_dir: Path, period: Period, summary: PublishSummary,
                         scopes: dict[str, list[dict]], provinces: list) -> Path:
     """exports/<type>/<key>/tom_tat_<key>.html — the one-page summary of the latest state."""
-    from lensan import report_html
+    from lensan.publish.render import html as report_html
 
     nation_key = f"nation-{NATION_CODE}"
     nation_rows = None
@@ -1359,7 +1364,7 @@ def _record(week_key, level, code, revision, path, content_hash, manifest_sha, n
 def _compact_gate(gate_summary: dict | None) -> dict | None:
     if not gate_summary:
         return None
-    from lensan.gate import compact
+    from lensan.quality.gate import compact
 
     return compact(gate_summary)
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlparse
 
-from lensan import config
-from lensan.locks import file_lock
+from lensan import settings
+from lensan.db.locks import file_lock
 
 EMBEDDED_DB = "lensan"
 EMBEDDED_USER = "postgres"
@@ -60,7 +60,7 @@ def _pg_bin(name: str) -> str:
 
 
 def _data_dir() -> Path:
-    return config.home_dir("warehouse") / "pgdata"
+    return settings.home_dir("warehouse") / "pgdata"
 
 
 def _system_user() -> str | None:
@@ -114,7 +114,7 @@ def _running_port(pgdata: Path) -> int | None:
 def embedded_server_cpu_seconds() -> float | None:
     """CPU seconds the embedded server has used since it started: the postmaster, its live processes
     and those it has already reaped (Linux /proc). None when the warehouse is external or not running."""
-    if config.external_warehouse_url():
+    if settings.external_warehouse_url():
         return None
     try:
         postmaster = int((_data_dir() / "postmaster.pid").read_text().split()[0])
@@ -163,7 +163,7 @@ def _prepare_permissions(pgdata: Path, user: str) -> None:
 
 def ensure_embedded() -> ConnectionInfo:
     """Start (initialising on first use) the embedded server; idempotent and safe across processes."""
-    warehouse_dir = config.home_dir("warehouse")
+    warehouse_dir = settings.home_dir("warehouse")
     pgdata = _data_dir()
     with file_lock(warehouse_dir / ".lock"):
         port = _running_port(pgdata)
@@ -184,7 +184,7 @@ def ensure_embedded() -> ConnectionInfo:
                 os.chown(log_file, pwd.getpwnam(user).pw_uid, -1)
             # No Unix socket: the path under a deep LENSAN_HOME can exceed the 107-byte limit.
             options = f"-h 127.0.0.1 -p {port} -k '' -c max_connections=200 -c fsync=off" \
-                if os.environ.get("LENSAN_EMBEDDED_FAST") else f"-h 127.0.0.1 -p {port} -k '' -c max_connections=200"
+                if settings.load().embedded_fast else f"-h 127.0.0.1 -p {port} -k '' -c max_connections=200"
             _run_as(user, [_pg_bin("pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-l", str(log_file),
                            "-o", options, "start"])
             (warehouse_dir / "port").write_text(str(port))
@@ -218,7 +218,7 @@ def _ensure_database(info: ConnectionInfo) -> None:
 
 def connection_info() -> ConnectionInfo:
     """Where the warehouse is: the external URL when configured, else the (started) embedded server."""
-    url = config.external_warehouse_url()
+    url = settings.external_warehouse_url()
     if url:
         return _parse_url(url)
     return ensure_embedded()
@@ -273,6 +273,6 @@ def connect(retries: int = 5):
             if attempt == retries - 1:
                 raise
             time.sleep(1 + attempt)
-            if not config.external_warehouse_url():
+            if not settings.external_warehouse_url():
                 info = ensure_embedded()
     raise AssertionError("unreachable")

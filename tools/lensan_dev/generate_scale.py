@@ -10,7 +10,7 @@ post-reform map (34 provinces, 3,321 reporting communes/wards):
                          (SF1 ≈ 1,000,000 orders split over both platforms and 7 days, ≈ 2 activity
                          events per order, shops and products proportional to ``scale``).
 
-Formats, file names and delivery times are exactly those of `lensan.generate` (docs/raw_formats.md):
+Formats, file names and delivery times are exactly those of `lensan_dev.generate` (docs/raw_formats.md):
 the population of each unit is `generate._build_unit`, its rows come from `generate`'s row writers,
 forms and registers from `generate._deliver_form` / `_deliver_register`. The only differences are
 operational: platform rows are written to the 70 daily files as each unit is built (rows of a file
@@ -31,8 +31,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from lensan import config, periods, reference
-from lensan import generate as g
+from lensan import settings, reference
+
+from lensan.calendar import periods
+from lensan_dev import generate as g
 
 ORDERS_PER_SCALE = 1_000_000     # SF1: orders per week, nationally, both platforms
 MAP_VERSION = "post2025"
@@ -150,7 +152,7 @@ def generate_national(scale: float, week: str, seed: int = 1034, home: Path | No
     monday, sunday = periods.week_bounds(week)
     if reference.map_version_for(monday) != MAP_VERSION:
         raise ValueError(f"{week} is not on the post-reform map (weeks from 2025-W28)")
-    home = Path(home) if home is not None else config.lensan_home()
+    home = Path(home) if home is not None else settings.lensan_home()
     codes = g.provinces_for_map(MAP_VERSION, provinces, MAP_VERSION)
     units = reference.reporting_units(MAP_VERSION, codes)
     if not units:
@@ -228,7 +230,7 @@ def generate_national(scale: float, week: str, seed: int = 1034, home: Path | No
 __all__ = ["ORDERS_PER_SCALE", "ScaleProgress", "generate_national", "households_per_unit", "peak_rss_mb"]
 
 
-if __name__ == "__main__":   # python -m lensan.generate_scale SCALE WEEK [HOME]
+if __name__ == "__main__":   # python -m lensan_dev.generate_scale SCALE WEEK [HOME]
     import sys
 
     result = generate_national(float(sys.argv[1]), sys.argv[2], home=Path(sys.argv[3]) if len(sys.argv) > 3 else None,

@@ -1,6 +1,6 @@
 """Delivery of a published revision: outbox folder (default), SFTP and e-mail.
 
-A published revision is an immutable directory written by `lensan.publish`::
+A published revision is an immutable directory written by `lensan.publish.service`::
 
     LENSAN_HOME/exports/<period_type>/<period_key>/<scope>/rev-<n>/
         *.xlsx  *.csv  *.json  manifest.json      (manifest: SHA-256 of every file)
@@ -47,7 +47,7 @@ Manifest shapes accepted (the file list is the contract; other keys are reported
   {"sha256": {"x.xlsx": "<sha256>"}} (also key "checksums")
 Optional keys used: period_type, period_key, revision (cross-checked with the path), scope_name or
 scope.name (for the subject), generated_at, row_counts, gate (its status), quality_flags,
-source_files / source_file_count. This is the shape lensan.publish writes.
+source_files / source_file_count. This is the shape lensan.publish.service writes.
 """
 
 from __future__ import annotations
@@ -69,8 +69,9 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from lensan.config import home_dir
-from lensan.locks import file_lock
+from lensan import settings
+from lensan.settings import home_dir
+from lensan.db.locks import file_lock
 
 log = logging.getLogger(__name__)
 
@@ -659,7 +660,7 @@ class _Email(_Channel):
         return self._conn
 
     def recipients(self) -> list[str]:
-        env = os.environ.get("LENSAN_REPORT_RECIPIENTS")
+        env = settings.load().report_recipients
         recipients = _split_addresses(env) if env else _split_addresses(
             self.conn.extra_dejson.get("recipients") or self.conn.extra_dejson.get("to")
         )
@@ -673,7 +674,7 @@ class _Email(_Channel):
     def sender(self) -> str:
         return (
             self.conn.extra_dejson.get("from_email")
-            or os.environ.get("LENSAN_REPORT_SENDER")
+            or settings.load().report_sender
             or "lensan@localhost"
         )
 
@@ -791,17 +792,16 @@ def email_body(rev: Revision) -> str:
 
 
 def _channels_from_env() -> list[str]:
-    raw = os.environ.get("LENSAN_DELIVERY_CHANNELS", "")
-    return [c for c in re.split(r"[,\s]+", raw) if c] or ["outbox"]
+    return list(settings.load().delivery_channels)
 
 
 def _make_channel(name: str, sftp_conn_id: str | None, smtp_conn_id: str | None) -> _Channel:
     if name == "outbox":
         return _Outbox()
     if name == "sftp":
-        return _Sftp(sftp_conn_id or os.environ.get("LENSAN_SFTP_CONN_ID") or DEFAULT_SFTP_CONN_ID)
+        return _Sftp(sftp_conn_id or settings.load().sftp_conn_id)
     if name == "email":
-        return _Email(smtp_conn_id or os.environ.get("LENSAN_SMTP_CONN_ID") or DEFAULT_SMTP_CONN_ID)
+        return _Email(smtp_conn_id or settings.load().smtp_conn_id)
     raise ValueError(f"unknown delivery channel {name!r}; expected one of {', '.join(CHANNELS)}")
 
 

@@ -1,7 +1,7 @@
 """The one-page HTML summary of a published period (exports/<type>/<key>/tom_tat_<key>.html).
 
-Self-contained: inline CSS and inline SVG charts (lensan.charts.svg_bar_chart), no script, no external
-resource, so it opens offline and can be attached to an e-mail. Written by lensan.publish on every
+Self-contained: inline CSS and inline SVG charts (lensan.publish.render.charts.svg_bar_chart), no script, no external
+resource, so it opens offline and can be attached to an e-mail. Written by lensan.publish.service on every
 run; it always describes the latest revision of every scope and links to its files.
 """
 
@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
-from lensan import charts, config
+from lensan import settings
+
+from lensan.publish.render import charts
 
 ISSUING_BODY = "BỘ NÔNG NGHIỆP VÀ MÔI TRƯỜNG"
 # rows of the national table (in template order, when present)
@@ -53,7 +55,7 @@ def render_summary(*, title: str, period_label: str, value_heading: str, generat
                    gate_status: str | None, nation_rows: list[dict] | None, value_field: str,
                    provinces: list[charts.ProvinceValues], completeness: dict[str, dict],
                    scope_names: dict[str, str], links: list[dict], blocked: dict[str, str], note: str) -> str:
-    local = generated_at.astimezone(config.LOCAL_TZ)
+    local = generated_at.astimezone(settings.LOCAL_TZ)
     out = ['<!DOCTYPE html>', '<html lang="vi">', '<head>', '<meta charset="utf-8">',
            f'<title>Tóm tắt {escape(title.lower())} — {escape(period_label)}</title>',
            f'<style>{CSS}</style>', '</head>', '<body>',

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from lensan.config import LOCAL_TZ
+from lensan.settings import LOCAL_TZ
 
 WEEK_KEY = re.compile(r"^(\d{4})-W(\d{2})$")
 

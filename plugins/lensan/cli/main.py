@@ -14,8 +14,10 @@ import os
 import sys
 from pathlib import Path
 
-from lensan import config, periods
-from lensan.ops import to_jsonable
+from lensan import settings
+
+from lensan.calendar import periods
+from lensan.orchestration.ops import to_jsonable
 
 DEMO_PROVINCES = ("22", "92")  # post-reform Quảng Ninh and Cần Thơ
 DEMO_WEEKS = 4
@@ -32,7 +34,7 @@ def fail(vi: str, en: str, code: int = 1) -> int:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(tz=config.LOCAL_TZ).replace(microsecond=0)
+    return dt.datetime.now(tz=settings.LOCAL_TZ).replace(microsecond=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,14 +78,14 @@ def parse_provinces(values: list[str] | None) -> list[str]:
 
 def _call_generate(provinces: list[str], weeks: list[str], seed: int, late: int | None = None,
                    missing: int | None = None, quiet: bool = False):
-    from lensan import generate as gen
+    from lensan_dev import generate as gen
 
     return gen.generate(provinces, weeks, seed=seed, late_units=late or 0, missing_units=missing or 0,
                         progress=None if quiet else (lambda message: print(f"  {message}", flush=True)))
 
 
 def _generate_national(args) -> int:
-    from lensan.generate_scale import generate_national
+    from lensan_dev.generate_scale import generate_national
 
     weeks = parse_weeks(args.weeks, args.last or 1)
     provinces = parse_provinces(args.provinces) if args.provinces else None
@@ -91,9 +93,9 @@ def _generate_national(args) -> int:
         summary = generate_national(args.scale, week, seed=args.seed, provinces=provinces,
                                     progress=lambda p: print(f"  {p}", flush=True))
         say(f"Đã tạo tuần {week} toàn quốc (hệ số {args.scale:g}): {sum(summary.rows_by_entity.values()):,} dòng "
-            f"vào {config.landing_dir()}",
+            f"vào {settings.landing_dir()}",
             f"Generated the national week {week} (scale {args.scale:g}): "
-            f"{sum(summary.rows_by_entity.values()):,} rows into {config.landing_dir()}")
+            f"{sum(summary.rows_by_entity.values()):,} rows into {settings.landing_dir()}")
     return 0
 
 
@@ -104,9 +106,9 @@ def cmd_generate(args) -> int:
     weeks = parse_weeks(args.weeks, args.last)
     summary = _call_generate(provinces, weeks, args.seed, args.late, args.missing)
     say(f"Đã tạo dữ liệu mẫu cho tỉnh {', '.join(provinces)}, tuần {weeks[0]}..{weeks[-1]} "
-        f"vào {config.landing_dir()}",
+        f"vào {settings.landing_dir()}",
         f"Generated sample data for provinces {', '.join(provinces)}, weeks {weeks[0]}..{weeks[-1]} "
-        f"into {config.landing_dir()}")
+        f"into {settings.landing_dir()}")
     if summary is not None:
         data = to_jsonable(summary)
         data.pop("paths", None)
@@ -123,9 +125,9 @@ def _ensure_raw_schema() -> None:
 def cmd_land(args) -> int:
     from lensan import landing
 
-    unknown = [s for s in args.sources if s not in config.SOURCES]
+    unknown = [s for s in args.sources if s not in settings.SOURCES]
     if unknown:
-        return fail(f"Nguồn không hợp lệ: {unknown}", f"Unknown sources: {unknown} (use {config.SOURCES})", 2)
+        return fail(f"Nguồn không hợp lệ: {unknown}", f"Unknown sources: {unknown} (use {settings.SOURCES})", 2)
     _ensure_raw_schema()
     summary = to_jsonable(landing.land_pending(args.sources or None,
                                                progress=lambda line: print(f"  {line}", file=sys.stderr, flush=True)))
@@ -153,7 +155,8 @@ def cmd_check(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    from lensan import gate, publish
+    from lensan.quality import gate
+    from lensan.publish import service as publish
 
     week = args.week or periods.last_complete_week(_now())
     periods.week_bounds(week)
@@ -167,19 +170,19 @@ def cmd_publish(args) -> int:
                         f"Publication of {week} stopped: quality gate failed: {exc}")
     summary = publish.publish_weekly(week, gate_summary=gate_summary)
     print(json.dumps(to_jsonable(summary), ensure_ascii=False, indent=2, default=str)[:8000])
-    say(f"Đã công bố báo cáo tuần {week} vào {config.home_dir('exports')}",
-        f"Published the weekly report {week} into {config.home_dir('exports')}")
+    say(f"Đã công bố báo cáo tuần {week} vào {settings.home_dir('exports')}",
+        f"Published the weekly report {week} into {settings.home_dir('exports')}")
     return 0
 
 
 def cmd_warehouse(args) -> int:
-    from lensan import warehouse
+    from lensan.db import warehouse
 
     if args.action == "start":
         info = warehouse.connection_info()
         say(f"Kho dữ liệu đang chạy: {_redact(info.url)}", f"Warehouse running: {_redact(info.url)}")
     elif args.action == "stop":
-        if config.external_warehouse_url():
+        if settings.external_warehouse_url():
             say("Kho dữ liệu ngoài (LENSAN_WAREHOUSE_URL): không dừng.",
                 "External warehouse (LENSAN_WAREHOUSE_URL): not stopped.")
         elif warehouse.stop_embedded():
@@ -201,7 +204,7 @@ def _redact(url: str) -> str:
 
 
 def cmd_dbt_manifest(args) -> int:
-    from lensan import airflow_env
+    from lensan.orchestration import airflow_env
 
     path = airflow_env.install_manifest()
     say(f"Manifest dbt cho Cosmos: {path}", f"dbt manifest for Cosmos: {path}")
@@ -230,9 +233,9 @@ def _table_exists(conn, qualified: str) -> bool:
 
 def status_report(limit: int = 20) -> dict:
     """Everything `lensan status` shows, as a dict (also used by tests)."""
-    from lensan import warehouse
+    from lensan.db import warehouse
 
-    report: dict = {"lensan_home": str(config.lensan_home()), "warehouse": _redact(warehouse.warehouse_url())}
+    report: dict = {"lensan_home": str(settings.lensan_home()), "warehouse": _redact(warehouse.warehouse_url())}
     conn = warehouse.connect()
     try:
         if _table_exists(conn, "raw.landed_files"):
@@ -266,7 +269,7 @@ def status_report(limit: int = 20) -> dict:
                       "from ops.gate_results order by recorded_at desc limit %s", (limit,)) or []
         ] if _table_exists(conn, "ops.gate_results") else []
         if _table_exists(conn, "ops.run_log"):
-            from lensan import ops
+            from lensan.orchestration import ops
 
             report["last_runs"] = ops.last_runs(conn, limit)
             report["alerts"] = ops.recent_alerts(conn, limit)
@@ -274,16 +277,16 @@ def status_report(limit: int = 20) -> dict:
             report["last_runs"], report["alerts"] = [], []
     finally:
         conn.close()
-    week_root = config.home_dir("exports") / "week"
+    week_root = settings.home_dir("exports") / "week"
     report["exports"] = [str(p) for p in sorted(week_root.glob("*/index.json"))][-limit:]
     report["data_docs"] = _data_docs_path()
     return report
 
 
 def _data_docs_path() -> str | None:
-    candidates = [config.GX_PROJECT_DIR / "uncommitted" / "data_docs" / "local_site" / "index.html",
-                  config.lensan_home() / "data_docs" / "index.html"]
-    candidates += sorted(config.lensan_home().glob("**/data_docs/**/index.html"))[:1]
+    candidates = [settings.GX_PROJECT_DIR / "uncommitted" / "data_docs" / "local_site" / "index.html",
+                  settings.lensan_home() / "data_docs" / "index.html"]
+    candidates += sorted(settings.lensan_home().glob("**/data_docs/**/index.html"))[:1]
     for path in candidates:
         if path.exists():
             return str(path)
@@ -345,7 +348,7 @@ def publish_logical_date(week: str, now: dt.datetime | None = None) -> dt.dateti
     """
     now = now or _now()
     _, sunday = periods.week_bounds(week)
-    thursday = dt.datetime.combine(sunday + dt.timedelta(days=4), dt.time(10, 0), tzinfo=config.LOCAL_TZ)
+    thursday = dt.datetime.combine(sunday + dt.timedelta(days=4), dt.time(10, 0), tzinfo=settings.LOCAL_TZ)
     moment = thursday if thursday <= now else now
     assert periods.last_complete_week(moment) == week, (week, moment)
     return moment
@@ -358,7 +361,7 @@ def run_pipeline(publish_week: str, *, echo: bool = False, start: dt.datetime | 
     Ingest and transform get the current time as logical date (second precision, distinct per
     call); publish gets a logical date inside the week after `publish_week`.
     """
-    from lensan import airflow_env
+    from lensan.orchestration import airflow_env
 
     start = start or _now()
     extra = {"LENSAN_AIRFLOW_RETRIES": str(retries)}
@@ -383,7 +386,7 @@ def run_pipeline(publish_week: str, *, echo: bool = False, start: dt.datetime | 
 
 def prepare_runtime() -> None:
     """Warehouse up, raw schema, dbt profile + manifest (needed when Airflow parses the DAGs), Airflow db."""
-    from lensan import airflow_env
+    from lensan.orchestration import airflow_env
 
     _ensure_raw_schema()
     airflow_env.install_manifest()
@@ -391,14 +394,14 @@ def prepare_runtime() -> None:
 
 
 def cmd_run(args) -> int:
-    from lensan import airflow_env
+    from lensan.orchestration import airflow_env
 
     dag_id = {"ingest": airflow_env.DAG_INGEST, "transform": airflow_env.DAG_TRANSFORM,
               "publish": airflow_env.DAG_PUBLISH}.get(args.dag, args.dag)
     prepare_runtime()
     logical = dt.datetime.fromisoformat(args.logical_date) if args.logical_date else _now()
     if logical.tzinfo is None:
-        logical = logical.replace(tzinfo=config.LOCAL_TZ)
+        logical = logical.replace(tzinfo=settings.LOCAL_TZ)
     conf = {"week_key": args.week} if args.week else None
     result = airflow_env.dags_test(dag_id, logical, conf=conf,
                                    extra_env={"LENSAN_AIRFLOW_RETRIES": str(args.retries)}, echo=args.verbose)
@@ -413,7 +416,7 @@ def cmd_demo(args) -> int:
     now = _now()
     provinces = parse_provinces(args.provinces)
     weeks = latest_complete_weeks(args.weeks, now)
-    say(f"lensan demo — LENSAN_HOME={config.lensan_home()}", f"lensan demo — LENSAN_HOME={config.lensan_home()}")
+    say(f"lensan demo — LENSAN_HOME={settings.lensan_home()}", f"lensan demo — LENSAN_HOME={settings.lensan_home()}")
     say(f"1/4 Tạo dữ liệu mẫu: tỉnh {', '.join(provinces)}, tuần {weeks[0]}..{weeks[-1]}",
         f"1/4 Generating sample data: provinces {', '.join(provinces)}, weeks {weeks[0]}..{weeks[-1]}")
     _call_generate(provinces, weeks, args.seed)
@@ -426,7 +429,7 @@ def cmd_demo(args) -> int:
     except RuntimeError as exc:
         return fail(f"Demo dừng: {exc}", f"Demo stopped: {exc}")
     say(f"4/4 Báo cáo tuần {weeks[-1]}:", f"4/4 Weekly report {weeks[-1]}:")
-    exports = config.home_dir("exports")
+    exports = settings.home_dir("exports")
     week_dir = exports / "week" / weeks[-1]
     for scope in [*(f"province-{p}" for p in provinces), "nation-VN"]:
         revisions = sorted(week_dir.glob(f"{scope}/rev-*"), key=lambda p: int(p.name.split("-")[-1]))
@@ -473,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("land", help="nhận các file đang chờ / land the pending files")
-    p.add_argument("sources", nargs="*", help=f"only these sources ({', '.join(config.SOURCES)})")
+    p.add_argument("sources", nargs="*", help=f"only these sources ({', '.join(settings.SOURCES)})")
     p.set_defaults(func=cmd_land)
 
     p = sub.add_parser("check", help="kiểm tra một file trước khi gửi / check one file before delivering it")
@@ -514,7 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:   # its options (--help included) are bench/run's own
-        from lensan import bench
+        from lensan_dev import bench
 
         return bench.main(argv[1:])
     args = build_parser().parse_args(argv)

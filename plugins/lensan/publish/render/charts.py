@@ -1,7 +1,7 @@
 """Charts for the published reports: the `Biểu đồ` worksheet (native openpyxl bar charts) and inline SVG
 bar charts for the one-page HTML summary.
 
-Both read the already cleaned report rows of lensan.publish (dicts with indicator_code, section, tt,
+Both read the already cleaned report rows of lensan.publish.service (dicts with indicator_code, section, tt,
 target_value, target_attainment_pct …) and, for national/region workbooks, the attainment of the
 headline indicators per province (`ProvinceValues`). Nothing here touches the database.
 """

@@ -7,7 +7,7 @@ import hmac
 import re
 import unicodedata
 
-from lensan import config
+from lensan import settings
 
 KINDS = ("name", "phone", "citizen_id")
 
@@ -33,7 +33,7 @@ def pseudonymise(kind: str, value: object, key: bytes | None = None) -> str | No
     text = normalise(kind, str(value))
     if not text:
         return None
-    secret = key if key is not None else config.pseudonym_key()
+    secret = key if key is not None else settings.pseudonym_key()
     return hmac.new(secret, f"{kind}:{text}".encode("utf-8"), hashlib.sha256).hexdigest()
 
 
@@ -51,7 +51,7 @@ class Pseudonymiser:
     """
 
     def __init__(self, key: bytes | None = None, max_cache: int = 1 << 18):
-        secret = key if key is not None else config.pseudonym_key()
+        secret = key if key is not None else settings.pseudonym_key()
         try:    # the plugin takes the key as text (its UTF-8 bytes); lensan's keys always are text
             self._key_text: str | None = secret.decode("utf-8")
         except UnicodeDecodeError:

@@ -1,12 +1,12 @@
 """Data-quality gates: run the committed GX Core 1.x checkpoints and record what they found.
 
-The GX project lives in `expectations/` (config.GX_PROJECT_DIR): `great_expectations.yml`, the suites
+The GX project lives in `expectations/` (settings.GX_PROJECT_DIR): `great_expectations.yml`, the suites
 (`expectations/`), validation definitions and checkpoints — all committed JSON. Its datasource
 `lensan_warehouse` takes its connection string from the config variable `${LENSAN_GX_WAREHOUSE_URL}`,
-which this module sets from `lensan.warehouse.warehouse_url()` before it opens the context; the
+which this module sets from `lensan.db.warehouse.warehouse_url()` before it opens the context; the
 validation results store and the Data Docs site are placed under LENSAN_HOME through
 `${LENSAN_GX_RUNTIME_DIR}` and `${LENSAN_GX_DATA_DOCS_DIR}`. (The variable is deliberately not
-`LENSAN_WAREHOUSE_URL` itself: setting that one would switch `lensan.warehouse` into "external" mode.)
+`LENSAN_WAREHOUSE_URL` itself: setting that one would switch `lensan.db.warehouse` into "external" mode.)
 
 Every data asset is a query asset over a staging / mart relation exposing a `period_key` column
 (ISO week key for weekly data) and is partitioned on it (batch definition `by_period`), so
@@ -46,7 +46,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from lensan import config, warehouse
+from lensan import settings
+
+from lensan.db import warehouse
+from lensan.settings import NATION_CODE
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +111,8 @@ def _short(value: Any, limit: int = 200) -> str:
 def prepare_environment() -> None:
     """Set the config variables the committed great_expectations.yml refers to."""
     os.environ[URL_VARIABLE] = warehouse.warehouse_url()
-    os.environ[RUNTIME_DIR_VARIABLE] = str(config.home_dir("gx"))
-    os.environ[DATA_DOCS_DIR_VARIABLE] = str(config.home_dir("data_docs"))
+    os.environ[RUNTIME_DIR_VARIABLE] = str(settings.home_dir("gx"))
+    os.environ[DATA_DOCS_DIR_VARIABLE] = str(settings.home_dir("data_docs"))
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
@@ -119,7 +122,7 @@ def get_context():
     import great_expectations as gx
 
     # context_root_dir, not project_root_dir: the latter appends a "gx/" sub-directory.
-    return gx.get_context(mode="file", context_root_dir=str(config.GX_PROJECT_DIR))
+    return gx.get_context(mode="file", context_root_dir=str(settings.GX_PROJECT_DIR))
 
 
 def _normalise_parameters(batch_parameters: dict | None) -> dict | None:
@@ -177,7 +180,8 @@ def run_checkpoint(name: str, batch_parameters: dict | None = None, run_id: str 
 
 def period_weeks(period_type: str, period_key: str) -> list[str]:
     """The ISO weeks with rows in marts.rpt_weekly_report that overlap a month / half-year / year."""
-    from lensan import periods, publish
+    from lensan.calendar import periods
+    from lensan.publish import service as publish
 
     start, end = publish.period_bounds(period_type, period_key)
     conn = warehouse.connect()
@@ -424,7 +428,6 @@ def attribute_scopes(summary: dict) -> None:
             flagged[aggregate] = f"{flagged[aggregate]}; {note}" if aggregate in flagged else note
 
 
-NATION_CODE = "VN"
 
 
 def _pruned(row: dict) -> dict:

@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from lensan import config
+from lensan import settings
 
 # Asset names/URIs: the contract between the three DAGs (docs/architecture.md).
 RAW_ASSET_NAME = "lensan_raw"
@@ -34,7 +34,7 @@ DAG_TRANSFORM = "lensan_transform"
 DAG_PUBLISH = "lensan_publish_weekly"
 DAG_IDS = (DAG_INGEST, DAG_TRANSFORM, DAG_PUBLISH)
 
-DAGS_FOLDER = config.PROJECT_ROOT / "dags"
+DAGS_FOLDER = settings.PROJECT_ROOT / "dags"
 DBT_PROFILE_NAME = "lensan"
 DBT_TARGET_NAME = "warehouse"
 
@@ -46,28 +46,28 @@ def default_args() -> dict:
     end-to-end tests set it to 0 so a broken task fails the run at once instead of waiting out the
     retry delay inside `airflow dags test`; LENSAN_AIRFLOW_RETRY_DELAY_S sets that delay (default 300).
     """
-    from lensan.ops import alert_on_failure  # light: psycopg2 is imported only when it fires
+    from lensan.orchestration.ops import alert_on_failure  # light: psycopg2 is imported only when it fires
 
     return {
         "owner": "lensan",
         "on_failure_callback": alert_on_failure,
-        "retries": int(os.environ.get("LENSAN_AIRFLOW_RETRIES", "2")),
-        "retry_delay": dt.timedelta(seconds=float(os.environ.get("LENSAN_AIRFLOW_RETRY_DELAY_S", "300"))),
+        "retries": settings.load().airflow_retries,
+        "retry_delay": dt.timedelta(seconds=settings.load().airflow_retry_delay_s),
     }
 
 
 def dbt_profiles_yml() -> Path:
-    """Where `lensan.dbt.profiles_dir()` writes the profile (LENSAN_HOME/dbt/profiles.yml).
+    """Where `lensan.transform.dbt.profiles_dir()` writes the profile (LENSAN_HOME/dbt/profiles.yml).
 
     Computed without touching the warehouse, so DAG parsing never starts a database.
     """
-    return Path(os.environ.get("LENSAN_HOME", config.PROJECT_ROOT / ".lensan")).resolve() / "dbt" / "profiles.yml"
+    return settings.load().home / "dbt" / "profiles.yml"
 
 
 def dbt_manifest_path() -> Path:
     """The dbt manifest Cosmos renders the transform DAG from: LENSAN_HOME/dbt/manifest.json.
 
-    A private, atomically replaced copy of dbt's target/manifest.json (lensan.dbt.manifest_path()) (see `install_manifest`):
+    A private, atomically replaced copy of dbt's target/manifest.json (lensan.transform.dbt.manifest_path()) (see `install_manifest`):
     any dbt command rewrites that file in place, and a DAG parsed at that moment would
     read a half-written file.
     """
@@ -86,11 +86,11 @@ def graph_signature(manifest: Path) -> str:
 
 
 def install_manifest() -> Path:
-    """Refresh the dbt manifest (`lensan.dbt.ensure_manifest()`) and install the copy the DAG reads."""
+    """Refresh the dbt manifest (`lensan.transform.dbt.ensure_manifest()`) and install the copy the DAG reads."""
     import json
     import tempfile
 
-    from lensan import dbt as lensan_dbt
+    from lensan.transform import dbt as lensan_dbt
 
     import time
 
@@ -121,7 +121,7 @@ def install_manifest() -> Path:
 # ---------------------------------------------------------------------------------------------
 
 def airflow_home() -> Path:
-    return config.home_dir("airflow")
+    return settings.home_dir("airflow")
 
 
 def venv_bin() -> Path:
@@ -133,7 +133,7 @@ def airflow_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     home = airflow_home()
     env = dict(os.environ)
     env.update({
-        "LENSAN_HOME": str(config.lensan_home()),
+        "LENSAN_HOME": str(settings.lensan_home()),
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -231,7 +231,7 @@ def dags_test(dag_id: str, logical_date: dt.datetime, conf: dict | None = None,
     cmd = [airflow_executable(), "dags", "test", dag_id, logical]
     if conf:
         cmd += ["--conf", json.dumps(conf)]
-    timeout = timeout or float(os.environ.get("LENSAN_DAG_TIMEOUT", "1800"))
+    timeout = timeout or settings.load().dag_timeout_s
     with open(log_file, "w") as fh:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 start_new_session=True)
@@ -314,7 +314,7 @@ class LocalAirflow:
                  extra_env: dict[str, str] | None = None, parallelism: int = 2):
         import secrets
 
-        self.home = Path(home) if home else config.home_dir("airflow_local")
+        self.home = Path(home) if home else settings.home_dir("airflow_local")
         self.home.mkdir(parents=True, exist_ok=True)
         if dag_files is None:
             dags_folder = DAGS_FOLDER

@@ -16,7 +16,7 @@ import os
 import threading
 from pathlib import Path
 
-from lensan import config
+from lensan import settings
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -36,7 +36,7 @@ class DbtError(RuntimeError):
 
 
 def project_dir() -> Path:
-    return config.DBT_PROJECT_DIR
+    return settings.DBT_PROJECT_DIR
 
 
 def _yaml_str(value: str) -> str:
@@ -45,12 +45,12 @@ def _yaml_str(value: str) -> str:
 
 def profiles_dir() -> Path:
     """Write LENSAN_HOME/dbt/profiles.yml for the current warehouse and return its directory."""
-    from lensan import warehouse
+    from lensan.db import warehouse
 
     info = warehouse.connection_info()
-    directory = config.home_dir("dbt")
+    directory = settings.home_dir("dbt")
     text = "\n".join([
-        "# Written by lensan.dbt.profiles_dir() for the current warehouse; do not edit.",
+        "# Written by lensan.transform.dbt.profiles_dir() for the current warehouse; do not edit.",
         f"{PROFILE_NAME}:",
         f"  target: {TARGET_NAME}",
         "  outputs:",
@@ -79,7 +79,7 @@ def profiles_dir() -> Path:
 def target_dir() -> Path:
     """dbt's target/ (manifest, compiled SQL, run results) per LENSAN_HOME, so parallel homes
     (tests, CI, a developer's demo) never overwrite each other's artefacts."""
-    return config.home_dir("dbt") / "target"
+    return settings.home_dir("dbt") / "target"
 
 
 def _with_dirs(args: list[str], profiles: Path) -> list[str]:
@@ -91,7 +91,7 @@ def _with_dirs(args: list[str], profiles: Path) -> list[str]:
     if "--target-path" not in args:
         args += ["--target-path", str(target_dir())]
     if "--log-path" not in args:
-        args += ["--log-path", str(config.home_dir("dbt") / "logs")]
+        args += ["--log-path", str(settings.home_dir("dbt") / "logs")]
     return args
 
 

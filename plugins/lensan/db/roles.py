@@ -11,21 +11,20 @@ on a real server set one with LENSAN_BI_READER_PASSWORD / LENSAN_CHECKER_PASSWOR
 
 from __future__ import annotations
 
-import os
-
 from psycopg2 import sql
+
+from lensan import settings
 
 BI_READER = "bi_reader"
 CHECKER = "lensan_checker"
 READABLE_BY_CHECKER = ("raw", "staging", "intermediate", "marts", "reference", "ops")
 
 
-def _ensure_role(cur, role: str, password_env: str) -> None:
+def _ensure_role(cur, role: str, password: str | None) -> None:
     cur.execute("select 1 from pg_roles where rolname = %s", (role,))
     if cur.fetchone() is None:
         cur.execute(sql.SQL("create role {} login nosuperuser nocreatedb nocreaterole noinherit")
                     .format(sql.Identifier(role)))
-    password = os.environ.get(password_env)
     if password:
         cur.execute(sql.SQL("alter role {} password %s").format(sql.Identifier(role)), (password,))
 
@@ -42,9 +41,10 @@ def _grant_read(cur, role: str, schema: str) -> None:
 
 def ensure_roles(conn) -> None:
     """Create the reader roles and their grants; idempotent, run before every transform."""
+    configured = settings.load()
     with conn.cursor() as cur:
-        _ensure_role(cur, BI_READER, "LENSAN_BI_READER_PASSWORD")
-        _ensure_role(cur, CHECKER, "LENSAN_CHECKER_PASSWORD")
+        _ensure_role(cur, BI_READER, configured.bi_reader_password)
+        _ensure_role(cur, CHECKER, configured.checker_password)
         cur.execute(sql.SQL("grant connect on database {} to {}, {}").format(
             sql.Identifier(conn.info.dbname), sql.Identifier(BI_READER), sql.Identifier(CHECKER)))
         cur.execute("revoke create on schema public from public")

@@ -1,0 +1,1 @@
+"""The `lensan` command line: one module per command."""

@@ -1,0 +1,1 @@
+"""Rendering of published reports: one module per output format."""
