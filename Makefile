@@ -1,7 +1,9 @@
 # lensan — two commands:
 #   make demo   sample data for Quảng Ninh (22) and Cần Thơ (92), the three Airflow DAGs run for real,
 #               weekly reports in .lensan/exports/
-#   make test   the whole test suite (unit, DAG, CLI, compose, end-to-end)
+#   make test   the whole test suite, every tier (unit, integration, e2e), slowest tests and total time
+# Also: make test-fast (unit tier: no warehouse, dbt or Airflow; under 2 minutes), make test-integration,
+# make test-e2e. The tiers are pytest markers (tests/conftest.py says what each one may use).
 # The virtualenv is created on first use and reinstalled only when the requirements change.
 
 # Python 3.11 (the version the lock file was resolved for) when available, else python3.
@@ -16,11 +18,12 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test install compose-check warehouse-stop clean help
+.PHONY: demo test test-fast test-integration test-e2e install compose-check warehouse-stop clean help
 
 help:
 	@echo "make demo   - dữ liệu mẫu + chạy 3 DAG Airflow / sample data + run the three Airflow DAGs"
 	@echo "make test   - chạy toàn bộ kiểm thử / run the whole test suite"
+	@echo "make test-fast - kiểm thử nhanh (unit) / unit tests only, no warehouse (< 2 min)"
 	@echo "make clean  - dừng kho nhúng, xoá .lensan / stop the embedded warehouse, remove .lensan"
 
 $(BIN)/python:
@@ -44,8 +47,24 @@ compose-check:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; \
 	  else echo "docker-compose missing (apt-get install docker-compose); tests/test_compose.py will skip"; fi; }
 
+# $(call pytest,<args>): pytest, then its wall time as the last line, keeping pytest's exit status.
+define pytest
+	@echo "$(BIN)/python -m pytest $(1) $(PYTEST_ARGS)"
+	@start=$$(date +%s); status=0; $(BIN)/python -m pytest $(1) $(PYTEST_ARGS) || status=$$?; \
+	echo "total: $$(( $$(date +%s) - start )) s"; exit $$status
+endef
+
 test: $(STAMP) compose-check
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(call pytest,--durations=15)
+
+test-fast: $(STAMP) compose-check
+	$(call pytest,-m unit)
+
+test-integration: $(STAMP)
+	$(call pytest,-m integration --durations=15)
+
+test-e2e: $(STAMP)
+	$(call pytest,-m e2e --durations=15)
 
 warehouse-stop:
 	-$(BIN)/lensan warehouse stop

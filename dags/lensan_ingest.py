@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import Asset, dag, task
 
-from lensan.orchestration.airflow_env import DAG_INGEST, RAW_ASSET_NAME, RAW_ASSET_URI, default_args
+from lensan.orchestration import config
 
-RAW = Asset(name=RAW_ASSET_NAME, uri=RAW_ASSET_URI)
+RAW = Asset(name=config.RAW_ASSET_NAME, uri=config.RAW_ASSET_URI)
 
 DOC = """
 ### lensan_ingest — nhận file / landing
@@ -21,16 +20,18 @@ English); a file already landed (same SHA-256) is a no-op.
 When at least one file was loaded, the task `announce_raw` updates the Asset `lensan_raw`
 (`lensan://warehouse/raw`), which triggers **lensan_transform**. When nothing new was loaded it is
 skipped, so no empty transform runs are started.
+
+Task bodies: `lensan.orchestration.ingest`.
 """
 
 
 @dag(
-    dag_id=DAG_INGEST,
+    dag_id=config.DAG_INGEST,
     schedule="*/30 * * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Ho_Chi_Minh"),
+    start_date=config.START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(),
+    default_args=config.default_args(),
     tags=["lensan", "ingest"],
     doc_md=DOC,
 )
@@ -38,44 +39,23 @@ def lensan_ingest():
     @task
     def prepare_warehouse() -> str:
         """Start (or reach) the warehouse and create the raw schema (idempotent)."""
-        from lensan import landing
-        from lensan.db import warehouse
+        from lensan.orchestration import ingest
 
-        info = warehouse.connection_info()
-        landing.ensure_raw_schema()
-        return f"{info.host}:{info.port}/{info.dbname}"
+        return ingest.prepare_warehouse()
 
     @task
     def land(_warehouse: str, **context) -> dict:
         """Land every pending file; return the LandingSummary as a dict (XCom)."""
-        import logging
+        from lensan.orchestration import ingest
 
-        from lensan import landing
-
-        from lensan.orchestration import ops
-
-        summary = landing.land_pending()
-        counts = {"loaded": len(summary.landed), "quarantined": len(summary.quarantined),
-                  "duplicates": len(summary.duplicates), "rows": summary.rows}
-        data = ops.to_jsonable(summary.as_dict())
-        logging.getLogger(__name__).info(
-            "Đã nhận %(loaded)d file, cách ly %(quarantined)d, trùng %(duplicates)d, %(rows)d dòng / "
-            "landed %(loaded)d files, quarantined %(quarantined)d, duplicates %(duplicates)d, %(rows)d rows. "
-            "Summary: %(summary)s", {**counts, "summary": data})
-        data["_counts"] = counts
-        ops.record_run(context, {**counts,
-                                 "quarantined_files": [[q.name, q.code] for q in summary.quarantined]})
-        return data
+        return ingest.land(context)
 
     @task(outlets=[RAW])
     def announce_raw(summary: dict) -> int:
         """Update the raw Asset only when new data was loaded (skip otherwise)."""
-        from airflow.sdk.exceptions import AirflowSkipException
+        from lensan.orchestration import ingest
 
-        loaded = summary.get("_counts", {}).get("loaded", 0)
-        if not loaded:
-            raise AirflowSkipException("Không có file mới / no new file loaded: raw unchanged")
-        return loaded
+        return ingest.announce_raw(summary)
 
     announce_raw(land(prepare_warehouse()))
 

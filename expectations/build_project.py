@@ -16,11 +16,13 @@ from great_expectations.expectations.row_conditions import Column
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from lensan import config, gate, reference
+from lensan import settings, reference
 
-gate.prepare_environment()
-root = config.GX_PROJECT_DIR
-for sub in ("expectations", "validation_definitions", "checkpoints"):
+from lensan.quality import checkpoints
+
+checkpoints.prepare_environment()
+root = settings.GX_PROJECT_DIR
+for sub in ("suites", "validation_definitions", "checkpoints"):  # suites: expectations_store base_directory
     shutil.rmtree(root / sub, ignore_errors=True)
 ctx = gx.get_context(mode="file", context_root_dir=root)
 for ds in list(ctx.data_sources.all()):
@@ -43,16 +45,16 @@ QUERIES = {
                file_id, row_number
           from staging.stg_voso__orders) as o
   left join (select platform as l_platform, order_id as l_order_id, count(*) as latest_rows
-               from intermediate.int_platform__orders group by 1, 2) as l
+               from intermediate.int_platforms__orders group by 1, 2) as l
     on l.l_platform = o.platform and l.l_order_id = o.order_id""",
     # scope_key: the publishing scope a row is attributed to — the province (today's boundaries) of a
-    # reporting unit, so an error blocks only that province (lensan.gate).
+    # reporting unit, so an error blocks only that province (lensan.quality.scopes).
     "staging_form_rows": """SELECT r.*, f.unit_code, f.map_version, f.week_key, f.received_at,
        coalesce('province-' || g.current_province_code, 'unit-' || f.unit_code) as scope_key,
        r.indicator_code as row_key, f.week_key as period_key
   from staging.stg_weekly_forms__form_rows as r
   join staging.stg_weekly_forms__forms as f on f.file_id = r.file_id
-  left join intermediate.int_geo__reporting_units as g
+  left join intermediate.int_geography__reporting_units as g
     on g.map_version = f.map_version and g.unit_code = f.unit_code""",
     "marts_indicator_values": """SELECT v.*,
        case when v.scope_level in ('unit', 'province') and u.current_province_code is not null
@@ -152,7 +154,7 @@ SUITES = {
             description="order_id unique per platform and status-update time, so the latest status is unambiguous"
                         " / mã đơn hàng không trùng trên mỗi sàn (mỗi lần cập nhật trạng thái)"),
         gxe.ExpectColumnValuesToBeBetween(column="latest_rows", min_value=1, max_value=1,
-            description="each staged order is exactly once in the latest-status model intermediate.int_platform__orders"
+            description="each staged order is exactly once in the latest-status model intermediate.int_platforms__orders"
                         " (order_id unique per platform) / mỗi đơn hàng đúng một dòng trạng thái mới nhất"),
         gxe.ExpectColumnValuesToBeInSet(column="order_status", value_set=["success", "cancelled", "returned"]),
         gxe.ExpectColumnValuesToBeBetween(column="quantity", min_value=0),
@@ -234,7 +236,7 @@ SUITES = {
 }
 vds = {}
 for name, exps in SUITES.items():
-    suite = ctx.suites.add(gx.ExpectationSuite(name=name, meta={"owner": "lensan.gate"}))
+    suite = ctx.suites.add(gx.ExpectationSuite(name=name, meta={"owner": "lensan.quality"}))
     for e in exps:
         suite.add_expectation(e)
     suite.save()
@@ -247,7 +249,7 @@ for cp, names in {"staging_checkpoint": ["staging_orders", "staging_form_rows"],
                                        "marts_reporting_completeness", "marts_plausibility",
                                        "marts_reconciliation"],
                   # the periodic reports (month / half-year / year): the period's own rows of
-                  # fct_indicator_values; lensan.gate.run_period_checkpoint adds marts_checkpoint per week
+                  # fct_indicator_values; lensan.quality.checkpoints.run_period_checkpoint adds marts_checkpoint per week
                   "marts_period_checkpoint": ["marts_indicator_values"]}.items():
     ctx.checkpoints.add(gx.Checkpoint(name=cp, validation_definitions=[vds[n] for n in names],
                                       actions=[], result_format=RESULT_FORMAT))

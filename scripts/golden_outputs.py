@@ -41,7 +41,7 @@ PROVINCES = "22,92"
 WEEKS = "2026-W44..2026-W47"
 WEEK = "2026-W47"
 SEED = 1034
-PSEUDONYM_KEY = "golden-outputs-key"
+PSEUDONYM_KEY = "test-only-golden-outputs-key"
 
 PUBLICATION_LOG_COLUMNS = re.compile(r"revision|published|differs_from_latest|built_at|recorded_at")
 EXPORT_SUFFIXES = (".xlsx", ".csv", ".json", ".html", ".svg", ".png")

@@ -1,6 +1,6 @@
 """A REAL Airflow 3 backfill of the publication DAGs: `airflow backfill create` against a running
 scheduler (LocalExecutor), dag-processor and api-server (the Task SDK's execution API), all
-subprocesses of `lensan.orchestration.airflow_env.LocalAirflow` with a SQLite metadata database of their own.
+subprocesses of `lensan_dev.airflow_harness.LocalAirflow` with a SQLite metadata database of their own.
 
 Data: sample files for Quảng Ninh (22), weeks 2026-W44 and 2026-W45, landed and built with dbt into
 a database of this module's own on the session server (LENSAN_WAREHOUSE_URL) and a LENSAN_HOME of
@@ -15,14 +15,13 @@ manifest, no new row in ops.publications, nothing delivered again.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from pathlib import Path
 
 import pytest
 
-from conftest import scratch_database
+from lensan.db.warehouse import scratch_database
 
 pytestmark = pytest.mark.e2e
 
@@ -40,9 +39,9 @@ MONTHLY_RANGE = ("2026-11-03T00:00:00+07:00", "2026-11-03T23:59:00+07:00")  # 3 
 RUN_TIMEOUT = 420
 
 
-def _delivered(delivery, week: str) -> list[tuple[str, str]]:
+def _delivered(ledger, week: str) -> list[tuple[str, str]]:
     """(revision directory, manifest SHA-256) of every successful delivery of the week, in order."""
-    return [(e["revision_dir"], e["manifest_sha256"]) for e in delivery.ledger_entries()
+    return [(e["revision_dir"], e["manifest_sha256"]) for e in ledger.ledger_entries()
             if e.get("status") == "delivered" and f"/week/{week}/" in e.get("revision_dir", "")]
 
 
@@ -65,46 +64,55 @@ def _publications(conn, period_key: str) -> list[tuple]:
     return rows
 
 
+def _status(url: str) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
 @pytest.fixture(scope="module")
 def backfilled(warehouse, tmp_path_factory):
     from lensan import landing
-    from lensan.orchestration import airflow_env
-    from lensan.cli import main as cli
-    from lensan.delivery import service as delivery
-    from lensan.quality import gate
+    from lensan_dev import airflow_harness
+    from lensan.delivery import ledger, service as delivery
+    from lensan.orchestration import ops
+    from lensan.quality import checkpoints, policy
     from lensan.publish import service as publish
     from lensan.transform import dbt as lensan_dbt
     from lensan.db import warehouse as wh
     from lensan_dev.generate import generate
 
     home = tmp_path_factory.mktemp("backfill_home")
-    with scratch_database(warehouse, TEST_DB) as info, pytest.MonkeyPatch.context() as mp:
+    with scratch_database(TEST_DB, warehouse) as info, pytest.MonkeyPatch.context() as mp:
         mp.setenv("LENSAN_HOME", str(home))
         mp.setenv("LENSAN_WAREHOUSE_URL", info.url)
         mp.delenv("LENSAN_DELIVERY_CHANNELS", raising=False)
         # The Airflow components boot (db migrate, api-server, DAG parsing) while the data is built.
-        stack = airflow_env.LocalAirflow(dag_files=["lensan_publish_weekly.py", "lensan_publish_periodic.py"],
+        stack = airflow_harness.LocalAirflow(dag_files=["lensan_publish_weekly.py", "lensan_publish_periodic.py"],
                                          extra_env={"LENSAN_AIRFLOW_RETRIES": "0"}, parallelism=2)
         try:
             stack.start(wait=False, scheduler=False)
             generate([PROVINCE], WEEKS, seed=1034)
-            cli._ensure_raw_schema()
+            landing.ensure_raw_schema()
             landing.land_pending()
             lensan_dbt.run_dbt(["seed"])
             lensan_dbt.run_dbt(["run"])
 
             # W45 as published on its Thursday (the weekly DAG's gate + publish, without Airflow)
-            try:
-                summary = gate.run_checkpoint("marts", {"week_key": PUBLISHED_BEFORE}, run_id="published-on-time")
-            except gate.GateFailed as exc:
-                assert not exc.summary.get("blocks_all"), str(exc)
-                summary = exc.summary
-            first = publish.publish_weekly(PUBLISHED_BEFORE, gate_summary=summary)
+            decision = policy.evaluate(lambda: checkpoints.run_checkpoint(
+                "marts", {"week_key": PUBLISHED_BEFORE}, run_id="published-on-time"))
+            assert not isinstance(decision, policy.Stop), decision.message
+            first = publish.publish_weekly(PUBLISHED_BEFORE, gate_summary=decision.summary)
             assert first.published, "W45 must be published before the backfill"
             # ... and delivered, as the on-time run's deliver task does
-            on_time = delivery.deliver_published(json.loads(json.dumps(dataclasses.asdict(first), default=str)))
+            on_time = delivery.deliver_published(ops.to_jsonable(first))
             assert on_time and all(r["status"] == "delivered" for r in on_time)
-            delivered_before = _delivered(delivery, PUBLISHED_BEFORE)
+            delivered_before = _delivered(ledger, PUBLISHED_BEFORE)
             before = _scope_manifests(home, "week", PUBLISHED_BEFORE)
             conn = wh.connect()
             try:
@@ -113,6 +121,7 @@ def backfilled(warehouse, tmp_path_factory):
                 conn.close()
 
             stack.wait_ready()
+            plugin_status = _status(f"{stack.api_url}/lensan/exports/")
             stack.wait_for_dags([WEEKLY, MONTHLY])
             # both backfills created before the scheduler starts (SQLite: no contention for the
             # write lock); the two DAGs then run side by side (LocalExecutor, 2 slots)
@@ -132,7 +141,7 @@ def backfilled(warehouse, tmp_path_factory):
                 conn.commit()
             finally:
                 conn.close()
-            delivered_after = _delivered(delivery, PUBLISHED_BEFORE)
+            delivered_after = _delivered(ledger, PUBLISHED_BEFORE)
             failed = [(dag, run, task) for (dag, run), tasks in states.items()
                       for task, s in tasks.items() if s != "success"]
             logs = "\n".join(stack.task_log(dag, run, task) for dag, run, task in failed)
@@ -141,6 +150,7 @@ def backfilled(warehouse, tmp_path_factory):
                 "states": states, "failed": failed, "failed_logs": logs, "before": before,
                 "publications_before": publications_before, "publications_after": publications_after,
                 "gate_rows": gate_rows, "delivered_before": delivered_before, "delivered_after": delivered_after,
+                "plugin_status": plugin_status,
             }
         finally:
             stack.stop()
@@ -189,3 +199,9 @@ def test_backfill_reproduces_the_already_published_week(backfilled):
     assert index["counts"]["new"] == 0 and index["counts"]["unchanged"] == len(after)
     # never delivered again: the ledger has the on-time delivery of each scope and no new one
     assert backfilled["delivered_before"] and backfilled["delivered_after"] == backfilled["delivered_before"]
+
+
+def test_the_api_server_serves_the_lensan_plugin_to_signed_in_users_only(backfilled):
+    """The deployed api-server loaded plugins/lensan_airflow_plugin.py and mounted its app: without a
+    sign-in it answers 401 (the UI's catch-all would have answered 200 for an unknown path)."""
+    assert backfilled["plugin_status"] == 401

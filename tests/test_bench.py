@@ -13,6 +13,8 @@ import pytest
 
 from lensan import reference
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[1]
 SCALE = 0.002
 METHODS = ("COPY (bare)", "lensan landing", "pandas to_sql")

@@ -1,13 +1,16 @@
-"""lensan_dev.bench_incremental end to end at a tiny scale: one history length, every figure reported
-(no timing asserts: the 1-vs-26-week ratio is measured by `python -m lensan_dev.bench_incremental`)."""
+"""lensan_dev.bench.incremental end to end at a tiny scale: one history length, every figure reported
+(no timing asserts: the 1-vs-26-week ratio is measured by `python -m lensan_dev.bench.incremental`)."""
 
 from __future__ import annotations
 
 import math
 
-from lensan_dev import bench_incremental
+import pytest
+
+from lensan_dev.bench import incremental as bench_incremental
 
 
+@pytest.mark.unit
 def test_history_weeks_and_file_split():
     assert bench_incremental.history_weeks("2026-W10", 2) == ["2026-W08", "2026-W09", "2026-W10"]
     new = bench_incremental.is_new_week_file
@@ -19,6 +22,7 @@ def test_history_weeks_and_file_split():
     assert not new("household_register", "danh_sach_ho_07090_20260308.csv", "2026-W10")
 
 
+@pytest.mark.integration
 def test_tiny_measurement(tmp_path):
     result = bench_incremental.measure(history=(1,), provinces=["12"], orders_per_unit_week=2,
                                        home=tmp_path / "inc", timeout=600)

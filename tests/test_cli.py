@@ -18,7 +18,7 @@ import pytest
 
 from lensan import settings
 
-from lensan.cli import main as cli
+from lensan.cli import args as cli_args, output, run
 
 from lensan.calendar import periods
 
@@ -38,35 +38,40 @@ def run_cli(*args: str, home: Path | None = None, check: bool = False) -> subpro
 
 # --- pure helpers ----------------------------------------------------------------------------
 
+@pytest.mark.unit
 def test_parse_weeks_range_list_and_last():
-    assert cli.parse_weeks("2026-W44..2026-W47", None) == ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
-    assert cli.parse_weeks("2026-W47,2026-W45", None) == ["2026-W45", "2026-W47"]
-    assert cli.parse_weeks("2025-W52..2026-W02", None) == ["2025-W52", "2026-W01", "2026-W02"]
+    assert cli_args.parse_weeks("2026-W44..2026-W47", None) == ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
+    assert cli_args.parse_weeks("2026-W47,2026-W45", None) == ["2026-W45", "2026-W47"]
+    assert cli_args.parse_weeks("2025-W52..2026-W02", None) == ["2025-W52", "2026-W01", "2026-W02"]
     with pytest.raises(ValueError):
-        cli.parse_weeks("2026-47", None)
-    last = cli.parse_weeks(None, 3)
+        cli_args.parse_weeks("2026-47", None)
+    last = cli_args.parse_weeks(None, 3)
     assert len(last) == 3 and last[-1] == periods.last_complete_week(dt.datetime.now(settings.LOCAL_TZ))
 
 
+@pytest.mark.unit
 def test_latest_complete_weeks_relative_to_a_moment():
     wednesday = dt.datetime(2026, 11, 25, 12, tzinfo=settings.LOCAL_TZ)
-    assert cli.latest_complete_weeks(4, wednesday) == ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
+    assert cli_args.latest_complete_weeks(4, wednesday) == ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
     sunday_night = dt.datetime(2026, 11, 22, 23, 59, tzinfo=settings.LOCAL_TZ)  # W47 not yet complete
-    assert cli.latest_complete_weeks(1, sunday_night) == ["2026-W46"]
+    assert cli_args.latest_complete_weeks(1, sunday_night) == ["2026-W46"]
 
 
+@pytest.mark.unit
 def test_parse_provinces():
-    assert cli.parse_provinces(None) == ["22", "92"]
-    assert cli.parse_provinces(["22,92", "4"]) == ["22", "92", "04"]
+    assert cli_args.parse_provinces(None) == ["22", "92"]
+    assert cli_args.parse_provinces(["22,92", "4"]) == ["22", "92", "04"]
 
 
+@pytest.mark.unit
 def test_publish_logical_date_reports_the_week():
     for now in (dt.datetime(2026, 11, 24, 8, tzinfo=settings.LOCAL_TZ),
                 dt.datetime(2026, 11, 29, 23, tzinfo=settings.LOCAL_TZ)):
-        moment = cli.publish_logical_date(WEEK, now)
+        moment = run.publish_logical_date(WEEK, now)
         assert moment <= now and periods.last_complete_week(moment) == WEEK
 
 
+@pytest.mark.unit
 def test_help_lists_every_command():
     result = run_cli("--help", check=True)
     for command in ("demo", "generate", "land", "check", "status", "publish", "warehouse", "bench"):
@@ -75,6 +80,7 @@ def test_help_lists_every_command():
     assert console.exists(), "console script missing: pip install -e . --no-deps"
 
 
+@pytest.mark.unit
 def test_unknown_command_fails():
     assert run_cli("frobnicate").returncode != 0
 
@@ -96,11 +102,13 @@ def generated(cli_home):
     return cli_home / "landing"
 
 
+@pytest.mark.unit
 def test_generate_writes_every_source(generated):
     for source in settings.SOURCES:
         assert any((generated / source).iterdir()), source
 
 
+@pytest.mark.unit
 def test_generate_national_scale_with_progress(tmp_path):
     result = run_cli("generate", "--scale", "0.002", "--provinces", "92", "--weeks", "2026-W46",
                      home=tmp_path, check=True)
@@ -109,11 +117,13 @@ def test_generate_national_scale_with_progress(tmp_path):
     assert any((tmp_path / "landing" / "postmart").iterdir())
 
 
+@pytest.mark.unit
 def test_bench_help_is_bench_runs():
     result = run_cli("bench", "--help", check=True)
     assert "--scale" in result.stdout and "bench/run" in result.stdout
 
 
+@pytest.mark.unit
 def test_check_ok_file(generated):
     form = sorted((generated / "weekly_form").glob("*.xlsx"))[0]
     result = run_cli("check", str(form))
@@ -121,6 +131,7 @@ def test_check_ok_file(generated):
     assert result.stdout.startswith("OK")
 
 
+@pytest.mark.unit
 def test_check_bad_file_explains_in_both_languages(generated, tmp_path):
     form = sorted((generated / "weekly_form").glob("*.xlsx"))[0]
     bad = tmp_path / form.name
@@ -130,10 +141,12 @@ def test_check_bad_file_explains_in_both_languages(generated, tmp_path):
     assert "KHÔNG HỢP LỆ" in result.stdout and "INVALID" in result.stdout
 
 
+@pytest.mark.unit
 def test_check_missing_file():
     assert run_cli("check", "/nonexistent/bao_cao_tuan_205_2026-W47.xlsx").returncode == 2
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(bool(os.environ.get("LENSAN_WAREHOUSE_URL")),
                     reason="needs its own embedded warehouse; an external one is shared with other tests")
 def test_land_then_status_shows_landed_and_quarantined(generated, cli_home):
@@ -162,10 +175,12 @@ def test_land_then_status_shows_landed_and_quarantined(generated, cli_home):
     assert json.loads(again.stdout[: again.stdout.rindex("}") + 1])["landed"] == []
 
 
+@pytest.mark.unit
 def test_land_rejects_unknown_source(cli_home):
     assert run_cli("land", "nonsense", home=cli_home).returncode == 2
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(bool(os.environ.get("LENSAN_WAREHOUSE_URL")), reason="embedded warehouse only")
 def test_warehouse_start_url_stop(tmp_path):
     started = run_cli("warehouse", "start", home=tmp_path, check=True)
@@ -178,6 +193,7 @@ def test_warehouse_start_url_stop(tmp_path):
     assert "không chạy" in again.stdout
 
 
+@pytest.mark.unit
 def test_redact_hides_password():
-    assert cli._redact("postgresql://u:secret@h:5432/db") == "postgresql://u:***@h:5432/db"
-    assert cli._redact("postgresql://u@h:5432/db") == "postgresql://u@h:5432/db"
+    assert output.redact("postgresql://u:secret@h:5432/db") == "postgresql://u:***@h:5432/db"
+    assert output.redact("postgresql://u@h:5432/db") == "postgresql://u@h:5432/db"

@@ -12,6 +12,8 @@ import yaml
 
 from lensan import settings
 
+pytestmark = pytest.mark.unit
+
 ROOT = settings.PROJECT_ROOT
 SERVICES = {"warehouse", "airflow-db", "airflow-init", "airflow-api-server", "airflow-scheduler",
             "airflow-dag-processor", "airflow-triggerer"}

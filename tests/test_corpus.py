@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import scratch_database
+from lensan.db.warehouse import scratch_database
 from lensan import settings, landing
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -34,6 +34,7 @@ def _lensan_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "lensan.cli.main"]
 
 
+@pytest.mark.unit
 def test_the_corpus_is_big_varied_and_small():
     assert len(BAD) >= 30
     sources = {k.split("/")[0] for k in BAD}
@@ -49,6 +50,7 @@ def test_the_corpus_is_big_varied_and_small():
     assert len(set(digests)) == len(digests)                        # no duplicate bytes: each file lands on its own
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_check_file_returns_exactly_the_expected_outcome(name):
     result = landing.check_file(CORPUS / name)
@@ -58,6 +60,7 @@ def test_check_file_returns_exactly_the_expected_outcome(name):
         assert result.message_vi and result.message_en and result.message_vi != result.message_en
 
 
+@pytest.mark.unit
 def test_lensan_check_prints_the_specific_reason_in_both_languages():
     command = _lensan_command()
 
@@ -84,12 +87,13 @@ def test_lensan_check_prints_the_specific_reason_in_both_languages():
 @pytest.fixture
 def corpus_db(warehouse, tmp_path, monkeypatch):
     """A database and a LENSAN_HOME of this test's own."""
-    with scratch_database(warehouse, TEST_DB) as info:
+    with scratch_database(TEST_DB, warehouse) as info:
         monkeypatch.setenv("LENSAN_WAREHOUSE_URL", info.url)
         monkeypatch.setenv("LENSAN_HOME", str(tmp_path))
         yield tmp_path
 
 
+@pytest.mark.integration
 def test_landing_the_corpus_with_a_good_batch(corpus_db):
     from lensan_dev import generate
     from lensan.db import warehouse

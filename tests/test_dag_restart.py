@@ -17,7 +17,8 @@ import pytest
 
 from fixtures.landing_builders import big_postmart_orders_csv
 from lensan import settings
-from lensan.orchestration import airflow_env
+from lensan_dev import airflow_harness
+from lensan.db import embedded
 from lensan.db import warehouse as wh
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +47,7 @@ def _copy_progress(info) -> int | None:
 
 def _land_tries() -> list[tuple[str, int]]:
     """(state, try_number) of the ingest DAG's `land` task instances in Airflow's metadata."""
-    with sqlite3.connect(airflow_env.airflow_home() / "airflow.db") as db:
+    with sqlite3.connect(airflow_harness.airflow_home() / "airflow.db") as db:
         return db.execute("select state, try_number from task_instance where dag_id = 'lensan_ingest' "
                           "and task_id = 'land'").fetchall()
 
@@ -57,7 +58,7 @@ def test_warehouse_restart_mid_dag_run_is_recovered_by_retry(warehouse, lensan_h
     logical = dt.datetime(2026, 11, 2, 3, 0, tzinfo=dt.timezone.utc)
 
     def run():
-        result["run"] = airflow_env.dags_test(
+        result["run"] = airflow_harness.dags_test(
             "lensan_ingest", logical, timeout=900,
             extra_env={"LENSAN_AIRFLOW_RETRIES": "2", "LENSAN_AIRFLOW_RETRY_DELAY_S": "3"})
 
@@ -73,7 +74,7 @@ def test_warehouse_restart_mid_dag_run_is_recovered_by_retry(warehouse, lensan_h
         runner.join()
         pytest.fail(f"the COPY was never seen running:\n{result['run'].tail()}")
 
-    assert wh.stop_embedded(mode="immediate"), "the server was not running"
+    assert embedded.stop(mode="immediate"), "the server was not running"
     runner.join(timeout=900)
     run_result = result["run"]
     assert run_result.ok, run_result.failures()

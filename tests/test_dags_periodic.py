@@ -4,7 +4,6 @@ delivery task: import, house rules, schedules, period resolution and the watch l
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import os
 import types
@@ -14,16 +13,21 @@ import pytest
 
 from lensan import settings
 
-from lensan.orchestration import airflow_env
+from lensan.transform import manifest as dbt_manifest
+from lensan_dev import airflow_harness
 
 from lensan.calendar import periods
 
-for _key, _value in airflow_env.airflow_env().items():
+pytestmark = pytest.mark.integration
+
+for _key, _value in airflow_harness.airflow_env().items():
     if _key.startswith("AIRFLOW"):
         os.environ.setdefault(_key, _value)
 
+from lensan.orchestration import watch  # noqa: E402 - imports Airflow: after its configuration
+
 DAGS_DIR = settings.PROJECT_ROOT / "dags"
-TZ = "Asia/Ho_Chi_Minh"
+TZ = settings.LOCAL_TZ.key   # every schedule is in local time
 SCHEDULES = {
     "lensan_publish_monthly": ("CronTriggerTimetable", ["0 8 3 * *"]),
     "lensan_publish_half_year": ("CronTriggerTimetable", ["0 8 5 1,7 *"]),
@@ -40,15 +44,8 @@ def local(*args) -> dt.datetime:
 def dagbag(warehouse):
     from airflow.dag_processing.dagbag import DagBag
 
-    airflow_env.install_manifest()
+    dbt_manifest.install_manifest()
     return DagBag(dag_folder=str(DAGS_DIR))
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"_{name}_under_test", DAGS_DIR / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,11 +154,9 @@ def test_period_for_run_uses_local_time():
 
 
 def test_period_keys_are_valid_for_publish():
-    from lensan.publish import service as publish
-
     for period_type, moment in [("month", local(2027, 1, 3, 8)), ("half_year", local(2027, 1, 5, 8)),
                                 ("year", local(2027, 1, 15, 8))]:
-        publish.period_bounds(period_type, periods.period_for_run(period_type, moment))
+        periods.period_bounds(period_type, periods.period_for_run(period_type, moment))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,10 +172,10 @@ def _alerts(db, run_id):
 
 
 def _publish_row(db, week, created_at, scope_code="VN"):
-    from lensan.publish import service as publish
+    from lensan.db import ddl
 
     with db.cursor() as cur:
-        publish.ensure_ops_schema(db)
+        ddl.ensure(db, "ops")
         cur.execute("delete from ops.publications where period_type = 'week' and period_key = %s", (week,))
         cur.execute("insert into ops.publications (period_type, period_key, scope_level, scope_code, revision, "
                     "path, content_hash, manifest_sha256, created_at) values ('week', %s, 'nation', %s, 1, "
@@ -189,7 +184,6 @@ def _publish_row(db, week, created_at, scope_code="VN"):
 
 
 def test_watch_without_publication_alerts_and_fails(db):
-    watch = _load("lensan_publication_watch")
     run_id = f"test__{uuid.uuid4()}"
     week = "2031-W10"   # nothing is ever published for it
     thursday = periods.weekly_deadline(week)
@@ -206,7 +200,6 @@ def test_watch_without_publication_alerts_and_fails(db):
 
 
 def test_watch_publication_before_deadline_passes(db):
-    watch = _load("lensan_publication_watch")
     run_id = f"test__{uuid.uuid4()}"
     week = "2031-W11"
     thursday = periods.weekly_deadline(week)
@@ -217,7 +210,6 @@ def test_watch_publication_before_deadline_passes(db):
 
 
 def test_watch_late_publication_does_not_count(db):
-    watch = _load("lensan_publication_watch")
     run_id = f"test__{uuid.uuid4()}"
     week = "2031-W12"
     deadline = periods.weekly_deadline(week)
@@ -230,12 +222,11 @@ def test_watch_late_publication_does_not_count(db):
 def test_watch_callback_does_not_duplicate_the_alert(monkeypatch):
     from lensan.orchestration import ops
 
-    watch = _load("lensan_publication_watch")
     calls = []
     monkeypatch.setattr(ops, "alert_on_failure", lambda context: calls.append(context))
-    watch._alert_unless_recorded({"exception": watch.WeeklyReportMissing("x")})
+    watch.alert_unless_recorded({"exception": watch.WeeklyReportMissing("x")})
     assert calls == []
-    watch._alert_unless_recorded({"exception": RuntimeError("warehouse down")})
+    watch.alert_unless_recorded({"exception": RuntimeError("warehouse down")})
     assert len(calls) == 1
 
 
@@ -295,11 +286,11 @@ def test_resolve_and_skip(dagbag, monkeypatch):
 
 
 def _gate_failed(**summary):
-    from lensan.quality import gate
+    from lensan.quality.summary import GateFailed
 
     base = {"checkpoint": "marts_period_gate", "period_key": "2026-11", "failed": [{"name": "x"}],
             "blocked_scopes": {}, "flagged_scopes": {}, "blocks_all": False, "status": "failed"}
-    return gate.GateFailed(base | summary)
+    return GateFailed(base | summary)
 
 
 @pytest.mark.parametrize("dag_id, period_type", [("lensan_publish_monthly", "month"),
@@ -308,7 +299,7 @@ def _gate_failed(**summary):
 def test_periodic_gate_task_blocks_scopes_stops_or_skips(dagbag, monkeypatch, dag_id, period_type):
     from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-    from lensan.quality import gate
+    from lensan.quality import checkpoints
 
     gate_task = dagbag.dags[dag_id].get_task("gate_marts").python_callable
     context = {"dag": types.SimpleNamespace(dag_id=dag_id), "run_id": "scheduled__x"}
@@ -318,27 +309,27 @@ def test_periodic_gate_task_blocks_scopes_stops_or_skips(dagbag, monkeypatch, da
         calls.append((ptype, key, run_id))
         return {"status": "passed", "blocked_scopes": {}}
 
-    monkeypatch.setattr(gate, "run_period_checkpoint", passing)
+    monkeypatch.setattr(checkpoints, "run_period_checkpoint", passing)
     assert gate_task("2026", **context) == {"status": "passed", "blocked_scopes": {}}
     assert calls == [(period_type, "2026", f"{dag_id}__scheduled__x")]
 
     def blocking(*args, **kwargs):
         raise _gate_failed(blocked_scopes={"province-22": "[2026-W47] negative"})
 
-    monkeypatch.setattr(gate, "run_period_checkpoint", blocking)
+    monkeypatch.setattr(checkpoints, "run_period_checkpoint", blocking)
     assert gate_task("2026", **context)["blocked_scopes"] == {"province-22": "[2026-W47] negative"}
 
     def stopping(*args, **kwargs):
         raise _gate_failed(blocks_all=True)
 
-    monkeypatch.setattr(gate, "run_period_checkpoint", stopping)
+    monkeypatch.setattr(checkpoints, "run_period_checkpoint", stopping)
     with pytest.raises(AirflowFailException, match="Dừng công bố.*stopped"):
         gate_task("2026", **context)
 
     def empty(*args, **kwargs):
         raise _gate_failed(blocks_all=True, no_data=True)
 
-    monkeypatch.setattr(gate, "run_period_checkpoint", empty)
+    monkeypatch.setattr(checkpoints, "run_period_checkpoint", empty)
     with pytest.raises(AirflowSkipException, match="Không có dữ liệu.*nothing to publish"):
         gate_task("2026", **context)
 
@@ -370,9 +361,9 @@ def test_periodic_publish_task_passes_the_gate_result_on(dagbag, monkeypatch):
 def test_revisions_of_earlier_weeks_are_delivered_once(dagbag, monkeypatch, tmp_path):
     from test_delivery import PERIOD_KEY, make_revision
 
-    from lensan.delivery import service as delivery
+    from lensan.delivery import ledger as delivery_ledger
 
-    from lensan.quality import gate
+    from lensan.quality import checkpoints
 
     from lensan.publish import service as publish
 
@@ -384,7 +375,7 @@ def test_revisions_of_earlier_weeks_are_delivered_once(dagbag, monkeypatch, tmp_
     week_dir = tmp_path / "exports" / "week" / PERIOD_KEY          # published earlier: 2026-W47
     make_revision(tmp_path, rev=1)
     (week_dir / "index.json").write_text("{}", encoding="utf-8")
-    monkeypatch.setattr(gate, "run_checkpoint", lambda *a, **k: {"status": "passed", "blocked_scopes": {}})
+    monkeypatch.setattr(checkpoints, "run_checkpoint", lambda *a, **k: {"status": "passed", "blocked_scopes": {}})
     late_data = {"changed": True}
 
     def fake_publish_weekly(week_key, gate_summary=None, **kwargs):
@@ -412,7 +403,7 @@ def test_revisions_of_earlier_weeks_are_delivered_once(dagbag, monkeypatch, tmp_
     late_data["changed"] = False
     again = revise("2026-W48", **context)
     assert again["published"] == [] and deliver_revisions(again) == []
-    ledger = [json.loads(line) for line in delivery.ledger_path().read_text(encoding="utf-8").splitlines()]
+    ledger = [json.loads(line) for line in delivery_ledger.ledger_path().read_text(encoding="utf-8").splitlines()]
     assert [(e["revision"], e["status"]) for e in ledger] == [(f"week/{PERIOD_KEY}/province-22/rev-2", "delivered")]
 
 
@@ -422,7 +413,8 @@ def test_revisions_made_before_a_failing_week_are_still_delivered(dagbag, monkey
     from airflow.sdk.exceptions import AirflowFailException
     from test_delivery import PERIOD_KEY, make_revision
 
-    from lensan.quality import gate
+    from lensan.quality import checkpoints
+    from lensan.quality.summary import GateFailed
 
     from lensan.publish import service as publish
 
@@ -436,7 +428,7 @@ def test_revisions_made_before_a_failing_week_are_still_delivered(dagbag, monkey
 
     def fake_gate(name, params, run_id=None):
         if params["week_key"] == "2026-W48":
-            raise gate.GateFailed({"checkpoint": "marts_checkpoint", "period_key": "2026-W48",
+            raise GateFailed({"checkpoint": "marts_checkpoint", "period_key": "2026-W48",
                                    "failed": [{"name": "duplicate grain"}], "blocks_all": True})
         return {"status": "passed", "blocked_scopes": {}}
 
@@ -445,7 +437,7 @@ def test_revisions_made_before_a_failing_week_are_still_delivered(dagbag, monkey
         return types.SimpleNamespace(published=[{"scope_key": "province-22", "revision": 2, "path": str(path)}],
                                      unchanged=[], blocked={})
 
-    monkeypatch.setattr(gate, "run_checkpoint", fake_gate)
+    monkeypatch.setattr(checkpoints, "run_checkpoint", fake_gate)
     monkeypatch.setattr(publish, "publish_weekly", fake_publish_weekly)
     with pytest.raises(AirflowFailException, match="(?s)could not revise.*2026-W48"):
         weekly.get_task("revise_earlier_weeks").python_callable("2026-W49", dag=weekly, run_id="scheduled__x")

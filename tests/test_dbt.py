@@ -30,12 +30,10 @@ from __future__ import annotations
 import datetime as dt
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from conftest import empty_raw
 
-RAW_SCHEMA = Path(__file__).resolve().parents[1] / "plugins" / "lensan" / "sql" / "raw_schema.sql"
+pytestmark = pytest.mark.integration
 
 P1, P2, P3, P4, P5 = (f"phonehash{i}" for i in range(1, 6))
 
@@ -57,10 +55,9 @@ def _insert(cur, table: str, file_id: int, extract_date: str | None, rows: list[
         cur.execute(f"insert into raw.{table} ({', '.join(cols)}) values ({', '.join(['%s'] * len(vals))})", vals)
 
 
-def load_fixture(conn) -> None:
+def load_fixture(conn, empty_raw) -> None:
     """Create the raw schema (idempotent), empty it, and load the hand-built rows."""
     with conn.cursor() as cur:
-        cur.execute(RAW_SCHEMA.read_text())
         empty_raw(cur)
 
         # --- S2 household register ------------------------------------------------------------------
@@ -207,14 +204,14 @@ def load_fixture(conn) -> None:
 
 # ------------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def built(warehouse):
+def built(warehouse, empty_raw):
     """Load the fixture, seed and build once for the module; returns the timings."""
     from lensan.transform import dbt as lensan_dbt
     from lensan.db import warehouse as wh
 
     conn = wh.connect()
     try:
-        load_fixture(conn)
+        load_fixture(conn, empty_raw)
     finally:
         conn.close()
     timings = {}
@@ -412,7 +409,7 @@ def test_dbt_docs_generate(built):
     catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
     for model in ("fct_indicator_values", "fct_product_type_monthly", "fct_indicator_values_asof_deadline"):
         assert f"model.lensan.{model}" in catalog["nodes"], model
-    assert "source.lensan.orchestration.ops.published_values" in catalog["sources"]
+    assert "source.lensan.ops.published_values" in catalog["sources"]
 
 
 @pytest.mark.parametrize("table", ["marts.fct_indicator_values", "intermediate.int_indicators__first_seen"])
@@ -512,28 +509,65 @@ AT_MOST = ("volume_sold_t", "volume_sold_t_ytd", "domestic_markets", "foreign_ma
 
 
 @pytest.fixture(scope="module")
-def generated(built, lensan_home):
+def generated(built, lensan_home, empty_raw):
+    """Generated weeks landed and built one week at a time, as their files arrive, then rebuilt with
+    --full-refresh: one data set and one sequence of builds serve both the truth check and the
+    incremental check. Returns the generator's truth, the orders returned in a later week's extract
+    and the mart checksums after the incremental builds and after the full refresh."""
     generate = pytest.importorskip("lensan_dev.generate")
     landing = pytest.importorskip("lensan.landing")
-    from lensan.transform import dbt as lensan_dbt
-    from lensan.db import warehouse as wh
+    import json
+    import shutil
 
+    from lensan.calendar import periods
+    from lensan.db import warehouse as wh
+    from lensan.transform import dbt as lensan_dbt
+    from lensan_dev.bench import incremental as bench_incremental
+
+    build = ["build", "--exclude", "resource_type:seed", "resource_type:unit_test"]  # unit tests ran in `built`
+    weeks = ["2026-W45", "2026-W46", "2026-W47"]
+    staging = lensan_home / "incremental_files"
+    shutil.rmtree(staging, ignore_errors=True)
+    generate.generate(["92"], weeks, seed=20261122, home=staging)
     conn = wh.connect()
     try:
-        load_fixture(conn)  # empties the raw tables (the hand-built rows are reloaded, then dropped)
         with conn.cursor() as cur:
             empty_raw(cur)
         conn.commit()
+        returned_later = 0
+        start = time.monotonic()
+        for index, week in enumerate(weeks):
+            # the files of `week` (its extracts and forms; the registers with the first week)
+            upto = periods.week_bounds(weeks[index + 1])[0] if index + 1 < len(weeks) else None
+            for folder in sorted((staging / "landing").iterdir()):
+                for path in sorted(folder.iterdir()):
+                    if index + 1 < len(weeks) and bench_incremental.is_new_week_file(folder.name, path.name,
+                                                                                     weeks[index + 1]):
+                        continue
+                    if upto is not None and folder.name == "weekly_form" and \
+                            any(w in path.name for w in weeks[index + 1:]):
+                        continue
+                    target = lensan_home / "landing" / folder.name / path.name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    path.replace(target)
+            landing.land_pending()
+            if index > 0:
+                returned_later += _value(conn, """
+                    select count(*) from staging.stg_voso__orders as o
+                    where o.order_status = 'returned' and o.extract_date >= %s
+                      and (o.ordered_at at time zone 'Asia/Ho_Chi_Minh')::date < %s""",
+                    (periods.week_bounds(week)[0], periods.week_bounds(week)[0]))
+                conn.rollback()
+            lensan_dbt.run_dbt(build)
+        incremental = bench_incremental.checksums(conn)
+        lensan_dbt.run_dbt(build + ["--full-refresh"])
+        print(f"\ndbt builds on generated data (week by week, then full refresh) {time.monotonic() - start:.1f}s")
+        full_refresh = bench_incremental.checksums(conn)
     finally:
         conn.close()
-    generate.generate(["92"], ["2026-W45", "2026-W46", "2026-W47"], seed=20261122, home=lensan_home)
-    landing.land_pending()
-    start = time.monotonic()
-    lensan_dbt.run_dbt(["build", "--exclude", "resource_type:seed"])
-    print(f"\ndbt build on generated data {time.monotonic() - start:.1f}s")
-    import json
-
-    return json.loads((lensan_home / "generated" / "truth.json").read_text(encoding="utf-8"))
+    truth = json.loads((staging / "generated" / "truth.json").read_text(encoding="utf-8"))
+    return {"truth": truth, "returned_later": returned_later, "incremental": incremental,
+            "full_refresh": full_refresh}
 
 
 def test_generated_data_matches_truth(generated, db):
@@ -546,7 +580,7 @@ def test_generated_data_matches_truth(generated, db):
         where period_type = 'week' and scope_level in ('unit', 'province') and platform = 'all'
           and indicator_code = 'products_promoted'""")}
     checked, mismatches = 0, []
-    for unit in generated["units"].values():
+    for unit in generated["truth"]["units"].values():
         for week, truth in unit["weeks"].items():
             for code, expected in truth["indicators"].items():
                 scope = unit["province_code"] if code in ("info_items", "info_update_days") else unit["unit_code"]
@@ -575,59 +609,7 @@ def test_generated_data_matches_truth(generated, db):
 # Incremental models (issue #6): building week by week as files land gives exactly what a full
 # refresh gives, including orders delivered in one week and returned in a later week's extract.
 
-def _landed_checksums(db) -> dict:
-    from lensan_dev import bench_incremental
-
-    return bench_incremental.checksums(db)
-
-
-def test_incremental_week_by_week_equals_full_refresh(generated, lensan_home, db):
-    import shutil
-
-    from lensan_dev import bench_incremental
-
-    from lensan.calendar import periods
-    from lensan.transform import dbt as lensan_dbt
-    from lensan_dev import generate as gen
-    from lensan import landing
-    from lensan.db import warehouse as wh
-
-    conn = wh.connect()
-    try:
-        with conn.cursor() as cur:
-            empty_raw(cur)
-        conn.commit()
-    finally:
-        conn.close()
-    weeks = ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
-    staging = lensan_home / "incremental_files"
-    shutil.rmtree(staging, ignore_errors=True)
-    gen.generate(["12"], weeks, seed=20261106, home=staging, orders_per_unit_week=6)
-    returned_later = 0
-    for index, week in enumerate(weeks):
-        # the files of `week` (its extracts and forms; the registers with the first week)
-        upto = periods.week_bounds(weeks[index + 1])[0] if index + 1 < len(weeks) else None
-        for folder in sorted((staging / "landing").iterdir()):
-            for path in sorted(folder.iterdir()):
-                if index + 1 < len(weeks) and bench_incremental.is_new_week_file(folder.name, path.name, weeks[index + 1]):
-                    continue
-                if upto is not None and folder.name == "weekly_form" and \
-                        any(w in path.name for w in weeks[index + 1:]):
-                    continue
-                target = lensan_home / "landing" / folder.name / path.name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                path.replace(target)
-        landing.land_pending()
-        if index > 0:
-            returned_later += _value(db, """
-                select count(*) from staging.stg_voso__orders as o
-                where o.order_status = 'returned' and o.extract_date >= %s
-                  and (o.ordered_at at time zone 'Asia/Ho_Chi_Minh')::date < %s""",
-                (periods.week_bounds(week)[0], periods.week_bounds(week)[0]))
-            db.rollback()
-        lensan_dbt.run_dbt(["build", "--exclude", "resource_type:seed", "resource_type:unit_test"])
-    assert returned_later > 0, "the generated weeks should hold an order returned in a later week"
-    incremental = _landed_checksums(db)
-    assert incremental["fct_indicator_values"]["rows"] > 0
-    lensan_dbt.run_dbt(["build", "--exclude", "resource_type:seed", "resource_type:unit_test", "--full-refresh"])
-    assert _landed_checksums(db) == incremental
+def test_incremental_week_by_week_equals_full_refresh(generated):
+    assert generated["returned_later"] > 0, "the generated weeks should hold an order returned in a later week"
+    assert generated["incremental"]["fct_indicator_values"]["rows"] > 0
+    assert generated["full_refresh"] == generated["incremental"]

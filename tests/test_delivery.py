@@ -24,8 +24,13 @@ import paramiko
 import pytest
 from aiosmtpd.controller import Controller
 
-from lensan.delivery import service as delivery
-from lensan.delivery.service import DeliveryError, deliver
+from lensan.delivery import ledger, service
+from lensan.delivery.channels.email import email_subject
+from lensan.delivery.manifest import MANIFEST_NAME, ManifestError, load_revision, manifest_files
+from lensan.delivery.results import DeliveryError
+from lensan.delivery.service import deliver
+
+pytestmark = pytest.mark.unit
 
 PERIOD_TYPE, PERIOD_KEY, SCOPE = "week", "2026-W47", "province-22"
 SUBJECT = "[lensan] Báo cáo tuần 2026-W47 — Tỉnh Quảng Ninh (lần 1)"
@@ -81,7 +86,7 @@ def make_revision(home: Path, rev: int = 1, scope: str = SCOPE) -> Path:
         "source_files": [{"file_id": 1, "source": "weekly_form", "original_name": "qn.xlsx"}],
         "source_file_count": 1,
     }
-    (d / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    (d / MANIFEST_NAME).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return d
 
 
@@ -122,10 +127,10 @@ def test_outbox_copies_and_verifies(home, revision):
     assert _files(final) == _files(revision)
     # nothing left behind by the temp-dir-then-rename copy
     assert [p.name for p in final.parent.iterdir()] == ["rev-1"]
-    manifest = json.loads((final / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((final / MANIFEST_NAME).read_text(encoding="utf-8"))
     for f in manifest["files"]:
         assert hashlib.sha256((final / f["name"]).read_bytes()).hexdigest() == f["sha256"]
-    [entry] = delivery.ledger_entries()
+    [entry] = ledger.ledger_entries()
     assert entry["channel"] == "outbox" and entry["status"] == "delivered"
     assert entry["revision"] == f"{PERIOD_TYPE}/{PERIOD_KEY}/{SCOPE}/rev-1"
 
@@ -138,12 +143,12 @@ def test_outbox_redelivery_is_a_noop(home, revision):
     assert again.status == "skipped"
     assert "already delivered" in again.detail
     assert {p: p.stat().st_mtime_ns for p in final.iterdir()} == mtimes
-    assert [e["status"] for e in delivery.ledger_entries()] == ["delivered"]
+    assert [e["status"] for e in ledger.ledger_entries()] == ["delivered"]
 
 
 def test_outbox_already_present_without_ledger_is_recognised(home, revision):
     deliver(revision, ["outbox"])
-    delivery.ledger_path().unlink()
+    ledger.ledger_path().unlink()
     [again] = deliver(revision, ["outbox"])
     assert again.status == "skipped" and "already in outbox" in again.detail
 
@@ -158,7 +163,7 @@ def test_tampered_file_is_rejected_and_nothing_delivered(home, revision):
     assert xlsx.name in str(info.value)
     assert [r.status for r in info.value.results] == ["failed"]
     assert not list((home / "outbox").rglob("*.*"))  # not even a temp copy
-    [entry] = delivery.ledger_entries()
+    [entry] = ledger.ledger_entries()
     assert entry["status"] == "failed" and xlsx.name in entry["detail"]
 
 
@@ -167,7 +172,7 @@ def test_missing_file_and_bad_manifest_are_rejected(home, revision):
     with pytest.raises(DeliveryError, match="missing"):
         deliver(revision)
     other = make_revision(home, rev=2)
-    (other / "manifest.json").write_text("{not json", encoding="utf-8")
+    (other / MANIFEST_NAME).write_text("{not json", encoding="utf-8")
     with pytest.raises(DeliveryError, match="not valid JSON"):
         deliver(other)
     assert not list((home / "outbox").rglob("*.*"))
@@ -184,9 +189,9 @@ def test_existing_different_outbox_is_never_overwritten(home, revision):
 
 def test_manifest_revision_must_match_directory(home):
     d = make_revision(home, rev=3)
-    m = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+    m = json.loads((d / MANIFEST_NAME).read_text(encoding="utf-8"))
     m["revision"] = 4
-    (d / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    (d / MANIFEST_NAME).write_text(json.dumps(m), encoding="utf-8")
     with pytest.raises(DeliveryError, match="revision"):
         deliver(d)
 
@@ -207,16 +212,16 @@ def test_concurrent_deliveries_deliver_once(home, revision):
         t.join(30)
     assert not errors
     assert sorted(r.status for r in results) == ["delivered", "skipped", "skipped", "skipped"]
-    assert [e["status"] for e in delivery.ledger_entries()] == ["delivered"]
+    assert [e["status"] for e in ledger.ledger_entries()] == ["delivered"]
 
 
 def test_unchanged_revision_never_delivered_goes_out_once(home, revision):
     """A publish that wrote a revision and crashed before delivery: its retry reports the revision as
     unchanged; deliver_published still sends it, once (the ledger skips it afterwards)."""
     summary = {"published": [], "unchanged": [{"path": str(revision)}]}
-    assert [r["status"] for r in delivery.deliver_published(summary)] == ["delivered"]
-    assert [r["status"] for r in delivery.deliver_published(summary)] == ["skipped"]
-    assert [e["status"] for e in delivery.ledger_entries()] == ["delivered"]
+    assert [r["status"] for r in service.deliver_published(summary)] == ["delivered"]
+    assert [r["status"] for r in service.deliver_published(summary)] == ["skipped"]
+    assert [e["status"] for e in ledger.ledger_entries()] == ["delivered"]
 
 
 def test_unknown_channel(revision):
@@ -224,27 +229,31 @@ def test_unknown_channel(revision):
         deliver(revision, ["fax"])
 
 
-def test_manifest_shapes():
+def test_manifest_shape():
+    """The one shape lensan.publish.service writes; anything else is refused."""
     h = "ab" * 32
-    assert delivery.manifest_files({"files": {"a.csv": h}})[0].sha256 == h
-    assert delivery.manifest_files({"sha256": {"a.csv": "sha256:" + h.upper()}})[0].sha256 == h
-    assert delivery.manifest_files({"files": [{"path": "x/a.csv", "sha256": h, "size": 3}]})[0].size == 3
-    with pytest.raises(DeliveryError, match="escapes"):
-        delivery.manifest_files({"files": {"../a.csv": h}})
-    with pytest.raises(DeliveryError, match="no files"):
-        delivery.manifest_files({"files": []})
+    [f] = manifest_files({"files": [{"name": "a.csv", "format": "csv", "bytes": 3, "sha256": h}]})
+    assert (f.name, f.sha256, f.size) == ("a.csv", h, 3)
+    for files, message in [
+        ([{"name": "../a.csv", "bytes": 3, "sha256": h}], "escapes"),
+        ([{"name": "/a.csv", "bytes": 3, "sha256": h}], "escapes"),
+        ([{"name": "a.csv", "bytes": 3, "sha256": h.upper()}], "invalid SHA-256"),
+        ([{"name": "a.csv", "sha256": h}], "invalid size"),
+        ([{"name": "a.csv", "bytes": 3, "sha256": h}] * 2, "listed twice"),
+        (["a.csv"], "unexpected file entry"),
+        ([], "no files"),
+        ({"a.csv": h}, "no files"),
+    ]:
+        with pytest.raises(ManifestError, match=message):
+            manifest_files({"files": files})
 
 
-def test_subject_scope_name_variants(home):
+def test_subject_without_scope_name_uses_the_scope_directory(home):
     d = make_revision(home, rev=5)
-    m = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+    m = json.loads((d / MANIFEST_NAME).read_text(encoding="utf-8"))
     del m["scope_name"]
-    m["scope"] = {"level": "region", "code": "DBSH", "name": "Vùng Đồng bằng sông Hồng"}
-    (d / "manifest.json").write_text(json.dumps(m, ensure_ascii=False), encoding="utf-8")
-    rev = delivery.load_revision(d)
-    assert delivery.email_subject(rev) == (
-        "[lensan] Báo cáo tuần 2026-W47 — Vùng Đồng bằng sông Hồng (lần 5)"
-    )
+    (d / MANIFEST_NAME).write_text(json.dumps(m, ensure_ascii=False), encoding="utf-8")
+    assert email_subject(load_revision(d)) == f"[lensan] Báo cáo tuần {PERIOD_KEY} — {SCOPE} (lần 5)"
 
 
 # ------------------------------------------------------------------------------------------
@@ -446,10 +455,10 @@ def test_sftp_upload_verified_and_idempotent(home, revision, sftp_server, monkey
     [again] = deliver(revision, ["sftp"])
     assert again.status == "skipped"
     assert sftp_server.connections == 1  # the ledger answered; the server was not contacted
-    assert [e["status"] for e in delivery.ledger_entries()] == ["delivered"]
+    assert [e["status"] for e in ledger.ledger_entries()] == ["delivered"]
 
     # ledger lost: the server's copy is recognised (names and sizes), not overwritten
-    delivery.ledger_path().unlink()
+    ledger.ledger_path().unlink()
     [third] = deliver(revision, ["sftp"])
     assert third.status == "skipped" and "already on SFTP server" in third.detail
     assert _files(remote) == _files(revision)
@@ -460,13 +469,13 @@ def test_sftp_failure_raises_records_and_retry_succeeds(home, revision, sftp_ser
     with pytest.raises(DeliveryError, match="SFTP delivery .* failed: Authentication") as info:
         deliver(revision, ["sftp"])
     assert [r.status for r in info.value.results] == ["failed"]
-    assert [e["status"] for e in delivery.ledger_entries()] == ["failed"]
+    assert [e["status"] for e in ledger.ledger_entries()] == ["failed"]
     assert not (sftp_server.root / "inbox").exists()
 
     monkeypatch.setenv("AIRFLOW_CONN_LENSAN_SFTP", sftp_server.connection_json())
     [result] = deliver(revision, ["sftp"])
     assert result.status == "delivered"
-    assert [e["status"] for e in delivery.ledger_entries()] == ["failed", "delivered"]
+    assert [e["status"] for e in ledger.ledger_entries()] == ["failed", "delivered"]
 
 
 def test_sftp_rejects_wrong_host_key(home, revision, sftp_server, monkeypatch):
@@ -502,10 +511,10 @@ def test_sftp_existing_different_revision_is_never_overwritten(home, revision, s
     monkeypatch.setenv("AIRFLOW_CONN_LENSAN_SFTP", sftp_server.connection_json())
     remote = sftp_server.root / "inbox/lensan" / PERIOD_TYPE / PERIOD_KEY / SCOPE / "rev-1"
     remote.mkdir(parents=True)
-    (remote / "manifest.json").write_text("{}")
+    (remote / MANIFEST_NAME).write_text("{}")
     with pytest.raises(DeliveryError, match="never overwritten"):
         deliver(revision, ["sftp"])
-    assert _files(remote) == {"manifest.json": b"{}"}
+    assert _files(remote) == {MANIFEST_NAME: b"{}"}
 
 
 def test_sftp_connection_missing_is_a_clear_error(home, revision, monkeypatch):
@@ -577,10 +586,10 @@ def test_email_sent_with_attachments_and_vietnamese_subject(home, revision, smtp
     body = msg.get_body(preferencelist=("html", "plain")).get_content()
     assert "Kính gửi" in body and "attached is the lensan weekly report" in body
     assert "passed" in body  # the quality-gate status from the manifest
-    manifest_sha = hashlib.sha256(originals["manifest.json"]).hexdigest()
+    manifest_sha = hashlib.sha256(originals[MANIFEST_NAME]).hexdigest()
     assert manifest_sha in body
     for name, data in originals.items():
-        if name != "manifest.json":
+        if name != MANIFEST_NAME:
             assert hashlib.sha256(data).hexdigest() in body
 
     [again] = deliver(revision, ["email"])

@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import empty_raw
 
 from lensan import settings
 
@@ -30,11 +29,11 @@ SEED = 1034
 
 
 def _run_all(week: str) -> tuple[list, dict]:
-    from lensan.orchestration import airflow_env
-    from lensan.cli import main as cli
+    from lensan_dev import airflow_harness
+    from lensan.cli import run as cli
 
     results = cli.run_pipeline(week)
-    states = {r.dag_id: airflow_env.task_states(r.dag_id) for r in results}
+    states = {r.dag_id: airflow_harness.task_states(r.dag_id) for r in results}
     return results, states
 
 
@@ -81,8 +80,8 @@ def _latest_rev(scope_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def first_run(warehouse, lensan_home):
-    from lensan.cli import main as cli
+def first_run(warehouse, lensan_home, empty_raw):
+    from lensan.cli import run as cli
     from lensan.db import warehouse as wh
     from lensan_dev.generate import generate
     from lensan.landing import ensure_raw_schema
@@ -274,7 +273,7 @@ def test_second_publication_is_not_a_new_revision(second_run, lensan_home):
 
 
 def test_status_shows_publication_and_gates(first_run):
-    from lensan.cli import main as cli
+    from lensan.cli import status as cli
 
     report = cli.status_report()
     assert any(r["period"] == f"week {WEEK}" and r["max_revision"] >= 1 for r in report["publications"])

@@ -1,4 +1,4 @@
-"""lensan.quality.gate against the real embedded PostgreSQL and the committed GX project.
+"""lensan.quality (checkpoints, summary, scopes, policy) against the real embedded PostgreSQL and the committed GX project.
 
 The tests run in a database of their own on the session's server (LENSAN_WAREHOUSE_URL points at
 it for the duration), holding staging/marts tables with the contract's columns, so they never
@@ -13,9 +13,12 @@ import os
 import pytest
 import yaml
 
-from conftest import scratch_database
+from lensan.db.warehouse import scratch_database
 from lensan import settings, reference
-from lensan.quality import gate
+from lensan.quality import checkpoints, policy, scopes
+from lensan.quality import summary as gate_summary
+
+pytestmark = pytest.mark.integration
 
 WEEK = "2026-W47"
 OTHER_WEEK = "2026-W46"
@@ -126,7 +129,7 @@ def _seed_good(conn) -> None:
 @pytest.fixture(scope="module")
 def gate_db(warehouse):
     """A database of this module's own on the session server; LENSAN_WAREHOUSE_URL points at it."""
-    with scratch_database(warehouse, TEST_DB) as info, pytest.MonkeyPatch.context() as mp:
+    with scratch_database(TEST_DB, warehouse) as info, pytest.MonkeyPatch.context() as mp:
         mp.setenv("LENSAN_WAREHOUSE_URL", info.url)
         yield info
 
@@ -167,19 +170,19 @@ def test_committed_project_has_no_secret_and_the_expected_objects():
     assert ds["type"] == "postgres"
     assert ds["connection_string"] == "${LENSAN_GX_WAREHOUSE_URL}"
     assert "@" not in json.dumps(cfg["stores"]) and "password" not in (root / "great_expectations.yml").read_text()
-    suites = {p.stem for p in (root / "expectations").glob("*.json")}
+    suites = {p.stem for p in (root / "suites").glob("*.json")}
     assert {"staging_orders", "staging_form_rows", "marts_indicator_values", "marts_weekly_report"} <= suites
     for name in ("staging_checkpoint", "marts_checkpoint"):
         checkpoint = json.loads((root / "checkpoints" / f"{name}.json").read_text())
         assert checkpoint["name"] == name and checkpoint["validation_definitions"]
-    suite = json.loads((root / "expectations" / "marts_indicator_values.json").read_text())
+    suite = json.loads((root / "suites" / "marts_indicator_values.json").read_text())
     codes = next(e["kwargs"]["value_set"] for e in suite["expectations"]
                  if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"]["column"] == "indicator_code")
     assert sorted(codes) == sorted(i.code for i in reference.indicators()) and len(codes) == 24
 
 
 def test_marts_gate_passes_on_good_rows_and_records_the_summary(conn):
-    summary = gate.run_checkpoint("marts_checkpoint", {"week_key": WEEK})
+    summary = checkpoints.run_checkpoint("marts_checkpoint", {"week_key": WEEK})
     assert summary["success"] is True and summary["status"] == "passed"
     assert summary["period_key"] == WEEK and summary["batch_parameters"] == {"period_key": WEEK}
     assert summary["counts"]["validations"] == 6 and summary["counts"]["failed_error"] == 0
@@ -189,14 +192,14 @@ def test_marts_gate_passes_on_good_rows_and_records_the_summary(conn):
     assert report["results"][0]["observed_value"] == 3 * 17
     rows = _gate_rows(conn, "marts_checkpoint")
     assert rows[-1][0] == summary["run_id"] and rows[-1][1] is True and rows[-1][2] == "passed"
-    assert os.environ[gate.URL_VARIABLE].endswith(f"/{TEST_DB}")
+    assert os.environ[checkpoints.URL_VARIABLE].endswith(f"/{TEST_DB}")
 
 
 def test_marts_gate_raises_naming_the_failed_expectation_on_negative_households(conn):
     _execute(conn, "update marts.rpt_weekly_report set cumulative_value = -7 where week_key = %s"
                    " and scope_code = '22' and indicator_code = 'hh_with_shop'", (WEEK,))
-    with pytest.raises(gate.GateFailed) as caught:
-        gate.run_checkpoint("marts", {"week_key": WEEK}, run_id="test-run-negative")
+    with pytest.raises(gate_summary.GateFailed) as caught:
+        checkpoints.run_checkpoint("marts", {"week_key": WEEK}, run_id="test-run-negative")
     message = str(caught.value)
     assert "marts_weekly_report.expect_column_values_to_be_between(cumulative_value)" in message
     assert "KHÔNG ĐẠT" in message and "FAILED" in message and "-7" in message
@@ -213,13 +216,13 @@ def test_marts_gate_raises_naming_the_failed_expectation_on_negative_households(
 
 
 def test_gate_results_are_upserted_by_run_id_and_checkpoint(conn):
-    gate.run_checkpoint("marts_checkpoint", {"week_key": WEEK}, run_id="same-run")
+    checkpoints.run_checkpoint("marts_checkpoint", {"week_key": WEEK}, run_id="same-run")
     _execute(conn, "update marts.rpt_weekly_report set cumulative_value = -1 where week_key = %s"
                    " and scope_code = 'VN' and indicator_code = 'orders'", (WEEK,))
     _execute(conn, "insert into marts.rpt_weekly_report select * from marts.rpt_weekly_report"
                    " where week_key = %s and scope_code = 'VN' and indicator_code = 'ocop_listed'", (WEEK,))
-    with pytest.raises(gate.GateFailed):
-        gate.run_checkpoint("marts_checkpoint", {"week_key": WEEK}, run_id="same-run")
+    with pytest.raises(gate_summary.GateFailed):
+        checkpoints.run_checkpoint("marts_checkpoint", {"week_key": WEEK}, run_id="same-run")
     rows = [r for r in _gate_rows(conn, "marts_checkpoint") if r[0] == "same-run"]
     assert len(rows) == 1 and rows[0][1] is False
     names = {f["name"] for f in rows[0][5]["failed"]}
@@ -232,7 +235,7 @@ def test_warning_severity_failure_is_recorded_but_does_not_raise(conn):
     # a stock whose weekly increase is negative: warning (meta.severity = warning), not an error
     _execute(conn, "update marts.rpt_weekly_report set value_in_week = -2 where week_key = %s"
                    " and scope_code = '22' and indicator_code = 'hh_with_shop'", (WEEK,))
-    summary = gate.run_checkpoint("marts_checkpoint", {"week_key": WEEK})
+    summary = checkpoints.run_checkpoint("marts_checkpoint", {"week_key": WEEK})
     assert summary["success"] is True and summary["gx_success"] is False and summary["status"] == "warning"
     assert summary["failed"] == [] and summary["counts"]["failed_warning"] == 1
     warning = summary["warnings"][0]
@@ -243,28 +246,28 @@ def test_warning_severity_failure_is_recorded_but_does_not_raise(conn):
 
 def test_the_run_validates_only_the_requested_week(conn):
     _execute(conn, "update marts.rpt_weekly_report set cumulative_value = -9 where week_key = %s", (OTHER_WEEK,))
-    assert gate.run_checkpoint("marts_checkpoint", {"week_key": WEEK})["success"] is True
-    with pytest.raises(gate.GateFailed):
-        gate.run_checkpoint("marts_checkpoint", {"week_key": OTHER_WEEK})
+    assert checkpoints.run_checkpoint("marts_checkpoint", {"week_key": WEEK})["success"] is True
+    with pytest.raises(gate_summary.GateFailed):
+        checkpoints.run_checkpoint("marts_checkpoint", {"week_key": OTHER_WEEK})
 
 
 def test_a_week_without_rows_fails_the_gate(conn):
-    with pytest.raises(gate.GateFailed) as caught:
-        gate.run_checkpoint("marts_checkpoint", {"week_key": "2020-W01"})
+    with pytest.raises(gate_summary.GateFailed) as caught:
+        checkpoints.run_checkpoint("marts_checkpoint", {"week_key": "2020-W01"})
     assert "no rows for period 2020-W01" in str(caught.value)
     assert caught.value.summary["blocks_all"] is True
 
 
 def test_staging_gate_passes_then_names_negative_form_value_and_duplicate_order(conn):
-    summary = gate.run_checkpoint("staging", {"week_key": WEEK})
+    summary = checkpoints.run_checkpoint("staging", {"week_key": WEEK})
     assert summary["status"] == "passed" and summary["counts"]["validations"] == 2
     _execute(conn, "insert into staging.stg_weekly_forms__form_rows values"
                    " (10,3,'1','II','hh_trained_digital','x','Hộ',-4,0,10,150,null)")
     _execute(conn, "insert into staging.stg_voso__orders values ('voso','VS1','2026-11-18 10:00+07',"
                    "'2026-11-18 10:00+07','cancelled',2,2000,0.002,200000,4,1)")
     _execute(conn, "insert into intermediate.int_platforms__orders values ('postmart','PM1','success')")
-    with pytest.raises(gate.GateFailed) as caught:
-        gate.run_checkpoint("staging_checkpoint", {"week_key": WEEK})
+    with pytest.raises(gate_summary.GateFailed) as caught:
+        checkpoints.run_checkpoint("staging_checkpoint", {"week_key": WEEK})
     names = {f["name"] for f in caught.value.summary["failed"]}
     assert names == {"staging_form_rows.expect_column_values_to_be_between(value_in_week)",
                      "staging_orders.expect_column_values_to_be_between(versions_at_update_time)",
@@ -276,8 +279,8 @@ def test_staging_gate_passes_then_names_negative_form_value_and_duplicate_order(
 
 
 def test_build_data_docs_writes_into_lensan_home(conn):
-    gate.run_checkpoint("marts_checkpoint", {"week_key": WEEK})
-    index = gate.build_data_docs()
+    checkpoints.run_checkpoint("marts_checkpoint", {"week_key": WEEK})
+    index = checkpoints.build_data_docs()
     assert index == settings.lensan_home() / "data_docs" / "index.html"
     assert index.exists() and "marts_weekly_report" in index.read_text(encoding="utf-8")
     assert not (settings.GX_PROJECT_DIR / "uncommitted" / "data_docs").exists()
@@ -286,8 +289,8 @@ def test_build_data_docs_writes_into_lensan_home(conn):
 def test_inside_airflow_the_run_id_is_the_dag_run(conn, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CTX_DAG_ID", "lensan_publish_weekly")
     monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", "manual__2026-11-26T03:00:00+00:00")
-    first = gate.run_checkpoint("marts", {"week_key": WEEK})
-    gate.run_checkpoint("marts", {"week_key": WEEK})  # a retry of the same task
+    first = checkpoints.run_checkpoint("marts", {"week_key": WEEK})
+    checkpoints.run_checkpoint("marts", {"week_key": WEEK})  # a retry of the same task
     assert first["run_id"] == "lensan_publish_weekly/manual__2026-11-26T03:00:00+00:00"
     assert [r[0] for r in _gate_rows(conn, "marts_checkpoint")].count(first["run_id"]) == 1
 
@@ -298,8 +301,8 @@ def test_inside_airflow_the_run_id_is_the_dag_run(conn, monkeypatch):
 def test_a_quality_rule_error_blocks_only_its_province_and_names_the_rule(conn):
     _execute(conn, "update marts.fct_quality_checks set is_violation = 1, observed_value = 5000"
                    " where rule_code = 'households_le_agri_households'")
-    with pytest.raises(gate.GateFailed) as caught:
-        gate.run_checkpoint("marts", {"week_key": WEEK})
+    with pytest.raises(gate_summary.GateFailed) as caught:
+        checkpoints.run_checkpoint("marts", {"week_key": WEEK})
     summary = caught.value.summary
     assert caught.value.blocked_scopes.keys() == {"province-22"} and summary["blocks_all"] is False
     failed = summary["failed"][0]
@@ -314,7 +317,7 @@ def test_a_warning_rule_and_late_units_only_warn(conn):
     _execute(conn, "update marts.fct_quality_checks set is_violation = 1 where rule_code = 'stock_not_decreasing'")
     _execute(conn, "update marts.fct_reporting_completeness set reporting_status = 'late', is_late = true,"
                    " is_on_time = false")
-    summary = gate.run_checkpoint("marts", {"week_key": WEEK})
+    summary = checkpoints.run_checkpoint("marts", {"week_key": WEEK})
     assert summary["status"] == "warning" and summary["blocked_scopes"] == {}
     names = {w["name"] for w in summary["warnings"]}
     assert "marts_quality_checks.expect_column_values_to_be_between(violations)[stock_not_decreasing]" in names
@@ -323,8 +326,8 @@ def test_a_warning_rule_and_late_units_only_warn(conn):
 
 def test_two_accepted_forms_for_one_unit_week_is_an_error(conn):
     _execute(conn, "update marts.fct_reporting_completeness set winning_forms = 2")
-    with pytest.raises(gate.GateFailed) as caught:
-        gate.run_checkpoint("marts", {"week_key": WEEK})
+    with pytest.raises(gate_summary.GateFailed) as caught:
+        checkpoints.run_checkpoint("marts", {"week_key": WEEK})
     assert caught.value.blocked_scopes.keys() == {"province-22"}
 
 
@@ -332,8 +335,8 @@ def test_an_aggregate_failing_with_its_province_is_flagged_not_blocked(conn):
     # the same negative level in the province, its region and the nation: the province is the cause
     _execute(conn, "update marts.rpt_weekly_report set cumulative_value = -7 where week_key = %s"
                    " and indicator_code = 'hh_with_shop'", (WEEK,))
-    with pytest.raises(gate.GateFailed) as caught:
-        gate.run_checkpoint("marts", {"week_key": WEEK})
+    with pytest.raises(gate_summary.GateFailed) as caught:
+        checkpoints.run_checkpoint("marts", {"week_key": WEEK})
     summary = caught.value.summary
     assert caught.value.blocked_scopes.keys() == {"province-22"}
     assert set(summary["flagged_scopes"]) == {"region-bac", "nation-VN"}
@@ -342,8 +345,8 @@ def test_an_aggregate_failing_with_its_province_is_flagged_not_blocked(conn):
 def test_an_aggregate_failing_on_its_own_is_blocked(conn):
     _execute(conn, "update marts.rpt_weekly_report set cumulative_value = -7 where week_key = %s"
                    " and scope_level = 'nation' and indicator_code = 'ocop_listed'", (WEEK,))
-    with pytest.raises(gate.GateFailed) as caught:
-        gate.run_checkpoint("marts", {"week_key": WEEK})
+    with pytest.raises(gate_summary.GateFailed) as caught:
+        checkpoints.run_checkpoint("marts", {"week_key": WEEK})
     assert caught.value.blocked_scopes.keys() == {"nation-VN"}
     assert caught.value.summary["flagged_scopes"] == {}
 
@@ -352,11 +355,11 @@ def test_unseen_unexpected_rows_block_everything():
     summary = {"failed": [{"name": "x", "validation": "v", "affected_scopes": ["province-22"],
                            "affected_scopes_truncated": True}], "blocked_scopes": {}, "flagged_scopes": {},
                "blocks_all": False}
-    gate.attribute_scopes(summary)
+    scopes.attribute_scopes(summary)
     assert summary["blocks_all"] is True and summary["blocked_scopes"].keys() == {"province-22"}
     unattributable = {"failed": [{"name": "y", "validation": "v", "affected_scopes": ["postmart"]}],
                       "blocked_scopes": {}, "flagged_scopes": {}, "blocks_all": False}
-    gate.attribute_scopes(unattributable)
+    scopes.attribute_scopes(unattributable)
     assert unattributable["blocks_all"] is True and unattributable["blocked_scopes"] == {}
 
 
@@ -378,10 +381,10 @@ def _seed_month(conn, value: int = 5) -> None:
 
 def test_period_gate_checks_the_period_rows_and_every_week_in_it(conn):
     _seed_month(conn)
-    assert gate.period_weeks("month", MONTH) == [OTHER_WEEK, WEEK]
-    assert gate.period_weeks("month", "2026-10") == [] and gate.period_weeks("year", "2026") == [OTHER_WEEK, WEEK]
-    summary = gate.run_period_checkpoint("month", MONTH, run_id="period-pass")
-    assert summary["status"] == "passed" and summary["checkpoint"] == gate.PERIOD_GATE
+    assert checkpoints.period_weeks("month", MONTH) == [OTHER_WEEK, WEEK]
+    assert checkpoints.period_weeks("month", "2026-10") == [] and checkpoints.period_weeks("year", "2026") == [OTHER_WEEK, WEEK]
+    summary = checkpoints.run_period_checkpoint("month", MONTH, run_id="period-pass")
+    assert summary["status"] == "passed" and summary["checkpoint"] == gate_summary.PERIOD_GATE
     assert summary["period_key"] == MONTH and summary["weeks"] == [OTHER_WEEK, WEEK]
     assert [(p["checkpoint"], p["period_key"]) for p in summary["parts"]] == [
         ("marts_period_checkpoint", MONTH), ("marts_checkpoint", OTHER_WEEK), ("marts_checkpoint", WEEK)]
@@ -389,11 +392,11 @@ def test_period_gate_checks_the_period_rows_and_every_week_in_it(conn):
     month_part = summary["parts"][0]
     assert month_part["status"] == "passed"
     # every part and the merged result are in ops.gate_results
-    recorded = {(r[0], c) for c in ("marts_period_checkpoint", "marts_checkpoint", gate.PERIOD_GATE)
+    recorded = {(r[0], c) for c in ("marts_period_checkpoint", "marts_checkpoint", gate_summary.PERIOD_GATE)
                 for r in _gate_rows(conn, c)}
     assert {("period-pass", "marts_period_checkpoint"), (f"period-pass__{OTHER_WEEK}", "marts_checkpoint"),
-            (f"period-pass__{WEEK}", "marts_checkpoint"), ("period-pass", gate.PERIOD_GATE)} <= recorded
-    compact = gate.compact(summary)
+            (f"period-pass__{WEEK}", "marts_checkpoint"), ("period-pass", gate_summary.PERIOD_GATE)} <= recorded
+    compact = gate_summary.compact(summary)
     assert compact["weeks"] == [OTHER_WEEK, WEEK] and len(compact["parts"]) == 3
 
 
@@ -401,8 +404,8 @@ def test_period_gate_blocks_a_province_failing_in_one_of_its_weeks(conn):
     _seed_month(conn)
     _execute(conn, "update marts.rpt_weekly_report set cumulative_value = -7 where week_key = %s"
                    " and scope_code = '22' and indicator_code = 'hh_with_shop'", (WEEK,))
-    with pytest.raises(gate.GateFailed) as caught:
-        gate.run_period_checkpoint("month", MONTH, run_id="period-week-fails")
+    with pytest.raises(gate_summary.GateFailed) as caught:
+        checkpoints.run_period_checkpoint("month", MONTH, run_id="period-week-fails")
     summary = caught.value.summary
     assert summary["blocks_all"] is False and caught.value.blocked_scopes.keys() == {"province-22"}
     assert caught.value.blocked_scopes["province-22"].startswith(f"[{WEEK}] ")
@@ -415,16 +418,56 @@ def test_period_gate_blocks_a_province_whose_period_rows_fail(conn):
     _seed_month(conn)
     _execute(conn, "update marts.fct_indicator_values set cumulative_value = -3 where period_key = %s"
                    " and scope_code = '22' and indicator_code = 'orders'", (MONTH,))
-    with pytest.raises(gate.GateFailed) as caught:
-        gate.run_period_checkpoint("month", MONTH)
+    with pytest.raises(gate_summary.GateFailed) as caught:
+        checkpoints.run_period_checkpoint("month", MONTH)
     assert caught.value.blocked_scopes.keys() == {"province-22"}
     assert caught.value.blocked_scopes["province-22"].startswith(f"[{MONTH}] ")
     assert caught.value.summary["blocks_all"] is False
 
 
 def test_period_gate_without_period_rows_says_no_data(conn):
-    with pytest.raises(gate.GateFailed) as caught:
-        gate.run_period_checkpoint("month", "2026-05")
+    with pytest.raises(gate_summary.GateFailed) as caught:
+        checkpoints.run_period_checkpoint("month", "2026-05")
     summary = caught.value.summary
     assert summary["no_data"] is True and summary["blocks_all"] is True and summary["weeks"] == []
     assert "no rows for period 2026-05" in str(caught.value)
+
+
+# ------------------------------------------------------------------------------------------------ policy
+
+
+def _summary(**fields) -> dict:
+    return {"checkpoint": "marts_checkpoint", "period_key": WEEK, "failed": [], "blocked_scopes": {},
+            "flagged_scopes": {}, "blocks_all": False} | fields
+
+
+def test_policy_proceeds_on_a_passing_or_warning_gate():
+    for summary in (_summary(status="passed"), _summary(status="warning", warnings=[{"name": "w"}])):
+        assert policy.decide(summary) == policy.Proceed(summary)
+
+
+def test_policy_blocks_the_scopes_a_failure_is_pinned_on():
+    summary = _summary(failed=[{"name": "negative households"}], blocked_scopes={"province-22": "negative"})
+    decision = policy.decide(summary)
+    assert isinstance(decision, policy.Blocked) and decision.scopes == {"province-22": "negative"}
+    assert decision.summary is summary
+    assert decision.message == gate_summary.failure_message(summary) and "negative households" in decision.message
+
+
+def test_policy_stops_on_any_other_error_and_tells_no_data_apart():
+    unpinned = _summary(failed=[{"name": "duplicate grain"}], blocked_scopes={"province-22": "x"}, blocks_all=True)
+    decision = policy.decide(unpinned)
+    assert isinstance(decision, policy.Stop) and not decision.no_data and "duplicate grain" in decision.message
+    assert isinstance(policy.decide(_summary(failed=[{"name": "y"}])), policy.Stop)  # an error no scope carries
+    empty = _summary(failed=[{"name": "no rows"}], blocks_all=True, no_data=True)
+    assert policy.decide(empty).no_data
+
+
+def test_policy_evaluate_reads_a_gate_failure_as_its_summary():
+    summary = _summary(failed=[{"name": "x"}], blocked_scopes={"region-bac": "x"})
+
+    def failing():
+        raise gate_summary.GateFailed(summary)
+
+    assert policy.evaluate(failing) == policy.Blocked(summary, {"region-bac": "x"}, gate_summary.failure_message(summary))
+    assert policy.evaluate(lambda: _summary()) == policy.Proceed(_summary())

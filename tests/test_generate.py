@@ -12,7 +12,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -23,36 +22,21 @@ import pytest
 from lensan import reference
 
 from lensan.calendar import periods
+from lensan.landing.parsers import household_register, weekly_form
+from lensan.landing.platforms import spec as platform_spec
 from lensan.settings import LOCAL_TZ
 from lensan_dev.generate import GenerateSummary, generate, provinces_for_map
+
+pytestmark = pytest.mark.unit
 
 WEEKS = ["2026-W46", "2026-W47"]
 ARGS = dict(provinces=["22"], weeks=WEEKS, seed=7, orders_per_unit_week=8, late_units=2, missing_units=1)
 
-PM_HEADERS = {
-    "gian_hang": ["Mã gian hàng", "SĐT chủ gian hàng", "Mã hộ SXNN", "Mã xã", "Ngày tạo", "Ví VNPostPay", "Trạng thái"],
-    "san_pham": ["Mã sản phẩm", "Mã gian hàng", "Tên sản phẩm", "Nhóm sản phẩm", "Loại sản phẩm", "Số sao OCOP",
-                 "Truy xuất nguồn gốc", "Gắn nhãn thương hiệu", "Ưu đãi cho hộ SXNN", "Ngày đăng"],
-    "don_hang": ["Mã đơn hàng", "Thời gian đặt", "Mã gian hàng bán", "Mã tài khoản mua", "SĐT người mua",
-                 "Mã sản phẩm", "Số lượng", "Khối lượng (kg)", "Thành tiền (VNĐ)", "Mã tỉnh người mua",
-                 "Quốc gia người mua", "Trạng thái", "Thời gian cập nhật"],
-    "hoat_dong": ["Mã tài khoản", "Thời gian", "Loại hoạt động", "Mã xã"],
-    "thong_tin": ["Mã bài", "Chuyên mục", "Mã tỉnh", "Thời gian đăng"],
-}
-VS_FIELDS = {
-    "shops": ["shop_id", "owner_phone", "household_code", "ward_code", "created_at", "has_ewallet", "status"],
-    "products": ["product_id", "shop_id", "name", "product_group", "product_type", "ocop_stars", "traceable",
-                 "brand_marked", "household_discount", "listed_at"],
-    "orders": ["order_id", "ordered_at", "shop_id", "buyer_account_id", "buyer_phone", "product_id", "quantity",
-               "weight_g", "amount_vnd", "buyer_province_code", "buyer_country", "status", "updated_at"],
-    "activities": ["account_id", "occurred_at", "activity_type", "ward_code"],
-    "info_posts": ["post_id", "category", "province_code", "posted_at"],
-}
-REGISTER_HEADINGS = ["Mã hộ", "Họ tên chủ hộ", "Số điện thoại", "Số CCCD", "Mã xã", "Loại hộ", "Sản phẩm chính",
-                     "Ngày đào tạo kỹ năng số", "Ngày đào tạo đóng gói - kết nối - giao nhận", "Mức độ đào tạo"]
-FORM_HEADINGS = ["TT", "Chỉ tiêu", "Đơn vị tính", "Chỉ tiêu đạt được trong tuần (Số lượng)",
-                 "Tăng trưởng so với tuần trước (%)", "Chỉ tiêu đạt được lũy kế đến hiện tại (Số lượng)",
-                 "Tỉ lệ hoàn thành chỉ tiêu đến thời điểm hiện tại (%)", "Ghi chú thông tin bổ sung"]
+# The generator writes what landing reads: the headings and fields are the landing's own column specs.
+PM_HEADERS = {entity: [heading for heading, _, _ in spec] for entity, (_, spec) in platform_spec.POSTMART.items()}
+VS_FIELDS = {entity: [field for field, _, _ in spec] for entity, (_, spec) in platform_spec.VOSO.items()}
+REGISTER_HEADINGS = [heading for heading, _ in household_register.COLUMNS]
+FORM_HEADINGS = [heading for _, heading in weekly_form.COLUMNS]
 NAME_PATTERNS = {
     "weekly_form": re.compile(r"^bao_cao_tuan_(\d{3}|\d{5})_(\d{4}-W\d{2})(_\d+)?\.xlsx$"),
     "household_register": re.compile(r"^danh_sach_ho_(\d{3}|\d{5})_(\d{8})\.(csv|xlsx)$"),
@@ -475,14 +459,14 @@ def test_truth_matches_the_files(run):
 
 
 # ------------------------------------------------------------------------------------------------
-# National scale mode (lensan_dev.generate_scale)
+# National scale mode (lensan_dev.generate.scale)
 
 NATIONAL_WEEK = "2026-W46"
 
 
 @pytest.fixture(scope="module")
 def national_run(tmp_path_factory):
-    from lensan_dev.generate_scale import generate_national
+    from lensan_dev.generate.scale import generate_national
 
     home = tmp_path_factory.mktemp("gen_national")
     reports = []
@@ -551,7 +535,7 @@ def test_national_order_volume_and_progress(national_run):
 
 
 def test_national_reproducible(national_run, tmp_path):
-    from lensan_dev.generate_scale import generate_national
+    from lensan_dev.generate.scale import generate_national
 
     home, _, _ = national_run
     generate_national(0.05, NATIONAL_WEEK, seed=11, home=tmp_path, provinces=["22", "96"])
@@ -561,7 +545,7 @@ def test_national_reproducible(national_run, tmp_path):
 
 
 def test_national_refuses_pre_reform_weeks(tmp_path):
-    from lensan_dev.generate_scale import generate_national
+    from lensan_dev.generate.scale import generate_national
 
     with pytest.raises(ValueError):
         generate_national(0.01, "2025-W20", home=tmp_path)

@@ -23,6 +23,8 @@ from lensan.settings import SOURCES
 from lensan.landing import ensure_raw_schema, land_pending
 from lensan.landing.pseudonymise import pseudonymise
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def home(warehouse, lensan_home, db):
@@ -373,7 +375,8 @@ def test_generated_batch_lands_cleanly(home, db, tmp_path):
 def test_reader_crash_quarantines_but_infrastructure_failure_keeps_file(home, db, monkeypatch):
     import psycopg2
 
-    from lensan.landing import LandingIncomplete, loader, weekly_form
+    from lensan.landing import LandingIncomplete, load
+    from lensan.landing.parsers import weekly_form
 
     path = build_form(settings.landing_dir("weekly_form") / "bao_cao_tuan_205_2024-W47.xlsx",
                       rows=_form_rows("reader crash"))
@@ -387,7 +390,7 @@ def test_reader_crash_quarantines_but_infrastructure_failure_keeps_file(home, db
     def down(*args, **kwargs):
         raise psycopg2.OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(loader, "_load_form", down)
+    monkeypatch.setattr(load, "load_form", down)
     with pytest.raises(LandingIncomplete) as info:
         land_pending(["weekly_form"])
     assert [f["name"] for f in info.value.summary.failed] == [path.name]

@@ -5,9 +5,13 @@ from __future__ import annotations
 import types
 import uuid
 
-from lensan.cli import main as cli
+import pytest
+
+from lensan.cli import status as cli
 
 from lensan.orchestration import ops
+
+pytestmark = pytest.mark.integration
 
 # Other tests run the real DAGs against the same session warehouse: use keys of this test's own.
 DAG_ID = f"test_ops_{uuid.uuid4().hex[:8]}"

@@ -15,9 +15,12 @@ from fixtures.landing_builders import (EXPECTED_FORM, FORM_ROWS, HEADINGS, PM_OR
                                        build_form, build_postmart_csv, build_register_csv, build_register_xlsx,
                                        build_voso_gz, default_header, pm_order, register_rows, vs_order, week_line)
 from lensan.landing import check_file, safe_name
-from lensan.landing import household_register, platforms, weekly_form
+from lensan.landing.parsers import household_register, weekly_form
+from lensan.landing.platforms import fast, reference, spec
 from lensan.landing.errors import CODES, MESSAGES, LandingError
 from lensan.landing.numbers import NotANumber, parse_vn_number
+
+pytestmark = pytest.mark.unit
 
 
 # ------------------------------------------------------------------------------------- numbers
@@ -361,22 +364,22 @@ def test_register_name_is_authoritative(tmp_path):
 # ------------------------------------------------------------------------------------- platforms
 
 def test_describe_platform_names():
-    extract = platforms.describe("postmart_don_hang_20241118.csv")
+    extract = spec.describe("postmart_don_hang_20241118.csv")
     assert (extract.platform, extract.entity, extract.table) == ("postmart", "don_hang", "postmart_orders")
     assert extract.extract_date == dt.date(2024, 11, 18)
-    extract = platforms.describe("voso_info_posts_2024-11-18.jsonl.gz")
+    extract = spec.describe("voso_info_posts_2024-11-18.jsonl.gz")
     assert (extract.entity, extract.table) == ("info_posts", "voso_info_posts")
     for bad in ("postmart_khach_hang_20241118.csv", "voso_orders_20241118.jsonl.gz", "postmart.csv",
                 "voso_orders_2024-11-18.json"):
         with pytest.raises(LandingError) as info:
-            platforms.describe(bad)
+            spec.describe(bad)
         assert info.value.code in ("UNKNOWN_SOURCE", "BAD_DATE"), bad
 
 
 def test_postmart_rows_and_validation(tmp_path):
     path = build_postmart_csv(tmp_path / "postmart_don_hang_20241118.csv", PM_ORDER_HEADINGS,
                               [pm_order(i) for i in range(5)])
-    rows = list(platforms.records(path, platforms.describe(path.name), lambda k, v: "h"))
+    rows = list(reference.records(path, spec.describe(path.name), lambda k, v: "h"))
     assert len(rows) == 5 and rows[0][0] == "PMDH00000000" and rows[0][4] == "h" and rows[0][7] == "1,5"
     assert check_file(path).row_count == 5
 
@@ -485,10 +488,10 @@ def test_check_file_changes_nothing(tmp_path, lensan_home):
 # ------------------------------------------------------------------- fast COPY path == reference path
 
 def _copy_rows(path, extract, hasher):
-    """Rows of platforms.copy_chunks, decoded from COPY text (null ''), in the order of records()."""
+    """Rows of fast.copy_chunks, decoded from COPY text (null ''), in the order of records()."""
     unescape = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r"}
     rows = []
-    for n, data in platforms.copy_chunks(path, extract, hasher, prefix="9\t2024-11-18"):
+    for n, data in fast.copy_chunks(path, extract, hasher, prefix="9\t2024-11-18"):
         lines = data.decode("utf-8").split("\n")
         assert lines.pop() == "" and len(lines) == n
         for line in lines:
@@ -510,18 +513,18 @@ def _outcome(fn):
 def _same_as_reference(path):
     from lensan.landing.pseudonymise import Pseudonymiser
 
-    extract = platforms.describe(path.name)
-    reference = _outcome(lambda: list(enumerate(platforms.records(path, extract, Pseudonymiser(b"k")), start=1)))
-    fast = _outcome(lambda: _copy_rows(path, extract, Pseudonymiser(b"k")))
-    assert fast == reference
-    return reference
+    extract = spec.describe(path.name)
+    expected = _outcome(lambda: list(enumerate(reference.records(path, extract, Pseudonymiser(b"k")), start=1)))
+    got = _outcome(lambda: _copy_rows(path, extract, Pseudonymiser(b"k")))
+    assert got == expected
+    return expected
 
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(platforms, "CHUNK_ROWS", 7)
-    monkeypatch.setattr(platforms, "PM_BLOCK_BYTES", 900)
-    monkeypatch.setattr(platforms, "VOSO_BLOCK_BYTES", 700)
+    monkeypatch.setattr(fast, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(fast, "PM_BLOCK_BYTES", 900)
+    monkeypatch.setattr(fast, "VOSO_BLOCK_BYTES", 700)
 
 
 def test_fast_copy_path_gives_the_reference_rows(tmp_path, small_chunks):
@@ -567,7 +570,7 @@ def test_hex_digests_are_the_pseudonyms():
 
 
 def test_whitespace_is_what_str_strip_removes():
-    assert set(platforms.WHITESPACE) == {c for c in map(chr, range(0x110000)) if c.isspace()}
+    assert set(fast.WHITESPACE) == {c for c in map(chr, range(0x110000)) if c.isspace()}
 
 
 def test_fast_copy_path_gives_the_reference_errors(tmp_path, small_chunks):
@@ -596,15 +599,15 @@ def test_fast_copy_path_gives_the_reference_errors(tmp_path, small_chunks):
 def test_order_ids_checked_once_at_the_end_of_the_file(tmp_path, small_chunks, monkeypatch):
     rows = [pm_order(i) for i in range(30)]
     path = build_postmart_csv(tmp_path / "postmart_don_hang_20241118.csv", PM_ORDER_HEADINGS, rows)
-    extract = platforms.describe(path.name)
-    out = platforms._Columns(extract, None, "")
-    for frame in platforms._postmart_frames(path, extract, out):
+    extract = spec.describe(path.name)
+    out = fast._Columns(extract, None, "")
+    for frame in fast._postmart_frames(path, extract, out):
         out.emit(frame)
     assert len(out.order_id_hashes) > 1 and not out.order_ids_may_repeat()
-    out.emit(next(platforms._postmart_frames(path, extract, out)))         # the first rows once more
+    out.emit(next(fast._postmart_frames(path, extract, out)))         # the first rows once more
     assert out.order_ids_may_repeat()
     # two distinct ids with the same hash only make the reference path look at the file: same rows
-    monkeypatch.setattr(platforms._Columns, "order_ids_may_repeat", lambda self: True)
+    monkeypatch.setattr(fast._Columns, "order_ids_may_repeat", lambda self: True)
     assert _same_as_reference(path)[0] == "ok"
 
 
@@ -645,8 +648,8 @@ def test_fast_copy_path_voso_compact_lines(tmp_path, small_chunks, monkeypatch):
     """Compact JSON Lines (as the platforms write them) are read by polars when it reads them exactly;
     every block it cannot vouch for goes to msgspec or the exact reader, with the reference's rows."""
     plain = []
-    real_plain_frame = platforms._vs_plain_frame
-    monkeypatch.setattr(platforms, "_vs_plain_frame",
+    real_plain_frame = fast._vs_plain_frame
+    monkeypatch.setattr(fast, "_vs_plain_frame",
                         lambda *a: plain.append(real_plain_frame(*a) is not None) or real_plain_frame(*a))
     records = [vs_order(i, phone=["0912 345 678", None, "", "+84 912 345 678"][i % 4]) for i in range(80)]
     lines = [_compact(r) for r in records]
@@ -697,12 +700,12 @@ def test_no_line_longer_is_the_longest_line():
         raw = b"\n".join(b"x" * rng.choice([0, 1, 3, 9, 10, 11, 20, 40]) for _ in range(rng.randint(1, 12)))
         limit = rng.randint(1, 25)
         longest = max(map(len, raw.split(b"\n")))
-        if platforms._no_line_longer(raw, limit):     # never wrong when it says so
+        if fast._no_line_longer(raw, limit):     # never wrong when it says so
             assert longest <= limit
         elif longest * 2 < limit:                     # and it says so for lines under half the limit
             raise AssertionError((raw, limit))
-    assert platforms._no_line_longer(b"a" * 4 + b"\n" + b"b" * 4, 10)
-    assert not platforms._no_line_longer(b"a" * 11, 10)
+    assert fast._no_line_longer(b"a" * 4 + b"\n" + b"b" * 4, 10)
+    assert not fast._no_line_longer(b"a" * 11, 10)
 
 
 @pytest.mark.parametrize("key", [b"k", b"0" * 64, b"1" * 65, "khoá bí mật".encode("utf-8"), b"\xff\xfe"])

@@ -27,13 +27,10 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[1]
-RAW_SCHEMA = ROOT / "plugins" / "lensan" / "sql" / "raw_schema.sql"
 SEEDS = ROOT / "dbt_project" / "seeds"
-RAW_TABLES = ("raw.weekly_form_rows, raw.weekly_forms, raw.household_register, raw.postmart_shops, "
-              "raw.postmart_products, raw.postmart_orders, raw.postmart_activity, raw.postmart_info_posts, "
-              "raw.voso_shops, raw.voso_products, raw.voso_orders, raw.voso_activity, raw.voso_info_posts, "
-              "raw.landed_files")
 WEEKS_2022 = ["2022-W10", "2022-W11", "2022-W12"]
 WEEKS_2025 = ["2025-W25", "2025-W26", "2025-W27", "2025-W28", "2025-W29"]
 # platform stocks whose members (households, products) belong to exactly one province: the new
@@ -52,15 +49,14 @@ def _rows(conn, sql, params=()):
     return out
 
 
-def _fresh_raw(home: Path) -> None:
+def _fresh_raw(home: Path, empty_raw) -> None:
     """Empty raw tables and the landing folders (a previous module's data must not leak in)."""
     from lensan.db import warehouse as wh
 
     conn = wh.connect()
     try:
         with conn.cursor() as cur:
-            cur.execute(RAW_SCHEMA.read_text())
-            cur.execute(f"truncate {RAW_TABLES} restart identity cascade")
+            empty_raw(cur)
             cur.execute("create schema if not exists ops")
             cur.execute("drop table if exists ops.published_values")
             cur.execute("drop table if exists ops.publications")
@@ -101,11 +97,11 @@ def _build(with_tests: bool = False) -> None:
 
 
 @pytest.fixture(scope="module")
-def hau_giang_2022(warehouse, lensan_home):
+def hau_giang_2022(warehouse, lensan_home, empty_raw):
     from lensan import landing
     from lensan_dev import generate
 
-    _fresh_raw(lensan_home)
+    _fresh_raw(lensan_home, empty_raw)
     _seed_if_needed()
     generate.generate(["93"], WEEKS_2022, seed=2022, home=lensan_home)
     landing.land_pending()
@@ -248,17 +244,17 @@ def test_as_of_deadline_snapshot_keeps_rev_1_after_a_late_return(hau_giang_2022,
 
 
 @pytest.fixture(scope="module")
-def reform_2025(warehouse, lensan_home):
+def reform_2025(warehouse, lensan_home, empty_raw):
     from lensan import landing
     from lensan_dev import generate
 
-    _fresh_raw(lensan_home)
+    _fresh_raw(lensan_home, empty_raw)
     _seed_if_needed()
     generate.generate(["93", "94"], WEEKS_2025, seed=2025, home=lensan_home)
     truth = json.loads((lensan_home / "generated" / "truth.json").read_text(encoding="utf-8"))
     landing.land_pending()
     _build()
-    from lensan import dbt   # platform stocks never decrease, also across the reform
+    from lensan.transform import dbt   # platform stocks never decrease, also across the reform
     dbt.run_dbt(["test", "--select", "assert_stock_levels_never_decrease assert_all_platforms_not_below_each_platform"])
     return truth
 

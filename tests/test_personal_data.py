@@ -21,7 +21,6 @@ import gzip
 import io
 import json
 import logging
-import os
 import re
 import stat
 import time
@@ -34,7 +33,9 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from conftest import scratch_database
+from lensan.db.warehouse import scratch_database
+
+pytestmark = pytest.mark.integration
 
 WEEKS = ["2026-W46", "2026-W47"]
 PROVINCE = "22"
@@ -50,7 +51,7 @@ class _Scratch:
         self.dbname = f"i7pd_{uuid.uuid4().hex[:10]}"
         home.mkdir(parents=True, exist_ok=True)
         self._db = contextlib.ExitStack()
-        self._db.enter_context(scratch_database(warehouse, self.dbname))
+        self._db.enter_context(scratch_database(self.dbname, warehouse))
         self.url = f"postgresql://{warehouse.user}@{warehouse.host}:{warehouse.port}/{self.dbname}"
 
     def connect(self):

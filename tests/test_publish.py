@@ -1,4 +1,4 @@
-"""lensan.publish.service: weekly / monthly / 6-monthly / yearly exports, manifests, immutable revisions, the
+"""lensan.publish: weekly / monthly / 6-monthly / yearly exports, manifests, immutable revisions, the
 chart sheet, the HTML summary and the JSON schema, against the real embedded PostgreSQL.
 
 Runs in a database of its own (LENSAN_WAREHOUSE_URL points at it) holding marts.rpt_weekly_report and
@@ -22,23 +22,19 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import scratch_database
+from lensan.db.warehouse import scratch_database
 from lensan import reference
-from lensan.publish.render import charts
+from lensan.calendar import periods
+from lensan.publish import rows as report_rows
 from lensan.publish import service as publish
+from lensan.publish import template
+from lensan.publish.render import charts, formatting, xlsx
+
+pytestmark = pytest.mark.integration
 
 WEEK = "2026-W47"
 TEST_DB = "lensan_publish_test"
-HEADINGS = [
-    "TT",
-    "Chỉ tiêu",
-    "Đơn vị tính",
-    "Chỉ tiêu đạt được trong tuần (Số lượng)",
-    "Tăng trưởng so với tuần trước (%)",
-    "Chỉ tiêu đạt được lũy kế đến hiện tại (Số lượng)",
-    "Tỉ lệ hoàn thành chỉ tiêu đến thời điểm hiện tại (%)",
-    "Ghi chú thông tin bổ sung",
-]
+HEADINGS = list(template.HEADINGS)
 SCOPES = [("nation", "VN", "Toàn quốc"), ("region", "bac", "Miền Bắc"), ("province", "22", "Tỉnh Quảng Ninh")]
 FORMULA_NOTE = '=HYPERLINK("http://evil.example","bấm vào")'
 
@@ -104,7 +100,7 @@ def _seed(conn) -> None:
 
 @pytest.fixture(scope="module")
 def publish_db(warehouse):
-    with scratch_database(warehouse, TEST_DB) as info, pytest.MonkeyPatch.context() as mp:
+    with scratch_database(TEST_DB, warehouse) as info, pytest.MonkeyPatch.context() as mp:
         mp.setenv("LENSAN_WAREHOUSE_URL", info.url)
         yield info
 
@@ -279,18 +275,18 @@ def test_xlsx_follows_the_appendix_02_template(home):
 
 
 def test_xlsx_is_deterministic_apart_from_generated_at(home):
-    rows = [publish._clean_row(dict(week_key=WEEK, scope_level="nation", scope_code="VN", section=i.section,
-                                    tt=i.tt, sort_order=i.sort_order, indicator_code=i.code,
-                                    indicator_label_vi=i.label_vi, unit_vi=i.unit_vi, value_in_week=1),
-                                "nation-VN", None) for i in reference.weekly_form_indicators()]
+    rows = [report_rows.clean_row(dict(week_key=WEEK, scope_level="nation", scope_code="VN", section=i.section,
+                                       tt=i.tt, sort_order=i.sort_order, indicator_code=i.code,
+                                       indicator_label_vi=i.label_vi, unit_vi=i.unit_vi, value_in_week=1),
+                                  "nation-VN", None) for i in reference.weekly_form_indicators()]
     when = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.timezone.utc)
     args = (WEEK, dt.date(2026, 11, 16), dt.date(2026, 11, 22), "nation", "VN", "Toàn quốc", rows, 1)
-    first = publish.render_xlsx(*args, when, None)
-    assert publish.render_xlsx(*args, when, None) == first
-    assert publish.render_xlsx(*args, when + dt.timedelta(hours=1), None) != first
+    first = xlsx.render_xlsx(*args, when, None)
+    assert xlsx.render_xlsx(*args, when, None) == first
+    assert xlsx.render_xlsx(*args, when + dt.timedelta(hours=1), None) != first
     provinces = [charts.ProvinceValues("22", "Quảng Ninh", "bac", {"hh_with_shop": 61.7})]
-    with_charts = publish.render_xlsx(*args, when, None, provinces=provinces)
-    assert publish.render_xlsx(*args, when, None, provinces=provinces) == with_charts != first
+    with_charts = xlsx.render_xlsx(*args, when, None, provinces=provinces)
+    assert xlsx.render_xlsx(*args, when, None, provinces=provinces) == with_charts != first
 
 
 def test_blocked_scopes_are_not_written_and_are_listed(home):
@@ -326,16 +322,16 @@ def test_a_week_without_rows_is_refused(home):
 
 
 def test_vietnamese_number_text():
-    assert publish.vn_number(1234567) == "1.234.567"
-    assert publish.vn_number(1234.5) == "1.234,5"
-    assert publish.neutralise("@SUM(A1)") == "'@SUM(A1)" and publish.neutralise("Hà Nội") == "Hà Nội"
+    assert formatting.vn_number(1234567) == "1.234.567"
+    assert formatting.vn_number(1234.5) == "1.234,5"
+    assert formatting.neutralise("@SUM(A1)") == "'@SUM(A1)" and formatting.neutralise("Hà Nội") == "Hà Nội"
 
 
 # ------------------------------------------------------------------------------------------------
 # chart sheet, HTML summary, JSON schema, other periods
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "schemas"
-CHART_SHEET = "Biểu đồ"
+CHART_SHEET = charts.SHEET_TITLE
 
 
 def _add_province_92(conn, hh_with_shop_pct=80):
@@ -637,12 +633,12 @@ def test_publish_weekly_keeps_its_signature():
 
 
 def test_period_wording_and_deadlines():
-    month = publish.Period("month", "2026-11", *publish.period_bounds("month", "2026-11"))
+    month = template.Period("month", "2026-11", *periods.period_bounds("month", "2026-11"))
     assert month.title == "BÁO CÁO THÁNG 11/2026" and month.end == dt.date(2026, 11, 30)
-    assert publish.period_bounds("month", "2028-02") == (dt.date(2028, 2, 1), dt.date(2028, 2, 29))
-    assert publish.period_bounds("half_year", "2026-H2") == (dt.date(2026, 7, 1), dt.date(2026, 12, 31))
-    assert publish.period_deadline("year", "2026").isoformat() == "2026-12-15T00:00:00+07:00"
-    assert publish.period_deadline("week", WEEK).isoformat() == "2026-11-26T14:00:00+07:00"
+    assert periods.period_bounds("month", "2028-02") == (dt.date(2028, 2, 1), dt.date(2028, 2, 29))
+    assert periods.period_bounds("half_year", "2026-H2") == (dt.date(2026, 7, 1), dt.date(2026, 12, 31))
+    assert periods.period_deadline("year", "2026").isoformat() == "2026-12-15T00:00:00+07:00"
+    assert periods.period_deadline("week", WEEK).isoformat() == "2026-11-26T14:00:00+07:00"
 
 
 def test_summary_when_every_scope_is_blocked_says_so(home):
@@ -740,12 +736,12 @@ def test_month_report_carries_product_type_statistics(home):
     raw = (rev / f"{base}_loai_san_pham.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8")), delimiter=";"))
-    assert rows[0] == list(publish.PRODUCT_HEADINGS)
+    assert rows[0] == list(template.PRODUCT_HEADINGS)
     assert rows[1] == ["Cả hai sàn", "Nông sản", "Gạo", "3", "1,75", "450000"]
     assert rows[2][2] == "'=Phân bón"   # formula guard
     wb = load_workbook(rev / f"{base}.xlsx")
-    assert wb.sheetnames == ["Báo cáo tháng", CHART_SHEET, publish.PRODUCT_SHEET]
-    ws = wb[publish.PRODUCT_SHEET]
+    assert wb.sheetnames == ["Báo cáo tháng", CHART_SHEET, xlsx.PRODUCT_SHEET]
+    ws = wb[xlsx.PRODUCT_SHEET]
     header = next(r for r in range(1, 10) if ws.cell(row=r, column=1).value == "Sàn")
     assert [ws.cell(row=header + 1, column=c).value for c in range(1, 7)] == [
         "Cả hai sàn", "Nông sản", "Gạo", 3, 1.75, 450000]
@@ -763,11 +759,11 @@ def test_month_report_carries_product_type_statistics(home):
 
 
 def test_a_periodic_gate_result_is_in_every_manifest_and_blocks_its_scopes(home):
-    """The monthly / half-year / year-end DAGs pass lensan.quality.gate.run_period_checkpoint's merged summary:
+    """The monthly / half-year / year-end DAGs pass lensan.quality.checkpoints.run_period_checkpoint's merged summary:
     a province failing in one week of the month is not published, the others carry the gate result."""
     import datetime as _dt
 
-    from lensan.quality import gate
+    from lensan.quality.summary import merge_summaries
 
     root, conn = home
     _seed_period(conn, "month", "2026-11")
@@ -778,8 +774,8 @@ def test_a_periodic_gate_result_is_in_every_manifest_and_blocks_its_scopes(home)
                  "failed": [{"name": "marts_weekly_report.expect_column_values_to_be_between(cumulative_value)"}],
                  "warnings": [], "blocked_scopes": {"province-22": "negative households"},
                  "flagged_scopes": {"region-bac": "includes province-22", "nation-VN": "includes province-22"}}
-    merged = gate.merge_summaries([month_part, week_part], run_id="r", period_key="2026-11",
-                                  started=_dt.datetime(2026, 12, 3, 1, tzinfo=_dt.timezone.utc))
+    merged = merge_summaries([month_part, week_part], run_id="r", period_key="2026-11",
+                             started=_dt.datetime(2026, 12, 3, 1, tzinfo=_dt.timezone.utc))
     merged.update(period_type="month", weeks=["2026-W45", "2026-W46", "2026-W47", "2026-W48"])
     summary = publish.publish_period("month", "2026-11", gate_summary=merged)
     assert summary.blocked == {"province-22": "[2026-W47] negative households"}

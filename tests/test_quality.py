@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import scratch_database
+from lensan.db.warehouse import scratch_database
+
+pytestmark = pytest.mark.integration
 
 PROVINCES = ["12", "46"]            # Lai Châu (Bắc) and Huế (Trung), post-reform map: small provinces
 WEEKS = ["2026-W46", "2026-W47"]
@@ -55,7 +57,7 @@ def _damage_form(path: Path) -> None:
 def pipeline(warehouse, tmp_path_factory):
     """Generate, damage one form of province 46, land, dbt seed + build; yields (home, truth, damaged unit)."""
     home = tmp_path_factory.mktemp("quality_home")
-    with scratch_database(warehouse, TEST_DB) as info, pytest.MonkeyPatch.context() as mp:
+    with scratch_database(TEST_DB, warehouse) as info, pytest.MonkeyPatch.context() as mp:
         mp.setenv("LENSAN_WAREHOUSE_URL", info.url)
         mp.setenv("LENSAN_HOME", str(home))
         from lensan import landing
@@ -82,10 +84,10 @@ def pipeline(warehouse, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def gate_result(pipeline):
-    from lensan.quality import gate
+    from lensan.quality import checkpoints, summary
 
-    with pytest.raises(gate.GateFailed) as caught:
-        gate.run_checkpoint("marts", {"week_key": WEEK})
+    with pytest.raises(summary.GateFailed) as caught:
+        checkpoints.run_checkpoint("marts", {"week_key": WEEK})
     return caught.value
 
 

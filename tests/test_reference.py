@@ -14,6 +14,8 @@ import pytest
 from lensan import reference
 from lensan.settings import PROJECT_ROOT, SEEDS_DIR
 
+pytestmark = pytest.mark.unit
+
 
 def read(name):
     with (SEEDS_DIR / name).open(encoding="utf-8") as fh:

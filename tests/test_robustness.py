@@ -6,7 +6,7 @@ their own LENSAN_HOME, so they neither see nor disturb other tests' rows. The re
 session home in embedded mode, because only there can the server be stopped and started.
 
 The DAG-level variant of the restart test (`airflow dags test lensan_ingest` while the server is down)
-is not run here: the DAGs retry after `retry_delay` = 5 minutes (lensan.orchestration.airflow_env.default_args),
+is not run here: the DAGs retry after `retry_delay` = 5 minutes (lensan.orchestration.config.default_args),
 too slow for a unit test. What the retry relies on is tested at function level instead: a landing
 cut off by the restart raises LandingIncomplete (so the task fails and is retried), leaves nothing
 half-loaded, and the next run — which starts the embedded server itself when it is down — loads
@@ -34,15 +34,13 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from conftest import scratch_database
+from lensan.db.warehouse import scratch_database
 from fixtures.landing_builders import (LOCAL_TZ, PM_ORDER_HEADINGS, big_postmart_orders_csv, build_form,
                                        build_postmart_csv, build_register_xlsx, pm_order)
 from lensan import settings
 from lensan.settings import PROJECT_ROOT, SOURCES
 
-RAW_DATA_TABLES = ("weekly_forms", "weekly_form_rows", "household_register", "postmart_shops", "postmart_products",
-                   "postmart_orders", "postmart_activity", "postmart_info_posts", "voso_shops", "voso_products",
-                   "voso_orders", "voso_activity", "voso_info_posts")
+pytestmark = pytest.mark.integration
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -66,7 +64,7 @@ class Scratch:
         self.home = home
         home.mkdir(parents=True, exist_ok=True)
         self._db = contextlib.ExitStack()
-        self._db.enter_context(scratch_database(warehouse, self.dbname))
+        self._db.enter_context(scratch_database(self.dbname, warehouse))
         self.url = (f"postgresql://{warehouse.user}@{warehouse.host}:{warehouse.port}/{self.dbname}")
 
     def admin(self):
@@ -191,8 +189,8 @@ def test_kill_mid_copy_rolls_back_and_the_retry_loads_once(scratch):
         # name, so the retry simply replaces it; it is never read as "landed" without its row
         assert len(list((scratch.home / "archive" / "postmart").rglob(f"{sha}__*"))) <= 1
         # and a temp copy orphaned by a kill during the archive copy is swept by the next run
-        from lensan.landing.loader import _HOST
-        orphan = scratch.home / "archive" / "postmart" / f".incoming-{_HOST}-{child.pid}-1"
+        from lensan.landing.archive import HOST
+        orphan = scratch.home / "archive" / "postmart" / f".incoming-{HOST}-{child.pid}-1"
         orphan.write_bytes(b"partial")
 
         from lensan.landing import land_pending
@@ -218,12 +216,12 @@ def test_kill_mid_copy_rolls_back_and_the_retry_loads_once(scratch):
 
 def test_stale_temp_files_of_live_processes_are_kept(scratch):
     from lensan.landing import sweep_stale_temp_files
-    from lensan.landing.loader import _HOST
+    from lensan.landing.archive import HOST
 
     folder = settings.home_dir("archive") / "voso"
     folder.mkdir(parents=True, exist_ok=True)
-    mine = folder / f".incoming-{_HOST}-{os.getpid()}-1"           # a live process: kept
-    dead = folder / f".incoming-{_HOST}-{2 ** 22 + 7}-1"            # beyond pid_max: gone
+    mine = folder / f".incoming-{HOST}-{os.getpid()}-1"            # a live process: kept
+    dead = folder / f".incoming-{HOST}-{2 ** 22 + 7}-1"             # beyond pid_max: gone
     other_host = folder / ".incoming-otherhost-1-1"                 # unknown liveness, recent: kept
     old = folder / ".incoming-otherhost-2-1"                        # older than 6 h: removed
     for path in (mine, dead, other_host, old):
@@ -242,6 +240,7 @@ def test_warehouse_restart_mid_copy_then_rerun_loads_once(warehouse, lensan_home
     started again: the child reports LandingIncomplete (the scheduler's retry signal), nothing of the
     file is in the warehouse, and the rerun loads it exactly once. A run started while the server is
     down starts it itself (embedded mode) and lands normally."""
+    from lensan.db import embedded
     from lensan.db import warehouse as wh
     from lensan.landing import land_pending
 
@@ -264,8 +263,8 @@ def test_warehouse_restart_mid_copy_then_rerun_loads_once(warehouse, lensan_home
               "the COPY to be under way")
     finally:
         admin.close()
-    assert wh.stop_embedded(mode="immediate")
-    info = wh.ensure_embedded()
+    assert embedded.stop(mode="immediate")
+    info = embedded.ensure_running()
     assert info.port == warehouse.port                     # sticky: URLs handed out earlier stay valid
     out, err = child.communicate(timeout=60)
     assert child.returncode == 3, (child.returncode, err[-2000:])   # LandingIncomplete
@@ -280,7 +279,7 @@ def test_warehouse_restart_mid_copy_then_rerun_loads_once(warehouse, lensan_home
         conn.close()
 
     # the next run: started while the server is down, it brings the server up and loads the file once
-    assert wh.stop_embedded(mode="fast")
+    assert embedded.stop(mode="fast")
     summary = land_pending(["postmart"])
     assert [astuple(x) for x in summary.landed] == [("postmart", big.name, rows)]
     conn = wh.connect()
@@ -301,8 +300,13 @@ def _per_file(conn) -> tuple[dict, dict]:
     with conn.cursor() as cur:
         cur.execute("select sha256, source, entity, status, reason_code, row_count from raw.landed_files")
         files = {r[0]: r[1:] for r in cur.fetchall()}
+        # every raw table of rows, as the landing's DDL made them (each carries its file's file_id)
+        cur.execute("""select table_name from information_schema.columns
+                       where table_schema = 'raw' and column_name = 'file_id' and table_name <> 'landed_files'""")
+        tables = sorted(name for (name,) in cur.fetchall())
+        assert tables, "no raw tables"
         counts = {}
-        for table in RAW_DATA_TABLES:
+        for table in tables:
             cur.execute(sql.SQL("select l.sha256, count(*) from raw.{} t join raw.landed_files l using (file_id) "
                                 "group by 1").format(sql.Identifier(table)))
             counts.update({(table, sha): n for sha, n in cur.fetchall()})
@@ -369,7 +373,8 @@ def _quarantined(conn, name: str) -> list[tuple]:
 
 
 def test_oversized_file_is_refused_before_any_parser_reads_it(scratch, monkeypatch):
-    from lensan.landing import land_pending, platforms
+    from lensan.landing import land_pending
+    from lensan.landing.platforms import reference, spec
 
     monkeypatch.setenv("LENSAN_MAX_FILE_MB", "1")
     big = big_postmart_orders_csv(settings.landing_dir("postmart") / "postmart_don_hang_20241116.csv", 20_000, day="16/11/2024")
@@ -378,8 +383,8 @@ def test_oversized_file_is_refused_before_any_parser_reads_it(scratch, monkeypat
     def no_parsing(*args, **kwargs):
         raise AssertionError("an oversized file must not be parsed")
 
-    monkeypatch.setattr(platforms, "records", no_parsing)
-    monkeypatch.setattr(platforms, "describe", no_parsing)
+    monkeypatch.setattr(reference, "records", no_parsing)
+    monkeypatch.setattr(spec, "describe", no_parsing)
     summary = land_pending(["postmart"])
     assert [astuple(q) for q in summary.quarantined] == [("postmart", big.name, "FILE_TOO_LARGE")]
     assert not list((scratch.home / "archive").rglob(f"*{big.name}"))     # not archived either
@@ -655,8 +660,7 @@ def test_no_sql_text_is_built_from_variables_in_landing():
     """Grep-by-AST: in the landing package (the code that reads file content) and pseudonymise, SQL text
     passed to execute/COPY/sql.SQL is never an f-string, %-format, .format() or concatenation;
     identifiers go through psycopg2.sql.Identifier and values through parameters."""
-    files = sorted((PROJECT_ROOT / "plugins" / "lensan" / "landing").glob("*.py"))
-    files.append(PROJECT_ROOT / "plugins" / "lensan" / "pseudonymise.py")
+    files = sorted((PROJECT_ROOT / "plugins" / "lensan" / "landing").rglob("*.py"))   # pseudonymise included
     hits = []
     for path in files:
         tree = ast.parse(path.read_text(encoding="utf-8"))

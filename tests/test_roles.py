@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import psycopg2
 import pytest
 
 from lensan.db import roles
 
+pytestmark = pytest.mark.integration
+
 
 def connect_as(info, role):
-    return psycopg2.connect(host=info.host, port=info.port, user=role, password=info.password or None,
-                            dbname=info.dbname)
+    return dataclasses.replace(info, user=role).connect()
 
 
 @pytest.fixture

@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 import subprocess
 
+import pytest
+
 from lensan.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.unit
 
 # Built from parts so this file does not match itself.
 PATTERNS = {

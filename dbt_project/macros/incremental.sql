@@ -16,27 +16,16 @@
     Reference data (seeds) or model changes are not data changes: rebuild with --full-refresh. -#}
 
 {% macro incremental_consumers() -%}
-    {{ return(['int_platform__orders', 'int_platform__activities', 'int_indicators__active_account_periods',
+    {{ return(['int_platforms__orders', 'int_platforms__activities', 'int_indicators__active_account_periods',
                'int_indicators__active_accounts', 'int_indicators__first_seen', 'int_indicators__daily_deltas',
                'int_indicators__running_levels', 'fct_indicator_values', 'fct_product_type_monthly',
                'fct_quality_checks', 'fct_plausibility', 'rpt_reporting_completeness']) }}
 {%- endmacro %}
 
-{#- on-run-start: the watermark table (idempotent) -#}
-{% macro ensure_ops_build_watermarks() -%}
-create schema if not exists ops;
-create table if not exists ops.build_watermarks (
-    model         text        primary key,
-    upto_file_id  bigint      not null,
-    upto_sha256   text,
-    built_at      timestamptz not null default now()
-);
-{%- endmacro %}
-
 {#- SQL: the valid watermark of `model` (0 when none or when its file is gone from raw) -#}
 {% macro build_watermark(model=none) -%}
-    coalesce((select wm.upto_file_id from ops.build_watermarks as wm
-              join raw.landed_files as wf on wf.file_id = wm.upto_file_id and wf.sha256 is not distinct from wm.upto_sha256
+    coalesce((select wm.upto_file_id from {{ source('ops', 'build_watermarks') }} as wm
+              join {{ source('raw', 'landed_files') }} as wf on wf.file_id = wm.upto_file_id and wf.sha256 is not distinct from wm.upto_sha256
               where wm.model = '{{ model or this.identifier }}'), 0)
 {%- endmacro %}
 
@@ -59,7 +48,7 @@ create table if not exists ops.build_watermarks (
 {#- SQL: the weeks a week-keyed quality model recomputes: those ending on or after this model's
     earliest changed date, and the weeks of the weekly forms landed since its last build -#}
 {% macro changed_weeks() -%}
-    (select chw.period_key from {{ ref('int_periods') }} as chw
+    (select chw.period_key from {{ ref('int_calendar__periods') }} as chw
      where chw.period_type = 'week'
        and (chw.period_end >= {{ changed_from() }}
             or chw.period_key in (select frm.week_key from {{ ref('stg_weekly_forms__forms') }} as frm
@@ -78,9 +67,9 @@ create table if not exists ops.build_watermarks (
 
 {#- post-hook: this model has processed every file up to the newest landed one seen by the driver -#}
 {% macro record_build_watermark() -%}
-insert into ops.build_watermarks as w (model, upto_file_id, upto_sha256, built_at)
+insert into {{ source('ops', 'build_watermarks') }} as w (model, upto_file_id, upto_sha256, built_at)
 select '{{ this.identifier }}', coalesce(max(f.file_id), 0), max(f.sha256), now()
-from raw.landed_files as f
+from {{ source('raw', 'landed_files') }} as f
 where f.file_id = (select max(file_id) from {{ ref('int_indicators__changes') }})
 on conflict (model) do update
     set upto_file_id = excluded.upto_file_id, upto_sha256 = excluded.upto_sha256, built_at = excluded.built_at
@@ -135,7 +124,7 @@ create {{ 'unique ' if unique }}index if not exists {{ this.identifier }}__{{ su
     {%- if is_incremental() -%}
     delete from {{ this }}
     where {{ changed_from() }} = '-infinity'::date
-       or (period_type, period_key) in (select period_type, period_key from {{ ref('int_periods') }}
+       or (period_type, period_key) in (select period_type, period_key from {{ ref('int_calendar__periods') }}
                                         where period_end >= {{ changed_from() }});
     delete from {{ this }} as t
     using (

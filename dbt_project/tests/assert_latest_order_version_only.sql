@@ -1,4 +1,4 @@
--- int_platform__orders holds exactly the latest version of each order: no order whose newest
+-- int_platforms__orders holds exactly the latest version of each order: no order whose newest
 -- delivered version (by updated_at) has a different status than the one kept.
 with versions as (
     select platform, order_id, order_status, updated_at from {{ ref('stg_postmart__orders') }}
@@ -12,5 +12,5 @@ newest as (
 )
 select n.*
 from newest as n
-join {{ ref('int_platform__orders') }} as o using (platform, order_id)
+join {{ ref('int_platforms__orders') }} as o using (platform, order_id)
 where o.order_status <> n.order_status

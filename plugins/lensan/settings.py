@@ -37,7 +37,7 @@ class Variable:
 
 VARIABLES: tuple[Variable, ...] = (
     Variable("LENSAN_HOME", "./.lensan", "working directory: landing/, archive/, quarantine/, exports/, "
-             "warehouse/ (embedded PostgreSQL), dbt/, gx/, delivery/, logs"),
+             "warehouse/ (embedded PostgreSQL), airflow/, dbt/, gx/, data_docs/, delivery/, outbox/, secrets/"),
     Variable("LENSAN_WAREHOUSE_URL", None, "postgresql://user:pass@host:port/db of an external warehouse; "
              "unset: the embedded server under LENSAN_HOME/warehouse"),
     Variable("LENSAN_PSEUDONYM_KEY", None, "secret key of the keyed hash of personal data; unset: a random key "
@@ -59,6 +59,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("LENSAN_AIRFLOW_RETRIES", "2", "retries of every lensan task"),
     Variable("LENSAN_AIRFLOW_RETRY_DELAY_S", "300", "seconds between retries"),
     Variable("LENSAN_DAG_TIMEOUT", "1800", "seconds an `airflow dags test` run of the CLI/tests may take"),
+    Variable("LENSAN_PORTAL_URL", None, "URL of the reporting units' portal, linked from the Airflow UI; "
+             "unset: no link"),
 )
 
 
@@ -83,6 +85,7 @@ class Settings:
     airflow_retries: int
     airflow_retry_delay_s: float
     dag_timeout_s: float
+    portal_url: str | None
 
 
 def _get(name: str) -> str | None:
@@ -124,6 +127,7 @@ def load() -> Settings:
         airflow_retries=int(_number("LENSAN_AIRFLOW_RETRIES")),
         airflow_retry_delay_s=_number("LENSAN_AIRFLOW_RETRY_DELAY_S"),
         dag_timeout_s=_number("LENSAN_DAG_TIMEOUT"),
+        portal_url=_get("LENSAN_PORTAL_URL"),
     )
 
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 
 from lensan.settings import LOCAL_TZ
 
+PERIOD_TYPES = ("week", "month", "half_year", "year")
 WEEK_KEY = re.compile(r"^(\d{4})-W(\d{2})$")
+KEY_PATTERNS = {
+    "week": WEEK_KEY,
+    "month": re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"),
+    "half_year": re.compile(r"^(\d{4})-H([12])$"),
+    "year": re.compile(r"^(\d{4})$"),
+}
 
 
 def week_key(day: dt.date) -> str:
@@ -40,12 +48,16 @@ def week_range(first: str, last: str) -> list[str]:
     return keys
 
 
+def _local(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(LOCAL_TZ) if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+
+
 def last_complete_week(moment: dt.datetime) -> str:
     """The latest ISO week that had ended (Sunday 24:00 local) at `moment`.
 
     DAG runs pass their logical date / data-interval end here, never the wall clock.
     """
-    local = moment.astimezone(LOCAL_TZ) if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+    local = _local(moment)
     return week_key(local.date() - dt.timedelta(days=local.isoweekday()))
 
 
@@ -55,10 +67,6 @@ def month_key(day: dt.date) -> str:
 
 def half_year_key(day: dt.date) -> str:
     return f"{day.year}-H{1 if day.month <= 6 else 2}"
-
-
-def _local(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(LOCAL_TZ) if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
 
 
 def period_for_run(period_type: str, logical_date: dt.datetime) -> str:
@@ -81,3 +89,36 @@ def period_for_run(period_type: str, logical_date: dt.datetime) -> str:
     if period_type == "year":
         return str(local.year if local.month == 12 else local.year - 1)
     raise ValueError(f"unknown period type {period_type!r} (expected week, month, half_year or year)")
+
+
+def period_bounds(period_type: str, period_key: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a period key ('2026-W47', '2026-11', '2026-H1', '2026'); ValueError if malformed."""
+    pattern = KEY_PATTERNS.get(period_type)
+    if pattern is None:
+        raise ValueError(f"unknown period type {period_type!r} (expected one of {', '.join(PERIOD_TYPES)})")
+    match = pattern.match(period_key or "")
+    if not match:
+        raise ValueError(f"not a {period_type} key: {period_key!r}")
+    if period_type == "week":
+        return week_bounds(period_key)
+    year = int(match[1])
+    if period_type == "month":
+        month = int(match[2])
+        return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+    if period_type == "half_year":
+        return (dt.date(year, 1, 1), dt.date(year, 6, 30)) if match[2] == "1" else (dt.date(year, 7, 1),
+                                                                                    dt.date(year, 12, 31))
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def period_deadline(period_type: str, period_key: str) -> dt.datetime:
+    """Same rule as int_calendar__periods (dbt macro period_deadline_sql): week Thursday 14:00 after the week;
+    month end of the 3rd day of the next month; half-year 10 days after it; year 15 December (local time)."""
+    start, end = period_bounds(period_type, period_key)
+    if period_type == "week":
+        return weekly_deadline(period_key)
+    if period_type == "year":
+        day = dt.date(start.year, 12, 15)
+    else:
+        day = end + dt.timedelta(days=4 if period_type == "month" else 11)
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=LOCAL_TZ)

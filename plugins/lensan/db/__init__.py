@@ -1,2 +1,3 @@
-"""Database: the warehouse connection (embedded PostgreSQL or LENSAN_WAREHOUSE_URL), transactions,
-reader roles, and the raw/ops DDL (`schema/*.sql`, the only copy)."""
+"""Database: which PostgreSQL is the warehouse and connections to it (`warehouse`; `connection` for
+ConnectionInfo, `embedded` for the pgserver-based server), reader roles (`roles`), the raw/ops DDL
+(`schema/*.sql`, the only copy, run by `ddl`), and cross-process file locks (`locks`)."""

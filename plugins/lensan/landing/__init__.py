@@ -14,15 +14,22 @@ Public API (used by the ingest DAG and the `lensan` CLI):
 
 Reason codes: `lensan.landing.errors.CODES` (messages in Vietnamese and English in `MESSAGES`).
 
-Parsers: `landing.weekly_form`, `landing.household_register`, `landing.platforms`;
-numbers: `landing.numbers.parse_vn_number`; reason codes: `landing.errors`.
+Modules: `loader` (the orchestrator: land_pending, check_file, ensure_raw_schema), the steps of one file —
+`names` (source from the file name), `archive` (byte-for-byte copy + SHA-256), `load` (parse, insert raw
+rows), `quarantine` (bad files + reason.json), `ledger` (raw.landed_files, the per-SHA-256 lock) —
+`results` (what landing reports), `reland` (key rotation).
+Parsers: `landing.parsers.weekly_form`, `landing.parsers.household_register`; platform extracts:
+`landing.platforms.spec` / `.reference` / `.fast`; numbers: `landing.numbers.parse_vn_number`; file
+limits: `landing.safety`; keyed hashes: `landing.pseudonymise`.
 """
 
+from lensan.landing.archive import sweep_stale_temp_files
 from lensan.landing.errors import CODES, LandingError
-from lensan.landing.loader import (CheckResult, Landed, LandingIncomplete, LandingSummary, Quarantined, Skipped, check_file,
-                                   detect_source, ensure_raw_schema, land_pending, reland_all, safe_name,
-                                   sweep_stale_temp_files)
+from lensan.landing.loader import check_file, ensure_raw_schema, land_pending
+from lensan.landing.names import detect_source, safe_name
 from lensan.landing.numbers import NotANumber, parse_vn_number
+from lensan.landing.reland import reland_all
+from lensan.landing.results import CheckResult, Landed, LandingIncomplete, LandingSummary, Quarantined, Skipped
 
 __all__ = ["CODES", "CheckResult", "Landed", "LandingError", "LandingIncomplete", "LandingSummary", "NotANumber", "Quarantined",
            "Skipped", "check_file", "detect_source", "ensure_raw_schema", "land_pending", "parse_vn_number",

@@ -7,7 +7,7 @@ LENSAN_MAX_XLSX_RATIO            largest compression ratio of a big zip entry (d
 LENSAN_MAX_GZIP_UNCOMPRESSED_MB  largest decompressed size of a .jsonl.gz extract (default 4096)
 LENSAN_MAX_LINE_KB               longest single JSON line of a .jsonl.gz extract (default 1024)
 
-Landing never follows symbolic links and never writes outside LENSAN_HOME (see loader.py).
+Landing never follows symbolic links and never writes outside LENSAN_HOME (see archive, quarantine, loader).
 """
 
 from __future__ import annotations

@@ -11,59 +11,31 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+from decimal import Decimal
 from pathlib import Path
 
 log = logging.getLogger(__name__)
-
-DDL = """
-create schema if not exists ops;
-create table if not exists ops.run_log (
-    dag_id       text        not null,
-    run_id       text        not null,
-    task_id      text        not null,
-    logical_date timestamptz,
-    status       text        not null,
-    summary      jsonb       not null default '{}'::jsonb,
-    recorded_at  timestamptz not null default now(),
-    primary key (dag_id, run_id, task_id)
-);
-create table if not exists ops.alerts (
-    alert_id        bigserial primary key,
-    dag_id          text        not null,
-    run_id          text,
-    task_id         text,
-    try_number      integer,
-    logical_date    timestamptz,
-    exception_class text,
-    message         text,
-    created_at      timestamptz not null default now()
-);
-"""
 
 MAX_MESSAGE = 2000
 
 
 def to_jsonable(obj):
     """`obj` as plain JSON types: dataclasses and objects become dicts (public attributes), tuples
-    and sets lists, paths and dates strings. Used for CLI output and for XCom values."""
+    and sets lists, anything else JSON lacks (paths, dates, decimals) its str(), as
+    `json.dumps(default=str)` would write it. THE serialiser of XCom values and of the CLI's output."""
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return to_jsonable(dataclasses.asdict(obj))
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple, set)):
         return [to_jsonable(v) for v in obj]
-    if isinstance(obj, (Path, dt.date, dt.datetime)):
+    if isinstance(obj, (Path, dt.date, dt.datetime, Decimal)):
         return str(obj)
     if hasattr(obj, "__dict__") and not isinstance(obj, type):
         return to_jsonable({k: v for k, v in vars(obj).items() if not k.startswith("_")})
-    return obj
-
-
-def ensure_ops_schema(conn) -> None:
-    with conn.cursor() as cur:
-        cur.execute("select pg_advisory_xact_lock(hashtext('lensan.orchestration.ops.ddl'))")
-        cur.execute(DDL)
-    conn.commit()
+    return str(obj)
 
 
 def _context_keys(context) -> tuple[str, str, str, object]:
@@ -77,12 +49,12 @@ def _context_keys(context) -> tuple[str, str, str, object]:
 
 def record_run(context, summary: dict, status: str = "success") -> None:
     """Upsert the summary of this task run (a rerun of the same run replaces its row)."""
-    from lensan.db import warehouse
+    from lensan.db import ddl, warehouse
 
     dag_id, run_id, task_id, logical_date = _context_keys(context)
     conn = warehouse.connect()
     try:
-        ensure_ops_schema(conn)
+        ddl.ensure(conn, "ops")
         with conn.cursor() as cur:
             cur.execute(
                 "insert into ops.run_log (dag_id, run_id, task_id, logical_date, status, summary) "
@@ -100,7 +72,7 @@ def record_run(context, summary: dict, status: str = "success") -> None:
 def alert_on_failure(context) -> None:
     """Airflow on_failure_callback: one ops.alerts row per failed task try (never raises)."""
     try:
-        from lensan.db import warehouse
+        from lensan.db import ddl, warehouse
 
         dag_id, run_id, task_id, logical_date = _context_keys(context)
         ti = context.get("ti") or context.get("task_instance")
@@ -108,7 +80,7 @@ def alert_on_failure(context) -> None:
         message = str(exc)[:MAX_MESSAGE] if exc is not None else "task failed"
         conn = warehouse.connect(retries=2)
         try:
-            ensure_ops_schema(conn)
+            ddl.ensure(conn, "ops")
             with conn.cursor() as cur:
                 cur.execute(
                     "insert into ops.alerts (dag_id, run_id, task_id, try_number, logical_date, "
@@ -128,11 +100,11 @@ def record_alert(dag_id: str, run_id: str | None, task_id: str | None, message: 
     """Write one ops.alerts row for a condition a task detected itself (e.g. a missed deadline).
 
     Unlike alert_on_failure this raises when the warehouse is unreachable: the caller decides."""
-    from lensan.db import warehouse
+    from lensan.db import ddl, warehouse
 
     conn = warehouse.connect()
     try:
-        ensure_ops_schema(conn)
+        ddl.ensure(conn, "ops")
         with conn.cursor() as cur:
             cur.execute(
                 "insert into ops.alerts (dag_id, run_id, task_id, try_number, logical_date, "

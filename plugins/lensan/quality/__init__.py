@@ -1,2 +1,5 @@
-"""Quality: Great Expectations gates (expectations/), attribution of failures to publication scopes,
-and the publication policy every DAG applies to a gate result."""
+"""Quality: Great Expectations gates (expectations/) and what their results mean for a publication.
+
+checkpoints (run the GX checkpoints, Data Docs) -> summary (the JSON-safe result, GateFailed) with
+scopes (attribution of failures to provinces / regions / the nation) -> results (ops.gate_results) and
+policy (proceed | blocked | stop: the one publication rule every DAG and the CLI apply)."""

@@ -3,8 +3,8 @@
 with
 
 households as (select * from {{ ref('int_households__latest') }}),
-shops as (select * from {{ ref('int_platform__shops') }}),
-orders as (select * from {{ ref('int_platform__orders') }}),
+shops as (select * from {{ ref('int_platforms__shops') }}),
+orders as (select * from {{ ref('int_platforms__orders') }}),
 
 first_shop as (
 

@@ -2,7 +2,7 @@
 with
 
 households as (select * from {{ ref('stg_household_register__households') }}),
-units as (select * from {{ ref('int_geo__reporting_units') }})
+units as (select * from {{ ref('int_geography__reporting_units') }})
 
 select
     h.file_id,

@@ -6,7 +6,7 @@
     households trained by then; hh_digitized counts current snapshots only. -#}
 with
 
-dates as (select * from {{ ref('int_asof_dates') }}),
+dates as (select * from {{ ref('int_calendar__asof_dates') }}),
 register as (select * from {{ ref('int_households__register') }}),
 
 files as (

@@ -1,22 +1,18 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
     pre_hook=["{{ reset_without_watermark() }}"],
     post_hook=["{{ create_index('period_type, period_key', 'period') }}",
-               "{{ create_index('account_id, period_key, unit_code, platform', 'key') }}",
-               "{{ record_build_watermark() }}"]
+               "{{ create_index('account_id, period_key, unit_code, platform', 'key') }}"]
 ) }}
-{%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
 {#- N.1 active accounts, first-seen form: one row per period (week, month, half-year, year),
     account and reporting unit it was active in. Kept at the unit grain, not expanded to scopes and
     platform 'all' (8x the rows: 30M for a national week); int_indicators__active_accounts counts
     the distinct accounts of every scope from it. Incremental: activity never retracts, so the
     account-periods of activity days on or after the earliest changed date not there yet are added. -#}
+-- depends_on: {{ ref('int_indicators__changes') }}  {# the change driver: hooks, changed_from() #}
 with
 
 activities as (
-    select * from {{ ref('int_platform__activities') }}
+    select * from {{ ref('int_platforms__activities') }}
     {% if is_incremental() %} where activity_date >= {{ changed_from() }} {% endif %}
 ),
 

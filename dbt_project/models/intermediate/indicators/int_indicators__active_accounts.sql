@@ -1,11 +1,7 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
     pre_hook=["{{ delete_changed_window('period_end') }}"],
-    post_hook=["{{ create_index('period_end', 'period_end') }}", "{{ record_build_watermark() }}"]
+    post_hook=["{{ create_index('period_end', 'period_end') }}"]
 ) }}
-{%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
 {#- N.1 active accounts: distinct accounts with any activity in the period, recomputed for every
     period and scope (never summed over weeks), from the account-periods (one row per period,
     account and unit). An account active in one unit only (nearly all) counts once in each scope
@@ -13,10 +9,11 @@
     accounts active in several units of a period are counted distinct per scope. 'all' platforms
     adds the platforms: an account belongs to one platform.
     Incremental: the periods ending on or after the earliest changed date are recounted. -#}
+-- depends_on: {{ ref('int_indicators__changes') }}  {# the change driver: hooks, changed_from() #}
 with
 
 periods as (
-    select * from {{ ref('int_periods') }}
+    select * from {{ ref('int_calendar__periods') }}
     {% if is_incremental() %} where period_end >= {{ changed_from() }} {% endif %}
 ),
 

@@ -13,19 +13,19 @@ marks as (
 
     select coalesce(min(coalesce(f.file_id, 0)), 0) as since_file_id
     from (values {% for m in incremental_consumers() %}('{{ m }}'){{ "," if not loop.last }}{% endfor %}) as c (model)
-    left join ops.build_watermarks as w on w.model = c.model
-    left join raw.landed_files as f on f.file_id = w.upto_file_id and f.sha256 is not distinct from w.upto_sha256
+    left join {{ source('ops', 'build_watermarks') }} as w on w.model = c.model
+    left join {{ source('raw', 'landed_files') }} as f on f.file_id = w.upto_file_id and f.sha256 is not distinct from w.upto_sha256
 
 ),
 
 -- the shop / product versions of the new files; an earlier one with the same attribution exists
 -- when first_same_file_id is older
 new_shops as (
-    select * from {{ ref('int_platform__shop_versions') }}
+    select * from {{ ref('int_platforms__shop_versions') }}
     where file_id > (select since_file_id from marks)
 ),
 new_products as (
-    select * from {{ ref('int_platform__product_versions') }}
+    select * from {{ ref('int_platforms__product_versions') }}
     where file_id > (select since_file_id from marks)
 ),
 
@@ -75,7 +75,7 @@ changes as (
 
     -- the newest landed file: the watermark the models record
     union all
-    select max(file_id), null::date from raw.landed_files
+    select max(file_id), null::date from {{ source('raw', 'landed_files') }}
 
 )
 

@@ -1,14 +1,11 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
     pre_hook=["{{ delete_changed_window('day') }}"],
     post_hook=["{{ create_index('day', 'day') }}",
-               "{{ create_index('indicator_code, scope_level, scope_code, map_version, platform', 'series') }}", "{{ record_build_watermark() }}"]
+               "{{ create_index('indicator_code, scope_level, scope_code, map_version, platform', 'series') }}"]
 ) }}
-{%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
 {#- Daily changes of every running series: new stock members per day, flow amounts per day.
     Incremental: the days on or after the earliest changed date are deleted and recomputed. -#}
+-- depends_on: {{ ref('int_indicators__changes') }}  {# the change driver: hooks, changed_from() #}
 with
 
 first_seen as (

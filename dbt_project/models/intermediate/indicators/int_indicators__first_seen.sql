@@ -1,18 +1,14 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
     pre_hook=["{{ delete_changed_window('first_date') }}"],
     post_hook=["{{ create_index('first_date', 'day') }}",
-               "{{ create_index('indicator_code, scope_level, scope_code, map_version, platform, member_key', 'key', unique=true) }}",
-               "{{ record_build_watermark() }}"]
+               "{{ create_index('indicator_code, scope_level, scope_code, map_version, platform, member_key', 'key', unique=true) }}"]
 ) }}
-{%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
 {#- The day each stock member first counts in each scope and platform (count distinct per scope,
     never a sum of lower levels: a buyer province reached by two units is one market of the province).
     Incremental: with D = the earliest changed date (int_indicators__changes), the rows first seen on
     or after D are deleted (pre-hook) and recomputed from the members' events on or after D; a member
     still first seen before D keeps its row (its events before D did not change), so it is left out. -#}
+-- depends_on: {{ ref('int_indicators__changes') }}  {# the change driver: hooks, changed_from() #}
 with members as (
 
     select * from {{ ref('int_indicators__stock_members') }}

@@ -5,7 +5,7 @@
     feeds the ratio orders_per_hh_month. -#}
 with orders as (
 
-    select * from {{ ref('int_platform__orders') }}
+    select * from {{ ref('int_platforms__orders') }}
     where is_successful and coalesce(product_group, 'agricultural') <> 'input'
 
 )

@@ -6,12 +6,12 @@ with
 posts as (
 
     select *, null::text as unit_code
-    from {{ ref('int_platform__info_posts') }}
+    from {{ ref('int_platforms__info_posts') }}
     where posted_date is not null
 
 ),
 
-periods as (select * from {{ ref('int_periods') }}),
+periods as (select * from {{ ref('int_calendar__periods') }}),
 
 post_days as (
 

@@ -1,13 +1,8 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
     pre_hook=["{{ running_levels_pre_hook() }}"],
     post_hook=["{{ create_index('as_of_date', 'day') }}",
-               "{{ create_index('indicator_code, scope_level, scope_code, map_version, platform', 'series') }}",
-               "{{ record_build_watermark() }}"]
+               "{{ create_index('indicator_code, scope_level, scope_code, map_version, platform', 'series') }}"]
 ) }}
-{%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
 {#- Running totals of every series at every as-of date (period ends, the days before period starts,
     31 December of previous years): R(d) = sum of daily deltas up to and including d. Computed in
     one pass by merging as-of markers into the daily stream.
@@ -16,10 +11,11 @@
     levels at the as-of dates before D (a full build has them too); a series left without any delta
     is dropped (a full build does not have it). -#}
 {% set window = changed_from() if is_incremental() else none %}
+-- depends_on: {{ ref('int_indicators__changes') }}  {# the change driver: hooks, changed_from() #}
 with
 
 deltas as (select * from {{ ref('int_indicators__daily_deltas') }}),
-dates as (select * from {{ ref('int_asof_dates') }}),
+dates as (select * from {{ ref('int_calendar__asof_dates') }}),
 
 series as (
 

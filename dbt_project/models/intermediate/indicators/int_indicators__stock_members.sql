@@ -4,11 +4,11 @@
     attributed. The level at a date is the number of distinct members joined by then, per scope. -#}
 with
 
-shops as (select * from {{ ref('int_platform__shops') }}),
-products as (select * from {{ ref('int_platform__products') }}),
-orders as (select * from {{ ref('int_platform__orders') }}),
-posts as (select * from {{ ref('int_platform__info_posts') }}),
-activities as (select * from {{ ref('int_platform__activities') }}),
+shops as (select * from {{ ref('int_platforms__shops') }}),
+products as (select * from {{ ref('int_platforms__products') }}),
+orders as (select * from {{ ref('int_platforms__orders') }}),
+posts as (select * from {{ ref('int_platforms__info_posts') }}),
+activities as (select * from {{ ref('int_platforms__activities') }}),
 households as (select * from {{ ref('int_households__latest') }}),
 
 members as (

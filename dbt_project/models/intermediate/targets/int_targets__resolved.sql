@@ -10,7 +10,7 @@ map_versions as (select * from {{ ref('int_targets__map_versions') }}),
 targets as (select * from {{ ref('ref_targets') }}),
 bases as (select * from {{ ref('ref_bases') }} where unit_level = 'province'),
 indicators as (select * from {{ ref('ref_indicators') }}),
-provinces as (select * from {{ ref('int_geo__provinces') }}),
+provinces as (select * from {{ ref('int_geography__provinces') }}),
 
 province_targets as (
 

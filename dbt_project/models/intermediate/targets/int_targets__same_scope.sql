@@ -14,8 +14,8 @@ indicators as (
     select * from {{ ref('ref_indicators') }}
     where target_basis in ('pct_of_listed', 'pct_of_inputs', 'pct_of_required')
 ),
-periods as (select * from {{ ref('int_periods') }}),
-provinces as (select * from {{ ref('int_geo__provinces') }}),
+periods as (select * from {{ ref('int_calendar__periods') }}),
+provinces as (select * from {{ ref('int_geography__provinces') }}),
 required_categories as (
     select count(*) as n from {{ ref('ref_info_categories') }} where is_required
 ),

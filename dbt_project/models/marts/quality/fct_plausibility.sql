@@ -1,12 +1,7 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
     pre_hook=["{{ delete_changed_weeks() }}"],
-    post_hook=["{{ create_index('week_key', 'week') }}", "{{ record_build_watermark() }}"]
+    post_hook=["{{ create_index('week_key', 'week') }}"]
 ) }}
-{%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
-{%- set _forms = ref('stg_weekly_forms__forms') -%}  {#- changed_weeks() reads the newly landed forms -#}
 {#- Plausibility of the weekly flows per reporting unit: volume_sold_t, orders, gmv_vnd of a week
     scored against the same unit's previous `plausibility_history_weeks` weeks (default 8) with a
     robust, median-based score (harvest seasons make plain z-scores misleading):
@@ -23,11 +18,13 @@
 {%- set history = var('plausibility_history_weeks', 8) | int -%}
 {%- set min_history = var('plausibility_min_history', 4) | int -%}
 {%- set threshold = var('plausibility_threshold', 3.5) -%}
+-- depends_on: {{ ref('int_indicators__changes') }}  {# the change driver: hooks, changed_from() #}
+-- depends_on: {{ ref('stg_weekly_forms__forms') }}  {# changed_weeks() reads the newly landed forms #}
 with
 
 scored_weeks as (
     select period_key as week_key, period_start as week_start
-    from {{ ref('int_periods') }}
+    from {{ ref('int_calendar__periods') }}
     where period_type = 'week'
     {% if is_incremental() %} and period_key in {{ changed_weeks() }} {% endif %}
 ),
@@ -37,7 +34,7 @@ flows as (
     select f.period_key as week_key, p.period_start as week_start, f.map_version, f.scope_code as unit_code,
            f.indicator_code, f.value_in_period as value
     from {{ ref('fct_indicator_values') }} as f
-    join {{ ref('int_periods') }} as p on p.period_type = 'week' and p.period_key = f.period_key
+    join {{ ref('int_calendar__periods') }} as p on p.period_type = 'week' and p.period_key = f.period_key
     where f.period_type = 'week' and f.platform = 'all' and f.scope_level = 'unit'
       and f.indicator_code in ('volume_sold_t', 'orders', 'gmv_vnd')
       and p.period_start >= (select min(week_start) from scored_weeks) - {{ history * 7 }}
@@ -116,6 +113,6 @@ select
           else coalesce(abs(s.score) > {{ threshold }}, false) end)::boolean as is_outlier,
     'warning'::text                                     as severity
 from scored as s
-left join {{ ref('int_geo__reporting_units') }} as g on g.map_version = s.map_version and g.unit_code = s.unit_code
+left join {{ ref('int_geography__reporting_units') }} as g on g.map_version = s.map_version and g.unit_code = s.unit_code
 left join {{ ref('ref_admin_units') }} as u
     on u.map_version = s.map_version and u.unit_code = s.unit_code and u.is_reporting_unit

@@ -1,12 +1,7 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
     pre_hook=["{{ delete_changed_weeks() }}"],
-    post_hook=["{{ create_index('week_key', 'week') }}", "{{ record_build_watermark() }}"]
+    post_hook=["{{ create_index('week_key', 'week') }}"]
 ) }}
-{%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
-{%- set _forms = ref('stg_weekly_forms__forms') -%}  {#- changed_weeks() reads the newly landed forms -#}
 {#- Value and consistency rules (DOMAIN.md section 7), one row per evaluated check: week x rule x
     subject (a reporting unit, a province, a platform). is_violation = 1 when the rule is broken.
     Every row is attributed to the province on today's boundaries that publishes it (scope_key
@@ -19,7 +14,7 @@
     reported_households_le_agri_households error  form's cumulative household counts <= the unit's base
     reported_count_non_negative       error     form's cumulative values >= 0
     one_form_per_unit_week            error     exactly one winning form per unit and week in fct_reported_values
-    order_id_unique_latest            error     order ids unique per platform in int_platform__orders
+    order_id_unique_latest            error     order ids unique per platform in int_platforms__orders
     stock_not_decreasing              warning   computed stock level >= previous week's
     shop_le_digitized                 warning   hh_with_shop <= hh_digitized (when a register exists)
     digitized_le_agri_households      warning   hh_digitized <= agricultural households (base)
@@ -28,11 +23,13 @@
     Incremental (macros/incremental.sql): the weeks ending on or after the earliest changed date and
     the weeks of newly landed forms are deleted (pre-hook) and checked again; the others are kept.
 -#}
+-- depends_on: {{ ref('int_indicators__changes') }}  {# the change driver: hooks, changed_from() #}
+-- depends_on: {{ ref('stg_weekly_forms__forms') }}  {# changed_weeks() reads the newly landed forms #}
 with
 
 weeks as (
     select period_key as week_key, period_start as week_start, period_end as week_end
-    from {{ ref('int_periods') }}
+    from {{ ref('int_calendar__periods') }}
     where period_type = 'week'
     {% if is_incremental() %} and period_key in {{ changed_weeks() }} {% endif %}
 ),
@@ -51,7 +48,7 @@ facts as (
 
 ),
 
-geo as (select * from {{ ref('int_geo__reporting_units') }}),
+geo as (select * from {{ ref('int_geography__reporting_units') }}),
 names as (select * from {{ ref('dim_admin_unit') }}),
 
 scoped as (
@@ -196,7 +193,7 @@ order_checks as (
            platform as subject_name, null::text as indicator_code,
            (count(*) - count(distinct order_id))::numeric as observed_value, 0::numeric as limit_value,
            count(*) <> count(distinct order_id) as broken
-    from {{ ref('int_platform__orders') }} as o
+    from {{ ref('int_platforms__orders') }} as o
     join weeks as w on o.ordered_date between w.week_start and w.week_end
     group by 1, 4, 5, 6
 

@@ -20,7 +20,7 @@ weeks as (
 
     select period_key as week_key, period_start as week_start, period_end as week_end, deadline_at,
            case when period_start < date '{{ var("reform_date") }}' then 'pre2025' else 'post2025' end as map_version
-    from {{ ref('int_periods') }}
+    from {{ ref('int_calendar__periods') }}
     where period_type = 'week'
       and period_start >= (select coalesce(min(week_start), date '9999-12-31')
                            from {{ ref('stg_weekly_forms__forms') }})
@@ -29,7 +29,7 @@ weeks as (
 
 deliveries as (select * from {{ ref('int_quality__form_deliveries') }}),
 units as (select * from {{ ref('ref_admin_units') }} where is_reporting_unit),
-geo as (select * from {{ ref('int_geo__reporting_units') }}),
+geo as (select * from {{ ref('int_geography__reporting_units') }}),
 provinces as (select * from {{ ref('ref_provinces') }}),
 
 active_provinces as (

@@ -2,19 +2,17 @@
     expected in every earlier week too -#}
 {{ config(
     materialized=('incremental' if var('completeness_provinces', 'all') == 'all' else 'table'),
-    incremental_strategy='append',
-    on_schema_change='fail',
     pre_hook=["{{ delete_changed_weeks() }}"],
-    post_hook=["{{ create_index('week_key', 'week') }}", "{{ record_build_watermark() }}"]
+    post_hook=["{{ create_index('week_key', 'week') }}"]
 ) }}
-{%- set _changes = ref('int_indicators__changes') -%}  {#- depends on the change driver (hooks, changed_from) -#}
-{%- set _forms = ref('stg_weekly_forms__forms') -%}  {#- changed_weeks() reads the newly landed forms -#}
-{%- set _periods = ref('int_periods') -%}  {#- and the periods -#}
 {#- Reporting completeness rates per ISO week for every province (today's boundaries), region and
     the nation: expected / received / on time / late / missing units, their shares (% of expected),
     resends, and the missing and late units as text lists ("code name" joined by "; ").
     Incremental: a week's status changes only when forms for it land, or when it is new (its data
     lands): the weeks of changed_weeks() are aggregated again. -#}
+-- depends_on: {{ ref('int_indicators__changes') }}  {# the change driver: hooks, changed_from() #}
+-- depends_on: {{ ref('stg_weekly_forms__forms') }}  {# changed_weeks() reads the newly landed forms #}
+-- depends_on: {{ ref('int_calendar__periods') }}  {# changed_weeks() reads the periods #}
 with
 
 units as (

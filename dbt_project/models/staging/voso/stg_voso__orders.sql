@@ -1,5 +1,5 @@
 {#- One row per order VERSION as delivered (an order whose status changes is repeated in a later
-    extract); picking the latest version happens in intermediate (int_platform__orders). -#}
+    extract); picking the latest version happens in intermediate (int_platforms__orders). -#}
 with
 
 source as (

@@ -1,5 +1,11 @@
 -- Raw layer: what landed, as it came (typed only where a human form had to be parsed to be
--- checked). Idempotent: run before every landing. Contract: docs/raw_formats.md.
+-- checked). Idempotent: run before every landing (lensan.db.ddl.ensure(conn, "raw")). Contract:
+-- docs/raw_formats.md.
+
+-- Concurrent CREATE ... IF NOT EXISTS of one table can fail: every lensan DDL file takes this lock
+-- (held until commit).
+select pg_advisory_xact_lock(hashtext('lensan.db.ddl'));
+
 create schema if not exists raw;
 
 create table if not exists raw.landed_files (

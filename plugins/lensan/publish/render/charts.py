@@ -1,7 +1,7 @@
 """Charts for the published reports: the `Biểu đồ` worksheet (native openpyxl bar charts) and inline SVG
 bar charts for the one-page HTML summary.
 
-Both read the already cleaned report rows of lensan.publish.service (dicts with indicator_code, section, tt,
+Both read the already cleaned report rows (lensan.publish.rows.clean_row: dicts with indicator_code, section, tt,
 target_value, target_attainment_pct …) and, for national/region workbooks, the attainment of the
 headline indicators per province (`ProvinceValues`). Nothing here touches the database.
 """
@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
+from lensan.publish.render.formatting import fixed_number, optional_float
+from lensan.publish.template import SECTION_NUMERALS
+
 SHEET_TITLE = "Biểu đồ"
 # indicators shown per province (national and region workbooks, HTML summary)
 HEADLINE_INDICATORS = ("hh_trained_digital", "hh_with_shop", "volume_sold_t")
-SECTION_NUMERALS = {"I": "I", "II": "II", "III": "III", "IV": "IV", "N": "V"}
 
 # short Vietnamese labels for chart axes (the full template wording stays in the report sheet)
 SHORT_LABELS = {
@@ -71,7 +73,7 @@ def short_label(row: dict) -> str:
 
 def attainment_items(rows: list[dict]) -> list[tuple[str, str, float | None]]:
     """(indicator_code, category label, attainment %) for every row that has a target."""
-    return [(r["indicator_code"], f"{row_tt(r)} {short_label(r)}", _float(r.get("target_attainment_pct")))
+    return [(r["indicator_code"], f"{row_tt(r)} {short_label(r)}", optional_float(r.get("target_attainment_pct")))
             for r in rows if r.get("target_value") is not None]
 
 
@@ -111,10 +113,6 @@ def _title(text: str, size_pt: int = 12):
     props = CharacterProperties(sz=size_pt * 100, b=True)
     paragraph = Paragraph(pPr=ParagraphProperties(defRPr=props), r=[RegularTextRun(rPr=props, t=text)])
     return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
-
-
-def _float(value) -> float | None:
-    return None if value is None else float(value)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -243,7 +241,7 @@ def add_chart_sheet(wb, *, rows: list[dict], scope_name: str, period_label: str,
             text(table_row + i, 1, prov.code, body, center)
             text(table_row + i, 2, prov.name)
             for j, code in enumerate(HEADLINE_INDICATORS):
-                cell = text(table_row + i, 3 + j, _float(prov.attainment.get(code)), body,
+                cell = text(table_row + i, 3 + j, optional_float(prov.attainment.get(code)), body,
                             Alignment(horizontal="right", vertical="center"))
                 cell.number_format = "#,##0.0"
         if provinces:
@@ -287,11 +285,6 @@ def add_chart_sheet(wb, *, rows: list[dict], scope_name: str, period_label: str,
 # SVG (HTML summary)
 
 
-def _fmt_pct(value: float) -> str:
-    text = f"{value:,.1f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
 def _tick_step(scale_max: float) -> int:
     for step in (25, 50, 100, 250, 500, 1000, 2500, 5000, 10000):
         if scale_max / step <= 8:
@@ -328,7 +321,7 @@ def svg_bar_chart(items: list[tuple[str, float | None]], *, title: str, width: i
         x = x_of(tick)
         out.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 22}" stroke="#dddddd" class="grid"/>')
         out.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" font-size="10" fill="#555555" '
-                   f'class="tick">{_fmt_int(tick)}%</text>')
+                   f'class="tick">{fixed_number(tick, 0)}%</text>')
     for i, (label, value) in enumerate(items):
         y = top + i * (bar_height + gap)
         out.append(f'<text x="{x0 - 6}" y="{y + bar_height - 5}" text-anchor="end" class="lbl">{escape(label)}</text>')
@@ -339,13 +332,9 @@ def svg_bar_chart(items: list[tuple[str, float | None]], *, title: str, width: i
         w = max(0.0, x_of(max(value, 0.0)) - x0)
         fill = color if value < 100 else "#2e8b57"
         out.append(f'<rect x="{x0}" y="{y}" width="{w:.1f}" height="{bar_height}" fill="{fill}"/>')
-        out.append(f'<text x="{x0 + w + 4:.1f}" y="{y + bar_height - 5}" class="val">{_fmt_pct(value)}%</text>')
+        out.append(f'<text x="{x0 + w + 4:.1f}" y="{y + bar_height - 5}" class="val">{fixed_number(value, 1)}%</text>')
     x100 = x_of(100)
     out.append(f'<line x1="{x100:.1f}" y1="{top - 6}" x2="{x100:.1f}" y2="{height - 22}" stroke="#cc0000" '
                f'stroke-dasharray="4 3" class="target"/>')
     out.append("</svg>")
     return "\n".join(out)
-
-
-def _fmt_int(value: int) -> str:
-    return f"{value:,}".replace(",", ".")

@@ -2,25 +2,28 @@
 
 Self-contained: inline CSS and inline SVG charts (lensan.publish.render.charts.svg_bar_chart), no script, no external
 resource, so it opens offline and can be attached to an e-mail. Written by lensan.publish.service on every
-run; it always describes the latest revision of every scope and links to its files.
+run (render_period_summary); it always describes the latest revision of every scope and links to its files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from html import escape
+from pathlib import Path
 
 from lensan import settings
-
 from lensan.publish.render import charts
+from lensan.publish.render.formatting import fixed_number, optional_float
+from lensan.publish.rows import clean_rows
+from lensan.publish.template import (GATE_NOT_RUN_VI, GATE_VI, ISSUING_BODY, PLATFORM_NOTE, SCOPE_LEVEL_VI, Period,
+                                     scope_sort_key)
+from lensan.settings import NATION_CODE
 
-ISSUING_BODY = "BỘ NÔNG NGHIỆP VÀ MÔI TRƯỜNG"
 # rows of the national table (in template order, when present)
 TABLE_INDICATORS = ("ocop_listed", "hh_trained_digital", "hh_trained_logistics", "hh_with_shop", "hh_with_epay",
                     "volume_sold_t", "domestic_markets", "foreign_markets", "orders", "gmv_vnd",
                     "active_accounts", "hh_digitized")
-GATE_VI = {"passed": "đạt", "warning": "đạt, có cảnh báo", "failed": "không đạt"}
-LEVEL_VI = {"nation": "Toàn quốc", "region": "Vùng", "province": "Tỉnh/thành phố"}
 
 CSS = """
 @page { size: A4 landscape; margin: 10mm; }
@@ -41,16 +44,6 @@ svg.chart { display: block; margin: 4px 0; }
 """
 
 
-def number(value, decimals: int | None = None) -> str:
-    """Vietnamese number text: 1.234.567 / 61,7; '' for not reported."""
-    if value is None:
-        return ""
-    if decimals is None:
-        decimals = 0 if float(value).is_integer() else 1
-    text = f"{float(value):,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
 def render_summary(*, title: str, period_label: str, value_heading: str, generated_at: dt.datetime,
                    gate_status: str | None, nation_rows: list[dict] | None, value_field: str,
                    provinces: list[charts.ProvinceValues], completeness: dict[str, dict],
@@ -63,12 +56,12 @@ def render_summary(*, title: str, period_label: str, value_heading: str, generat
            f'<h1>TÓM TẮT {escape(title)}</h1>',
            f'<div class="sub">{escape(period_label)} — Chương trình 1034 (hộ SXNN trên sàn postmart.vn, voso.vn)</div>',
            f'<div class="sub">Lập tự động lúc {local:%H:%M ngày %d/%m/%Y} (giờ Việt Nam); kiểm tra chất lượng '
-           f'dữ liệu: {escape(GATE_VI.get(gate_status or "", "không chạy"))}.</div>']
+           f'dữ liệu: {escape(GATE_VI.get(gate_status or "", GATE_NOT_RUN_VI))}.</div>']
 
     # 1. national headline table ---------------------------------------------------------------
     out.append('<h2>1. Các chỉ tiêu chính — Toàn quốc</h2>')
     if nation_rows is None:
-        reason = blocked.get("nation-VN")
+        reason = blocked.get(f"nation-{NATION_CODE}")
         out.append('<p class="blocked">Báo cáo toàn quốc chưa được công bố'
                    + (f' (bị chặn: {escape(reason)})' if reason else '') + '.</p>')
     else:
@@ -82,11 +75,11 @@ def render_summary(*, title: str, period_label: str, value_heading: str, generat
                 f'<tr><td class="c">{escape(charts.row_tt(row))}</td>'
                 f'<td>{escape(row.get("indicator_label_vi") or "")}</td>'
                 f'<td class="c">{escape(row.get("unit_vi") or "")}</td>'
-                f'<td class="n">{number(row.get(value_field))}</td>'
-                f'<td class="n">{number(row.get("growth_pct"), 1)}</td>'
-                f'<td class="n">{number(row.get("cumulative_value"))}</td>'
-                f'<td class="n">{number(row.get("target_value"))}</td>'
-                f'<td class="n">{number(row.get("target_attainment_pct"), 1)}</td></tr>')
+                f'<td class="n">{fixed_number(row.get(value_field))}</td>'
+                f'<td class="n">{fixed_number(row.get("growth_pct"), 1)}</td>'
+                f'<td class="n">{fixed_number(row.get("cumulative_value"))}</td>'
+                f'<td class="n">{fixed_number(row.get("target_value"))}</td>'
+                f'<td class="n">{fixed_number(row.get("target_attainment_pct"), 1)}</td></tr>')
         out.append('</tbody></table>')
         out.append('<p class="note">Ô trống: chưa báo cáo / chưa có số liệu (khác với 0).</p>')
 
@@ -105,7 +98,7 @@ def render_summary(*, title: str, period_label: str, value_heading: str, generat
     if provinces:
         out.append('<div class="grid-2">')
         for code in charts.HEADLINE_INDICATORS:
-            out.append(charts.svg_bar_chart([(p.name, _float(p.attainment.get(code))) for p in provinces],
+            out.append(charts.svg_bar_chart([(p.name, optional_float(p.attainment.get(code))) for p in provinces],
                                             title=f"{charts.SHORT_LABELS[code]} (%)", width=440,
                                             label_width=130, bar_height=14))
         out.append('</div>')
@@ -122,13 +115,12 @@ def render_summary(*, title: str, period_label: str, value_heading: str, generat
         out.append('<table><thead><tr><th>Phạm vi</th><th>Số đơn vị phải báo cáo</th><th>Đã báo cáo</th>'
                    '<th>Đúng hạn</th><th>Muộn</th><th>Chưa báo cáo</th><th>Tỉ lệ đã báo cáo (%)</th>'
                    '</tr></thead><tbody>')
-        order = {"nation": 0, "region": 1, "province": 2}
-        for key in sorted(completeness, key=lambda k: (order.get(k.partition("-")[0], 9), k)):
+        for key in sorted(completeness, key=lambda k: scope_sort_key(k.partition("-")[0], k)):
             c = completeness[key]
             out.append(f'<tr><td>{escape(scope_names.get(key, key))}</td>'
-                       + "".join(f'<td class="n">{number(c.get(f))}</td>'
+                       + "".join(f'<td class="n">{fixed_number(c.get(f))}</td>'
                                  for f in ("expected", "received", "on_time", "late", "missing"))
-                       + f'<td class="n">{number(c.get("received_pct"), 1)}</td></tr>')
+                       + f'<td class="n">{fixed_number(c.get("received_pct"), 1)}</td></tr>')
         out.append('</tbody></table>')
 
     # 5. files ---------------------------------------------------------------------------------
@@ -136,11 +128,11 @@ def render_summary(*, title: str, period_label: str, value_heading: str, generat
     out.append('<table><thead><tr><th>Cấp</th><th>Phạm vi</th><th>Lần công bố</th><th>Tệp</th></tr></thead><tbody>')
     for link in links:
         files = " · ".join(f'<a href="{escape(path)}">{ext.upper()}</a>' for ext, path in link["files"].items())
-        out.append(f'<tr><td>{escape(LEVEL_VI.get(link["scope_level"], link["scope_level"]))}</td>'
+        out.append(f'<tr><td>{escape(SCOPE_LEVEL_VI.get(link["scope_level"], link["scope_level"]))}</td>'
                    f'<td>{escape(link["scope_name"] or link["scope_key"])}</td>'
                    f'<td class="c">rev-{link["revision"]}</td><td>{files}</td></tr>')
     for key, reason in sorted(blocked.items()):
-        out.append(f'<tr class="blocked"><td>{escape(LEVEL_VI.get(key.partition("-")[0], ""))}</td>'
+        out.append(f'<tr class="blocked"><td>{escape(SCOPE_LEVEL_VI.get(key.partition("-")[0], ""))}</td>'
                    f'<td>{escape(scope_names.get(key, key))}</td><td class="c">—</td>'
                    f'<td>Bị chặn: {escape(reason)}</td></tr>')
     out.append('</tbody></table>')
@@ -149,5 +141,31 @@ def render_summary(*, title: str, period_label: str, value_heading: str, generat
     return "\n".join(out) + "\n"
 
 
-def _float(value):
-    return None if value is None else float(value)
+def render_period_summary(period: Period, period_dir: Path, *, generated_at: str, gate_status: str | None,
+                          scopes: dict[str, list[dict]], published: list[dict], blocked: dict[str, str],
+                          completeness: dict[str, dict], provinces: list[charts.ProvinceValues]) -> str:
+    """The summary page of a publication run: `scopes` are the mart rows by scope key, `published` the
+    new and unchanged revisions (dicts of lensan.publish.service.ScopePublication), linked relative to
+    `period_dir` (exports/<type>/<key>/, where the page is written)."""
+    nation_key = f"nation-{NATION_CODE}"
+    nation_rows = None
+    if nation_key in scopes and nation_key not in blocked:
+        nation_rows = clean_rows(scopes[nation_key], nation_key, None, period.value_field)
+    links = []
+    for item in sorted(published, key=lambda e: scope_sort_key(e["scope_level"], e["scope_key"])):
+        rev_dir = Path(item["path"])
+        files = {}
+        for ext in ("xlsx", "csv", "json"):
+            name = f"{period.file_base(item['scope_key'])}.{ext}"
+            if (rev_dir / name).exists():
+                files[ext] = os.path.relpath(rev_dir / name, period_dir)
+        links.append({"scope_key": item["scope_key"], "scope_level": item["scope_level"],
+                      "scope_name": item["scope_name"], "revision": item["revision"], "status": item["status"],
+                      "files": files})
+    return render_summary(
+        title=period.title, period_label=period.label, value_heading=period.headings[3],
+        generated_at=dt.datetime.fromisoformat(generated_at.replace("Z", "+00:00")),
+        gate_status=gate_status, nation_rows=nation_rows, value_field=period.value_field,
+        provinces=provinces, completeness=completeness, scope_names={
+            k: (v[0].get("scope_name") or k) for k, v in scopes.items()},
+        links=links, blocked=blocked, note=PLATFORM_NOTE)

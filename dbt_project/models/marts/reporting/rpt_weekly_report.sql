@@ -1,0 +1,119 @@
+{#- The weekly report (appendix 02 layout) per ISO week for every province on today's boundaries,
+    region and the nation, all platforms together: the 17 weekly-form rows in template order, then
+    the N group. Notes: III.6 buyer provinces by region, III.7 buyer countries (Vietnamese names).
+    quality_flags: short Vietnamese data-quality flags as a JSON array text (completeness, plausibility,
+    reconciliation, consistency warnings; int_quality__report_flags), NULL when there is none. -#}
+with
+
+weeks as (select * from {{ ref('int_calendar__periods') }} where period_type = 'week'),
+indicators as (select * from {{ ref('ref_indicators') }}),
+provinces as (select * from {{ ref('ref_provinces') }} where map_version = 'post2025'),
+countries as (select * from {{ ref('ref_countries') }}),
+
+facts as (
+
+    select * from {{ ref('fct_indicator_values') }}
+    where period_type = 'week' and platform = 'all' and map_version = 'post2025'
+      and scope_level in ('province', 'region', 'nation')
+
+),
+
+scopes as (
+
+    select distinct scope_level, scope_code from facts
+
+),
+
+scope_names as (
+
+    select 'province'::text as scope_level, province_code as scope_code, province_name as scope_name from provinces
+    union all
+    select distinct 'region', region_code, region_name from provinces
+    union all
+    select 'nation', '{{ var("nation_code") }}', 'Toàn quốc'
+
+),
+
+markets as (
+
+    select f.indicator_code, f.scope_level, f.scope_code, w.period_key as week_key, f.member_key, f.first_date
+    from {{ ref('int_indicators__first_seen') }} as f
+    join weeks as w on f.first_date <= w.period_end
+    where f.indicator_code in ('domestic_markets', 'foreign_markets')
+      and f.platform = 'all' and f.map_version = 'post2025'
+      and f.scope_level in ('province', 'region', 'nation')
+
+),
+
+domestic_by_region as (
+
+    select m.scope_level, m.scope_code, m.week_key, p.region_code, p.region_name,
+           string_agg(p.province_short_name, ', ' order by p.province_code) as names
+    from markets as m
+    join provinces as p on p.province_code = m.member_key
+    where m.indicator_code = 'domestic_markets'
+    group by 1, 2, 3, 4, 5
+
+),
+
+notes as (
+
+    select 'domestic_markets'::text as indicator_code, scope_level, scope_code, week_key,
+           string_agg(region_name || ': ' || names, '; '
+                      order by case region_code when 'bac' then 1 when 'trung' then 2 else 3 end) as notes
+    from domestic_by_region
+    group by 1, 2, 3, 4
+
+    union all
+
+    select 'foreign_markets', m.scope_level, m.scope_code, m.week_key,
+           string_agg(coalesce(c.country_name_vi, m.member_key), ', ' order by m.first_date, m.member_key)
+    from markets as m
+    left join countries as c on c.country_code = m.member_key
+    where m.indicator_code = 'foreign_markets'
+    group by 1, 2, 3, 4
+
+),
+
+grid as (
+
+    select w.period_key as week_key, w.period_start, w.period_end, s.scope_level, s.scope_code, i.*
+    from weeks as w
+    cross join scopes as s
+    cross join indicators as i
+
+)
+
+select
+    g.week_key::text                                          as week_key,
+    g.period_start::date                                      as week_start,
+    g.period_end::date                                        as week_end,
+    g.scope_level::text                                       as scope_level,
+    g.scope_code::text                                        as scope_code,
+    n.scope_name::text                                        as scope_name,
+    g.indicator_code::text                                    as indicator_code,
+    g.section::text                                           as section,
+    g.tt::text                                                as tt,
+    g.sort_order::integer                                     as sort_order,
+    g.label_vi::text                                          as indicator_label_vi,
+    g.unit_vi::text                                           as unit_vi,
+    g.kind::text                                              as indicator_kind,
+    f.value_in_period::numeric                                as value_in_week,
+    f.growth_pct::numeric                                     as growth_pct,
+    f.cumulative_value::numeric                               as cumulative_value,
+    f.target_value::numeric                                   as target_value,
+    f.target_attainment_pct::numeric                          as target_attainment_pct,
+    f.is_sample_target::boolean                               as is_sample_target,
+    notes.notes::text                                         as notes,
+    qf.quality_flags::text                                    as quality_flags
+from grid as g
+left join facts as f
+    on f.period_key = g.week_key and f.scope_level = g.scope_level and f.scope_code = g.scope_code
+   and f.indicator_code = g.indicator_code
+left join notes
+    on notes.week_key = g.week_key and notes.scope_level = g.scope_level and notes.scope_code = g.scope_code
+   and notes.indicator_code = g.indicator_code
+left join scope_names as n on n.scope_level = g.scope_level and n.scope_code = g.scope_code
+left join {{ ref('int_quality__report_flags') }} as qf
+    on qf.week_key = g.week_key and qf.scope_level = g.scope_level and qf.scope_code = g.scope_code
+   and qf.indicator_code = g.indicator_code

@@ -1,0 +1,142 @@
+"""`lensan status`: what landed, what was quarantined and why, publications, gates, runs, alerts."""
+
+from __future__ import annotations
+
+import json
+
+from lensan import settings
+
+from lensan.cli.output import redact, say
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("status", help="tình trạng / what landed, quarantined, published, gates")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(func=cmd_status)
+
+
+def _query(conn, sql: str, params=()) -> list[tuple] | None:
+    """Rows of a query, or None when the relation does not exist (yet)."""
+    import psycopg2
+
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+    except psycopg2.Error:
+        conn.rollback()
+        return None
+
+
+def _table_exists(conn, qualified: str) -> bool:
+    rows = _query(conn, "select to_regclass(%s) is not null", (qualified,))
+    return bool(rows and rows[0][0])
+
+
+def status_report(limit: int = 20) -> dict:
+    """Everything `lensan status` shows, as a dict (also used by tests)."""
+    from lensan.db import warehouse
+
+    report: dict = {"lensan_home": str(settings.lensan_home()), "warehouse": redact(warehouse.warehouse_url())}
+    conn = warehouse.connect()
+    try:
+        if _table_exists(conn, "raw.landed_files"):
+            report["landed"] = [
+                {"source": s, "status": st, "files": n, "rows": r}
+                for s, st, n, r in _query(conn, "select source, status, count(*), coalesce(sum(row_count), 0) "
+                                                "from raw.landed_files group by 1, 2 order by 1, 2") or []
+            ]
+            report["quarantined"] = [
+                {"file": name, "source": s, "code": code, "reason_vi": vi, "reason_en": en, "arrived_at": str(at)}
+                for name, s, code, vi, en, at in _query(
+                    conn, "select original_name, source, reason_code, reason_vi, reason_en, arrived_at "
+                          "from raw.landed_files where status = 'quarantined' order by file_id desc limit %s",
+                    (limit,)) or []
+            ]
+        else:
+            report["landed"], report["quarantined"] = [], []
+        report["publications"] = [
+            {"period": f"{ptype} {pkey}", "scopes": n, "max_revision": rev, "gate": gate,
+             "last_published_at": str(at)}
+            for ptype, pkey, n, rev, gate, at in _query(
+                conn, "select period_type, period_key, count(distinct (scope_level, scope_code)), max(revision), "
+                      "string_agg(distinct gate_status, ','), max(created_at) from ops.publications "
+                      "group by 1, 2 order by 2 desc limit %s", (limit,)) or []
+        ] if _table_exists(conn, "ops.publications") else []
+        report["gate_results"] = [
+            {"checkpoint": cp, "period": pk or "latest", "status": st, "errors": fe, "warnings": fw,
+             "recorded_at": str(at)}
+            for cp, pk, st, fe, fw, at in _query(
+                conn, "select checkpoint, period_key, status, failed_error, failed_warning, recorded_at "
+                      "from ops.gate_results order by recorded_at desc limit %s", (limit,)) or []
+        ] if _table_exists(conn, "ops.gate_results") else []
+        if _table_exists(conn, "ops.run_log"):
+            from lensan.orchestration import ops
+
+            report["last_runs"] = ops.last_runs(conn, limit)
+            report["alerts"] = ops.recent_alerts(conn, limit)
+        else:
+            report["last_runs"], report["alerts"] = [], []
+    finally:
+        conn.close()
+    week_root = settings.home_dir("exports") / "week"
+    report["exports"] = [str(p) for p in sorted(week_root.glob("*/index.json"))][-limit:]
+    report["data_docs"] = _data_docs_path()
+    return report
+
+
+def _data_docs_path() -> str | None:
+    candidates = [settings.GX_PROJECT_DIR / "uncommitted" / "data_docs" / "local_site" / "index.html",
+                  settings.lensan_home() / "data_docs" / "index.html"]
+    candidates += sorted(settings.lensan_home().glob("**/data_docs/**/index.html"))[:1]
+    for path in candidates:
+        if path.exists():
+            return str(path)
+    return None
+
+
+NONE = "  (không có / none)"
+NONE_YET = "  (chưa có / none yet)"
+
+
+def _section(vi: str, en: str, rows: list[dict], line, empty: str | None = None) -> None:
+    """A heading, one line per row, and `empty` when there is no row (not printed when None)."""
+    say(vi, en)
+    for row in rows:
+        print(line(row))
+    if not rows and empty is not None:
+        print(empty)
+
+
+def cmd_status(args) -> int:
+    report = status_report(args.limit)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+        return 0
+    print(f"LENSAN_HOME: {report['lensan_home']}\nKho dữ liệu / warehouse: {report['warehouse']}\n")
+    _section("Đã nhận (theo nguồn, trạng thái):", "Landed (by source, status):",
+             report["landed"] or [{"source": "-", "status": "-", "files": 0, "rows": 0}],
+             lambda row: f"  {row['source']:<20} {row['status']:<12} {row['files']:>6} files {row['rows']:>9} rows")
+    _section("\nFile bị cách ly và lý do:", "Quarantined files and reasons:", report["quarantined"],
+             lambda row: f"  {row['file']} [{row['code']}]\n    vi: {row['reason_vi']}\n    en: {row['reason_en']}",
+             NONE)
+    _section("\nĐã công bố:", "Published:", report["publications"],
+             lambda row: f"  {row['period']}: {row['scopes']} phạm vi/scopes, bản sửa đổi tối đa/max revision "
+                         f"{row['max_revision']}, cổng/gate {row['gate']}, {row['last_published_at']}")
+    for path in report["exports"]:
+        print(f"  {path}")
+    if not report["publications"] and not report["exports"]:
+        print(NONE_YET)
+    _section("\nKết quả cổng chất lượng:", "Quality gate results:", report["gate_results"],
+             lambda row: f"  {row['recorded_at']}  {row['checkpoint']:<20} {row['period']:<10} {row['status']:<8} "
+                         f"lỗi/errors {row['errors']}, cảnh báo/warnings {row['warnings']}", NONE_YET)
+    _section("\nLần chạy gần nhất (DAG.task):", "Last runs (DAG.task):", report["last_runs"],
+             lambda row: f"  {row['recorded_at']}  {row['dag_id']}.{row['task_id']:<22} {row['status']:<8} "
+                         f"{json.dumps(row['summary'], ensure_ascii=False, default=str)[:160]}", NONE_YET)
+    _section("\nCảnh báo (tác vụ lỗi):", "Alerts (failed tasks):", report["alerts"],
+             lambda row: f"  {row['created_at']}  {row['dag_id']}.{row['task_id']} try {row['try_number']}: "
+                         f"{row['exception_class']}: {(row['message'] or '')[:200]!r}", NONE)
+    say(f"\nData Docs: {report['data_docs'] or '(chưa tạo)'}",
+        f"Data Docs: {report['data_docs'] or '(not built yet)'}")
+    return 0

@@ -1,0 +1,162 @@
+"""The archive: every landed file kept byte for byte under archive/<source>/<yyyy>/<mm>/<sha256>__<name>.
+
+A file is copied to a temporary name under archive/<source>/ while its SHA-256 is computed (one read),
+then moved into place once it is known not to be a duplicate. Temp copies of killed runs are swept.
+The archive copy is what `reland_all` rebuilds raw rows from (key rotation), checked against its hash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import hashlib
+import logging
+import os
+import re
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lensan import settings
+from lensan.landing import safety
+from lensan.landing.names import safe_name
+from lensan.settings import LOCAL_TZ, SOURCES
+
+log = logging.getLogger("lensan.landing")
+
+TMP_PREFIX = ".incoming-"
+HOST = re.sub(r"[^A-Za-z0-9_.]", "_", os.uname().nodename)[:60] or "host"
+_STALE_TMP_SECONDS = 6 * 3600
+
+
+class NotARegularFile(Exception):
+    """The landing entry is a symbolic link, FIFO, device or socket: refused, never opened."""
+
+
+@dataclass(frozen=True)
+class ArchiveCopy:
+    """A landing file copied under a temp name while hashed. `tmp` is None for a file over
+    LENSAN_MAX_FILE_MB: only hashed, it is refused, not archived. Used as a context manager, the temp
+    copy is removed on exit unless `store` moved it into place."""
+    tmp: Path | None
+    sha256: str
+    size: int
+    arrived_at: dt.datetime     # the landing file's mtime
+
+    def __enter__(self) -> "ArchiveCopy":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.tmp is not None:
+            self.tmp.unlink(missing_ok=True)
+
+
+def copy_to_archive(path: Path, source: str) -> ArchiveCopy:
+    """Copy to a temporary file under archive/<source>/ while hashing (fsync'd before it counts)."""
+    # O_NOFOLLOW + fstat: a file swapped for a symlink (or a FIFO/device) after listing is refused,
+    # never followed or blocked on.
+    try:
+        src_fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotARegularFile(path) from None
+        raise
+    src = os.fdopen(src_fd, "rb")
+    info = os.fstat(src_fd)
+    if not stat.S_ISREG(info.st_mode):
+        src.close()
+        raise NotARegularFile(path)
+    arrived_at = dt.datetime.fromtimestamp(info.st_mtime, tz=dt.timezone.utc)
+    digest = hashlib.sha256()
+    size = 0
+    if info.st_size > safety.max_file_bytes():
+        with src:
+            while chunk := src.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+        return ArchiveCopy(None, digest.hexdigest(), size, arrived_at)
+    folder = settings.home_dir("archive") / source
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"{TMP_PREFIX}{HOST}-{os.getpid()}-{time.monotonic_ns()}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except BaseException:
+        src.close()
+        raise
+    try:
+        with src, os.fdopen(fd, "wb") as dst:
+            while chunk := src.read(1 << 20):
+                digest.update(chunk)
+                dst.write(chunk)
+                size += len(chunk)
+            dst.flush()
+            os.fsync(dst.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return ArchiveCopy(tmp, digest.hexdigest(), size, arrived_at)
+
+
+def archive_path(source: str, sha: str, name: str, arrived_at: dt.datetime) -> Path:
+    local = arrived_at.astimezone(LOCAL_TZ)
+    folder = settings.home_dir("archive") / source / f"{local:%Y}" / f"{local:%m}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{sha}__{safe_name(name)}"
+
+
+def store(copy: ArchiveCopy, source: str, name: str) -> Path:
+    """Move the temp copy into its place in the archive (owner-only, mtime = arrival time)."""
+    target = archive_path(source, copy.sha256, name, copy.arrived_at)
+    os.replace(copy.tmp, target)
+    os.chmod(target, 0o600)
+    os.utime(target, (copy.arrived_at.timestamp(), copy.arrived_at.timestamp()))
+    return target
+
+
+def verified(path: Path, sha: str, file_id: int, name: str) -> Path:
+    """The archive copy of a loaded file, refused unless it lies in LENSAN_HOME/archive and still has
+    its SHA-256."""
+    if not path.resolve().is_relative_to(settings.home_dir("archive")) or path.is_symlink():
+        raise RuntimeError(f"archive path of file {file_id} lies outside LENSAN_HOME/archive: {path}")
+    with open(path, "rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    if digest != sha:
+        raise RuntimeError(f"archive copy of file {file_id} ({name}) no longer matches its SHA-256")
+    return path
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_temp_files(sources=SOURCES) -> list[Path]:
+    """Remove archive temp copies left by a killed landing (`.incoming-<host>-<pid>-<ns>`).
+
+    A temp file is stale when its process (on this host) is gone, or, whatever the host, when it is
+    older than 6 hours. Temp files are never loaded from: a leftover only wastes space, it cannot
+    cause a double load; the file itself stays in landing until its transaction commits.
+    """
+    removed = []
+    now = time.time()
+    for source in sources:
+        folder = settings.home_dir("archive") / source
+        for tmp in folder.glob(TMP_PREFIX + "*"):
+            match = re.fullmatch(re.escape(TMP_PREFIX) + r"(.*)-(\d+)-(\d+)", tmp.name)
+            try:
+                age = now - tmp.lstat().st_mtime
+            except FileNotFoundError:
+                continue
+            stale = age > _STALE_TMP_SECONDS or (
+                match is not None and match.group(1) == HOST and not _pid_alive(int(match.group(2))))
+            if stale:
+                tmp.unlink(missing_ok=True)
+                removed.append(tmp)
+                log.warning("removed stale archive temp file %s (age %.0fs)", tmp.name, age)
+    return removed

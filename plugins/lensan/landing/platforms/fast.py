@@ -1,0 +1,483 @@
+"""The fast reader of platform extracts: the file as PostgreSQL COPY text, a block at a time.
+
+Landing does not walk `records()` value by value. It reads a block of rows into a polars frame
+(Rust CSV reader for plain postmart lines; for voso, polars' JSON reader when writing the frame back
+gives the very same bytes, else msgspec, strict per line), checks and converts it column by column
+with vectorised expressions, hashes the phone columns (HMAC in Rust), and writes PostgreSQL COPY text
+with polars' CSV writer. What the vectorised checks cannot vouch for
+(a blank or short row, a value to normalise such as `có` or `1.234`, an unusual JSON type, a phone
+with non-ASCII characters) goes through the exact per-value functions of `platforms.reference`. And as
+soon as anything is wrong with the file, the reference path `records()` runs over it from the start
+and raises the error exactly as before (same code, line and detail). A good file gives the same rows
+as `records()`, in the same order (tests/test_parsers.py checks it). Memory holds one chunk and the
+order ids' hashes, so national files of ~1M rows stream through.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import io
+import itertools
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Callable, Iterator
+
+import msgspec
+import polars as pl
+
+from lensan.landing import safety
+from lensan.landing.errors import LandingError
+from lensan.landing.platforms import reference
+from lensan.landing.platforms.spec import (BOOL, DATETIME, DATETIME_OPT, ID, NUM, PHONE, TEXT, VOSO, Extract,
+                                           Hasher)
+
+CHUNK_ROWS = 20_000                 # postmart rows per chunk (csv module)
+PM_BLOCK_BYTES = 4 << 20            # postmart bytes per block (plain lines)
+VOSO_BLOCK_BYTES = 4 << 20          # decompressed JSON Lines per chunk
+COPY_OPTIONS = "(null '')"          # '' is NULL: an empty raw value is always NULL (as in records())
+
+# Exactly the characters str.strip() removes (tests/test_parsers.py recomputes the set from str.isspace);
+# polars' own whitespace set lacks U+001C..U+001F.
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_PM_DT = (r"(?:0[1-9]|[12][0-9]|3[01])/(?:0[1-9]|1[0-2])/[0-9]{4} "
+          r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]")
+_VS_DT = (r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+          r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z")
+_PM_NUM = r"^(?:[0-9]+(?:,[0-9]+)?)?$"          # '' (NULL), digits (as `\d+` in records()), '1,5' decimals
+_NEEDS_ESCAPE = r"[\\\t\n\r]"
+_PM_BOOLS = ["Có", "Không", ""]
+
+
+def _whole(pattern: str, optional: bool) -> str:
+    return f"^(?:{pattern})?$" if optional else f"^(?:{pattern})$"
+
+
+class _Anomaly(Exception):
+    """Internal: the fast checks cannot vouch for this block; the exact functions take it."""
+
+
+def _valid_days(days: set, day_month_year: bool) -> bool:
+    days.discard("")
+    try:
+        for d in days:
+            if day_month_year:
+                dt.date(int(d[6:10]), int(d[3:5]), int(d[0:2]))
+            else:
+                dt.date(int(d[0:4]), int(d[5:7]), int(d[8:10]))
+    except ValueError:
+        return False
+    return True
+
+
+def _copy_value(value: str | None) -> str:
+    return "" if value is None else value.translate(_COPY_ESCAPES)
+
+
+def _escaped(column: pl.Expr) -> pl.Expr:
+    """COPY text escaping of a string column (backslash first), as `_copy_value`."""
+    return (column.str.replace_all("\\", "\\\\", literal=True).str.replace_all("\t", "\\t", literal=True)
+            .str.replace_all("\n", "\\n", literal=True).str.replace_all("\r", "\\r", literal=True))
+
+
+def _text_frame(names, cols) -> pl.DataFrame:
+    return pl.DataFrame({name: col for name, col in zip(names, cols)}, schema={name: pl.String for name in names})
+
+
+def _checked(frame: pl.DataFrame, kinds: list[str], dt_kinds: dict[str, str], bools: list[str] | None,
+             day_month_year: bool, exact: Callable[[int], list[str]], escapes_possible: bool = True) -> pl.DataFrame:
+    """The frame (string columns, '' for blank) as COPY text, checked a column at a time in one polars pass.
+    A column the checks cannot vouch for is replaced by `exact(i)` (the per-value functions); phone
+    columns are left raw for `_Columns.emit` to hash. `escapes_possible=False`: the caller knows no
+    value holds a backslash, tab or line break (nothing to escape)."""
+    names = frame.columns
+    checks, escapes = [], []
+    for name, kind in zip(names, kinds):
+        column = pl.col(name)
+        if kind == ID:
+            checks.append((column != "").all().alias(name))
+        elif kind == DATETIME or kind == DATETIME_OPT:
+            checks.append(column.str.contains(dt_kinds[kind]).all().alias(name))
+        elif kind == BOOL and bools is not None:
+            checks.append(column.is_in(bools).all().alias(name))
+        elif kind == NUM and day_month_year:
+            checks.append(column.str.contains(_PM_NUM).all().alias(name))
+        elif kind == NUM:
+            checks.append(column.str.starts_with("-").not_().all().alias(name))
+        if (kind == ID or kind == TEXT) and escapes_possible:
+            escapes.append(column.str.contains(_NEEDS_ESCAPE).any().alias(name))
+    verdicts = frame.select(checks).row(0, named=True) if checks else {}
+    for i, (name, kind) in enumerate(zip(names, kinds)):
+        ok = verdicts.get(name, True)
+        if ok and (kind == DATETIME or kind == DATETIME_OPT):
+            ok = _valid_days(set(frame.get_column(name).str.slice(0, 10).unique().to_list()), day_month_year)
+        if not ok:
+            frame = frame.with_columns(pl.Series(name, exact(i), dtype=pl.String))
+    to_escape = [name for name, flag in frame.select(escapes).row(0, named=True).items() if flag] if escapes else []
+    if to_escape:
+        frame = frame.with_columns(_escaped(pl.col(name)) for name in to_escape)
+    return frame
+
+
+class _Columns:
+    """Shared end of both platforms: pseudonymise the phone columns, keep order ids' hashes, format COPY
+    text."""
+
+    def __init__(self, extract: Extract, hasher, prefix: str):
+        self.kinds = [k for _, _, k in extract.spec]
+        self.names = list(extract.columns)
+        self.phone_cols = [i for i, k in enumerate(self.kinds) if k == PHONE]
+        self.order_col = extract.columns.index("order_id") if "order_id" in extract.columns else None
+        self.order_id_hashes: list[pl.Series] = []
+        self.hasher = hasher
+        self.prefix = prefix
+        self.rows = 0
+
+    def from_values(self, values: list[list[str | None]]) -> pl.DataFrame:
+        """COPY text of rows validated by the exact functions (None for blank); phone columns as given
+        (raw, or already hashed by records())."""
+        width = len(self.kinds)
+        cols = [[_copy_value(row[i]) for row in values] for i in range(width)]
+        for i in self.phone_cols:
+            cols[i] = [row[i] or "" for row in values]
+        return _text_frame(self.names, cols)
+
+    def emit(self, frame: pl.DataFrame, hashed: bool = False) -> tuple[int, bytes]:
+        """(rows, COPY text) of the frame (COPY text values, '' = NULL): `prefix`, the columns, row_number."""
+        n = frame.height
+        if not hashed:      # rows from records() are hashed and their order ids checked already
+            frame = frame.with_columns(self.hash_phones(frame.get_column(self.names[i])) for i in self.phone_cols)
+            if self.order_col is not None:
+                # 8 bytes a row, not a set of strings (~100 bytes a row), and ~0.15 µs a row less
+                self.order_id_hashes.append(frame.get_column(self.names[self.order_col]).hash(seed=0))
+        first = self.rows + 1
+        self.rows += n
+        # the prefix ('file_id<TAB>extract_date') is one literal column; values hold no tab or newline
+        # unescaped, so the CSV writer without quoting writes exactly COPY text
+        lines = frame.select(pl.lit(self.prefix, dtype=pl.String).alias("\x00prefix"), pl.all(),
+                             pl.int_range(first, first + n, dtype=pl.Int64).alias("\x00row_number"))
+        out = io.BytesIO()
+        lines.write_csv(out, include_header=False, separator="\t", line_terminator="\n", quote_style="never",
+                        null_value="")
+        return n, out.getvalue()
+
+    def order_ids_may_repeat(self) -> bool:
+        """False when the file's order ids are all distinct; True if two of them share a 64-bit hash
+        (a repeat, or very rarely a collision)."""
+        if not self.order_id_hashes:
+            return False
+        hashes = pl.concat(self.order_id_hashes)
+        return hashes.n_unique() != hashes.len()
+
+    def hash_phones(self, raw: pl.Series) -> pl.Series:
+        """Hex HMAC of each raw phone ('' when blank)."""
+        if self.hasher is None:
+            return pl.Series(raw.name, [""] * len(raw), dtype=pl.String)
+        hex_digest_expr = getattr(self.hasher, "hex_digest_expr", None)
+        hashed = hex_digest_expr("phone", pl.col("digits")) if hex_digest_expr is not None else None
+        if hashed is None or raw.str.contains(r"[^\x00-\x7f]").any():
+            # non-ASCII digits and the like: exactly pseudonymise.normalise, value by value
+            return pl.Series(raw.name, [_copy_value(self.hasher("phone", v) if v else None) for v in raw.to_list()],
+                             dtype=pl.String)
+        # pseudonymise.normalise('phone', …) on ASCII text: keep the digits, +84 / 84… -> 0…
+        # the normalised number becomes a column before hashing: inlined in one select, polars computes
+        # it once per branch (3× slower)
+        digits = pl.col("digits")
+        digits = pl.when(digits.str.starts_with("84") & (digits.str.len_bytes() >= 11)).then(
+            pl.lit("0") + digits.str.slice(2)).otherwise(digits).alias("digits")
+        return (raw.str.replace_all(r"[^0-9]", "").to_frame("digits").with_columns(digits)
+                .select(pl.when(pl.col("digits") != "").then(hashed).otherwise(pl.lit("")).alias(raw.name))
+                .to_series())
+
+
+# ---------------------------------------------------------------------------------- postmart (fast)
+
+_PM_DT_KINDS = {DATETIME: _whole(_PM_DT, False), DATETIME_OPT: _whole(_PM_DT, True)}
+
+
+def _pm_checked(frame: pl.DataFrame, line0: int, kinds: list[str], headings: list[str],
+                escapes_possible: bool = True) -> pl.DataFrame:
+    """Raw postmart values (stripped here, as records() does) as COPY text."""
+    frame = frame.with_columns(pl.col(name).str.strip_chars(WHITESPACE)
+                               for name, kind in zip(frame.columns, kinds) if kind != PHONE)
+
+    def exact(i: int) -> list[str]:
+        return [_copy_value(reference.check_postmart_value(kinds[i], v, line0 + j, headings[i]))
+                for j, v in enumerate(frame.get_column(frame.columns[i]).to_list())]
+
+    return _checked(frame, kinds, _PM_DT_KINDS, _PM_BOOLS, True, exact, escapes_possible)
+
+
+def _pm_exact_chunk(rows: list[list[str]], line0: int, kinds: list[str], headings: list[str],
+                    out: _Columns) -> pl.DataFrame:
+    """Blank or short/long records: the exact record-by-record reader for this chunk."""
+    return out.from_values([v for _, v in reference.postmart_exact_rows(rows, line0, kinds, headings)])
+
+
+def _pm_plain_frame(raw: bytes, n: int, out: _Columns) -> pl.DataFrame | None:
+    """The block's n plain lines as a frame of raw values, or None unless every line has exactly the
+    spec's fields (polars refuses longer lines; with the total count of separators right, none is short)."""
+    width = len(out.kinds)
+    if raw.count(b";") != (width - 1) * n:
+        return None
+    try:
+        frame = pl.read_csv(raw, has_header=False, separator=";", quote_char=None, new_columns=out.names,
+                            schema={name: pl.String for name in out.names}, empty_string_is_null=False,
+                            eol_char="\n", raise_if_empty=False)
+    except pl.exceptions.PolarsError:   # a longer line, or not UTF-8: the exact reader says
+        return None
+    return frame if frame.height == n and frame.null_count().sum_horizontal().item() == 0 else None
+
+
+def _postmart_frames(path: Path, extract: Extract, out: _Columns) -> Iterator[pl.DataFrame]:
+    """Blocks of plain lines (no quote, CR or NUL: then a record is exactly `line.split(';')`, as the csv
+    module would read it) are read by polars; from the first block that has any of those, the csv module
+    reads the rest of the file."""
+    headings = [h for h, _, _ in extract.spec]
+    kinds = out.kinds
+    with path.open("rb") as fh:
+        first = fh.readline()
+        try:
+            first_text = first.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise _Anomaly from None
+        header = (next(csv.reader([first_text], delimiter=";", quotechar='"'), None)
+                  if first_text.endswith("\n") else None)
+        expected = [safety.fold_heading(h) for h in headings]
+        if header is None or [safety.fold_heading(h) for h in header] != expected:
+            raise _Anomaly                  # empty file, odd or trailing header cells: the reference decides
+        line0 = 2
+        rest = b""
+        while True:
+            block = fh.read(PM_BLOCK_BYTES)
+            data = rest + block if rest else block
+            if not data:
+                return
+            if block:
+                cut = data.rfind(b"\n")
+                if cut < 0:
+                    rest = data
+                    continue
+                raw, rest = data[:cut], data[cut + 1:]
+            else:
+                raw, rest = data, b""
+            plain = raw
+            if b"\r" in plain:              # CRLF line ends (the csv module's default) are plain too
+                plain = plain.replace(b"\r\n", b"\n")
+                if plain.endswith(b"\r"):
+                    plain = plain[:-1]
+            if b'"' in plain or b"\r" in plain or b"\x00" in plain:
+                break
+            n = plain.count(b"\n") + 1
+            frame = _pm_plain_frame(plain, n, out)
+            if frame is not None:
+                # plain lines: a value holds no line break; a tab or backslash would be in the block
+                frame = _pm_checked(frame, line0, kinds, headings, b"\\" in plain or b"\t" in plain)
+            else:
+                frame = _pm_exact_chunk([line.split(";") for line in plain.decode("utf-8").split("\n")],
+                                        line0, kinds, headings, out)
+            if frame.height:
+                yield frame
+            line0 += n
+        # quoted fields (or CR line ends) from here on: the csv module, over the text not yet processed
+        # (`rest`, the start of a line, is completed first: the csv module reads line by line)
+        pending = (raw + b"\n" + rest + fh.readline() if block else raw).decode("utf-8")
+        text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+        reader = csv.reader(itertools.chain(io.StringIO(pending, newline=""), text), delimiter=";", quotechar='"')
+        width = len(kinds)
+        while rows := list(itertools.islice(reader, CHUNK_ROWS)):
+            if set(map(len, rows)) == {width}:
+                frame = _pm_checked(_text_frame(out.names, zip(*rows)), line0, kinds, headings)
+            else:
+                frame = _pm_exact_chunk(rows, line0, kinds, headings, out)
+            if frame.height:
+                yield frame
+            line0 += len(rows)
+
+
+# -------------------------------------------------------------------------------------- voso (fast)
+
+_VOSO_TYPES = {ID: str, TEXT: str | None, PHONE: str | None, DATETIME: str, DATETIME_OPT: str | None,
+               BOOL: bool, NUM: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)] | None}
+_VS_DT_KINDS = {DATETIME: _whole(_VS_DT, False), DATETIME_OPT: _whole(_VS_DT, True)}
+
+
+@lru_cache(maxsize=None)
+def _voso_decoder(entity: str):
+    """A msgspec decoder of one line into a struct of the entity's fields (exactly those, JSON types as
+    the fast path expects them), and the polars type of each field in spec order."""
+    spec = VOSO[entity][1]
+    struct = msgspec.defstruct(f"Voso_{entity}", [(f, _VOSO_TYPES[k]) for f, _, k in spec],
+                               forbid_unknown_fields=True, gc=False)
+    types = {f: pl.Boolean if k == BOOL else pl.Int64 if k == NUM else pl.String for f, _, k in spec}
+    return msgspec.json.Decoder(struct).decode, types
+
+
+def _no_line_longer(raw: bytes, limit: int) -> bool:
+    """True only if no line of `raw` is longer than `limit` bytes (always, for lines under half of it):
+    a few finds, not a split — a run of 2w bytes without a newline contains a whole w-aligned window
+    without one."""
+    w = (limit + 1) // 2
+    return all(raw.find(b"\n", k, k + w) >= 0 for k in range(0, len(raw) - w + 1, w))
+
+
+def _vs_plain_frame(raw: bytes, n: int, fields: list[str], types: dict) -> pl.DataFrame | None:
+    """The block's n lines as a typed frame, when polars reads them exactly, else None.
+
+    Exactly: written back as JSON Lines they are the same bytes. Then every line is one object with
+    exactly the spec's fields (in the first line's order), each of the JSON type expected, no duplicate
+    key, blank line or stray whitespace — what the reference reader sees, value for value. Files in
+    other layouts (spaced separators, escaped non-ASCII) take msgspec."""
+    try:
+        first = json.loads(raw[:raw.find(b"\n")] if n > 1 else raw)
+    except ValueError:
+        return None
+    if not isinstance(first, dict) or first.keys() != set(fields):
+        return None
+    try:
+        frame = pl.read_ndjson(raw, schema={f: types[f] for f in first})
+    except pl.exceptions.PolarsError:
+        return None
+    written = io.BytesIO()
+    frame.write_ndjson(written)
+    if frame.height != n or written.getvalue() != raw + b"\n":
+        return None
+    return frame.select(fields)
+
+
+def _vs_checked(typed: pl.DataFrame, line0: int, extract: Extract, out: _Columns,
+                escapes_possible: bool = True) -> pl.DataFrame:
+    """Lines read as a typed frame (exact fields, JSON types as expected) as COPY text."""
+    fields = [f for f, _, _ in extract.spec]
+    kinds = out.kinds
+    frame = typed.select(pl.col(f).cast(pl.String).fill_null("").alias(name)
+                         for f, name in zip(fields, out.names))    # booleans -> 'true'/'false'
+
+    def exact(i: int) -> list[str]:
+        return [_copy_value(reference.check_voso_value(kinds[i], v, line0 + j, fields[i]))
+                for j, v in enumerate(typed.get_column(fields[i]).to_list())]
+
+    return _checked(frame, kinds, _VS_DT_KINDS, None, False, exact, escapes_possible)
+
+
+def _vs_struct_frame(lines: list[str], extract: Extract) -> pl.DataFrame:
+    """The lines decoded by msgspec (exact fields, JSON types as expected) as a typed frame; raises
+    msgspec's errors for anything else."""
+    decode, types = _voso_decoder(extract.entity)
+    values = list(zip(*map(msgspec.structs.astuple, map(decode, lines))))
+    return pl.DataFrame(dict(zip((f for f, _, _ in extract.spec), values)), schema=types)
+
+
+def _voso_frames(path: Path, extract: Extract, out: _Columns) -> Iterator[pl.DataFrame]:
+    spec = extract.spec
+    fields = [f for f, _, _ in spec]
+    field_set = set(fields)
+    kinds = out.kinds
+    _, types = _voso_decoder(extract.entity)
+    limit = safety.max_gzip_uncompressed_bytes()
+    max_line = safety.max_line_chars()
+    total = 0
+    line0 = 1
+    rest = b""
+    with gzip.open(path, "rb") as gz:
+        while True:
+            block = gz.read(VOSO_BLOCK_BYTES)
+            if block:
+                data = rest + block if rest else block
+                cut = data.rfind(b"\n")
+                if cut < 0:
+                    rest = data
+                    if len(rest) > max_line:
+                        raise LandingError("UNSAFE_FILE", reason="line too long")  # the reference says which
+                    continue
+                raw, rest = data[:cut], data[cut + 1:]
+                too_long = max_line - 1
+            elif rest:
+                raw, rest = rest, b""
+                too_long = max_line
+            else:
+                break
+            n = raw.count(b"\n") + 1
+            if raw.isascii() and _no_line_longer(raw, too_long):
+                lines = None                # as many characters as bytes, no line too long
+                total += len(raw) + bool(block)
+            else:
+                text = raw.decode("utf-8")
+                total += len(text) + bool(block)
+                lines = text.split("\n")
+                if max(map(len, lines)) > too_long:
+                    raise LandingError("UNSAFE_FILE", reason="line too long")      # the reference says which
+            if total > limit:
+                raise LandingError("UNSAFE_FILE", reason="over the size limits")   # the reference says which
+            typed = _vs_plain_frame(raw, n, fields, types)
+            # read exactly by polars, a tab, line break or backslash in a value is a backslash escape
+            escapes_possible = typed is None or b"\\" in raw
+            try:
+                if typed is None:
+                    lines = lines or raw.decode("utf-8").split("\n")
+                    typed = _vs_struct_frame(lines, extract)
+                frame = _vs_checked(typed, line0, extract, out, escapes_possible)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                # blank lines, unusual types or bad JSON: the exact line-by-line reader for this chunk
+                values = (reference.voso_line_values(t, line0 + j, fields, field_set, kinds)
+                          for j, t in enumerate(lines))
+                frame = out.from_values([v for v in values if v is not None])
+            if frame.height:
+                yield frame
+            line0 += n
+
+
+# ------------------------------------------------------------------------------------------ driver
+
+def _reference_chunks(path: Path, extract: Extract, out: _Columns) -> Iterator[tuple[int, bytes]]:
+    """`records()` itself, in chunks (for files whose header the fast path does not recognise)."""
+    rows = reference.records(path, extract, out.hasher)
+    while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
+        yield out.emit(out.from_values(chunk), hashed=True)
+
+
+def copy_chunks(path: Path, extract: Extract, hasher: Hasher | None = None,
+                prefix: str = "") -> Iterator[tuple[int, bytes]]:
+    """The file as PostgreSQL COPY text, in chunks: (rows, bytes) with lines `prefix`, the raw columns
+    of `extract.columns`, then row_number (1-based) — see `copy_columns` (COPY option `null ''`: '' is
+    NULL).
+
+    Same rows as `records(path, extract, hasher)`; a bad file raises the same LandingError. `hasher` may
+    offer `.hex_digest_expr(kind, column)` (lensan.landing.pseudonymise.Pseudonymiser) to hash a column at
+    once.
+    """
+    out = _Columns(extract, hasher, prefix)
+    fast = _postmart_frames if extract.platform == "postmart" else _voso_frames
+    try:
+        try:
+            for frame in fast(path, extract, out):
+                yield out.emit(frame)
+        except _Anomaly:                # raised before any chunk: an unusual header
+            yield from _reference_chunks(path, extract, out)
+            return
+    except Exception:
+        # Something is wrong with the file: the reference path names it exactly (code, line, detail).
+        for _ in reference.records(path, extract, None):
+            pass
+        raise
+    if out.order_ids_may_repeat():
+        # harmless if the rows are identical, DUPLICATE_ORDER_ID if not: the reference path decides
+        # (its error reaches the loader through the COPY stream, and the file's transaction rolls back)
+        for _ in reference.records(path, extract, None):
+            pass
+
+
+def copy_columns(extract: Extract) -> tuple[str, ...]:
+    """The raw table's columns in the order of `copy_chunks` lines (with a prefix 'file_id<TAB>date')."""
+    return ("file_id", "extract_date") + extract.columns + ("row_number",)
+
+
+def count_rows(path: Path, extract: Extract) -> int:
+    """Data rows of a valid file (raises the file's LandingError otherwise)."""
+    return sum(n for n, _ in copy_chunks(path, extract, None))
+
+

@@ -1,0 +1,67 @@
+"""Key rotation: rebuild every loaded file's raw rows from its archive copy with the current pseudonym key
+(see docs/security.md)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from psycopg2 import sql
+
+from lensan.landing import archive, load
+from lensan.landing.loader import ensure_raw_schema
+from lensan.landing.results import Landed, LandingSummary
+
+log = logging.getLogger("lensan.landing")
+
+
+def reland_all(conn=None) -> LandingSummary:
+    """Re-load every loaded file from its archive copy with the *current* pseudonym key.
+
+    This is how the pseudonym key is rotated: a keyed hash cannot be re-keyed from the hashes alone,
+    so the raw rows are rebuilt from the byte-identical archive. Set the new LENSAN_PSEUDONYM_KEY (or
+    replace LENSAN_HOME/secrets/pseudonym.key), call this, then rebuild dbt (`dbt build --full-refresh`).
+    One transaction: the raw layer is swapped whole or not at all (a missing or unreadable archive
+    file aborts it). file_id, arrival times and quarantined rows are kept; landing is blocked meanwhile.
+    """
+    from lensan.db import warehouse
+
+    started = time.perf_counter()
+    own = conn is None
+    conn = conn or warehouse.connect()
+    summary = LandingSummary()
+    try:
+        ensure_raw_schema(conn)
+        hasher = load.make_hasher()
+        with conn.cursor() as cur:
+            cur.execute("lock table raw.landed_files in exclusive mode")
+            cur.execute("""select file_id, sha256, source, original_name, archive_path, size_bytes, arrived_at
+                           from raw.landed_files where status = 'loaded' order by file_id""")
+            files = cur.fetchall()
+            cur.execute("""select table_name from information_schema.columns
+                           where table_schema = 'raw' and column_name = 'file_id' and table_name <> 'landed_files'""")
+            tables = sorted((r[0] for r in cur.fetchall()), key=lambda t: (t != "weekly_form_rows", t))
+            for table in tables:   # children first (weekly_form_rows -> weekly_forms)
+                cur.execute(sql.SQL("delete from raw.{} where file_id in (select file_id from raw.landed_files "
+                                    "where status = 'loaded')").format(sql.Identifier(table)))
+            cur.execute("delete from raw.landed_files where status = 'loaded'")
+            for file_id, sha, source, name, archive_path, size, arrived_at in files:
+                path = archive.verified(Path(archive_path), sha, file_id, name)
+                record = dict(sha=sha, source=source, name=name, archive_path=path, size=size,
+                              arrived_at=arrived_at, file_id=file_id)
+                parsed = load.parse(path, source, name, arrived_at, hasher)
+                rows = load.load_parsed(cur, parsed, record, hasher)
+                summary.landed.append(Landed(source, name, rows))
+                summary.rows += rows
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        if own:
+            conn.close()
+    summary.seconds = time.perf_counter() - started
+    log.info("re-landed %d files (%d rows) with the current pseudonym key in %.1fs", len(summary.landed),
+             summary.rows, summary.seconds)
+    return summary

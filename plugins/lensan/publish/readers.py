@@ -1,0 +1,270 @@
+"""What a publication reads from the warehouse: the report rows of a period (marts.rpt_weekly_report for a
+week, marts.fct_indicator_values for a month / half-year / year), the monthly statistics per product
+type, the reporting-completeness annex, the deadline of the period (marts.dim_period), the landed raw
+files a revision depends on, and the scope names of the province reference. Every reader tolerates a
+missing mart (older warehouses) and returns nothing rather than failing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lensan.db import warehouse
+from lensan.publish.render.formatting import iso_utc
+from lensan.publish.rows import to_number
+from lensan.publish.template import MAP_VERSION, NATION_NAME, PERIOD_TYPE_VI, PRODUCT_FIELDS, Period
+from lensan.settings import NATION_CODE
+
+
+def read_report(conn, week_key: str) -> list[dict]:
+    with conn.cursor() as cur:
+        cur.execute("select * from marts.rpt_weekly_report where week_key = %s"
+                    " order by scope_level, scope_code, sort_order, indicator_code", (week_key,))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def deadline_from_mart(conn, period_type: str, period_key: str) -> dt.datetime | None:
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('marts.dim_period') is not null")
+        if not cur.fetchone()[0]:
+            return None
+        cur.execute("select * from marts.dim_period where period_type = %s and period_key = %s",
+                    (period_type, period_key))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        names = [d[0] for d in cur.description]
+        value = dict(zip(names, row)).get("deadline_at")
+        return value if isinstance(value, dt.datetime) else None
+
+
+PERIOD_FACTS_SQL = """
+    select scope_level, scope_code, indicator_code, value_in_period, growth_pct, cumulative_value,
+           target_year, target_value, target_attainment_pct, is_sample_target
+    from marts.fct_indicator_values
+    where period_type = %(type)s and period_key = %(key)s and platform = 'all' and map_version = %(map)s
+      and scope_level in ('province', 'region', 'nation')
+    order by scope_level, scope_code, indicator_code
+"""
+
+
+def read_period_facts(conn, period: Period) -> list[dict]:
+    """Rows of marts.fct_indicator_values for a month/half-year/year, in the shape of the weekly report
+    rows (section, tt, labels from the indicator catalogue; scope names from the province reference)."""
+    from lensan import reference
+
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('marts.fct_indicator_values') is not null")
+        if not cur.fetchone()[0]:
+            return []
+        cur.execute("select exists (select 1 from information_schema.columns where table_schema = 'marts'"
+                    " and table_name = 'fct_indicator_values' and column_name = 'notes')")
+        has_notes = cur.fetchone()[0]
+        sql = PERIOD_FACTS_SQL.replace("is_sample_target\n", "is_sample_target, notes\n", 1) if has_notes \
+            else PERIOD_FACTS_SQL
+        cur.execute(sql, {"type": period.type, "key": period.key, "map": MAP_VERSION})
+        names = [d[0] for d in cur.description]
+        facts = [dict(zip(names, r)) for r in cur.fetchall()]
+    catalogue = {i.code: i for i in reference.indicators()}
+    names_by_scope = scope_names()
+    rows = []
+    for fact in facts:
+        ind = catalogue.get(fact["indicator_code"])
+        if ind is None or fact["indicator_code"].startswith("_"):
+            continue
+        rows.append(fact | {
+            "scope_name": names_by_scope.get((fact["scope_level"], fact["scope_code"]), fact["scope_code"]),
+            "section": ind.section, "tt": ind.tt, "sort_order": ind.sort_order,
+            "indicator_label_vi": ind.label_vi, "unit_vi": ind.unit_vi, "notes": fact.get("notes"),
+            "quality_flags": None,
+        })
+    return rows
+
+
+PRODUCT_TYPES_SQL = """
+    select scope_level, scope_code, platform, product_group, product_type, orders, volume_t, revenue_vnd
+    from marts.fct_product_type_monthly
+    where month_key = %(key)s and map_version = %(map)s and scope_level in ('province', 'region', 'nation')
+    order by scope_level, scope_code,
+             case platform when 'all' then 0 when 'postmart' then 1 else 2 end,
+             case product_group when 'agricultural' then 0 when 'input' then 1 else 2 end, product_type
+"""
+
+
+def read_product_types(conn, period: Period) -> dict[str, list[dict]] | None:
+    """Scope key -> per-product-type rows of the month (marts.fct_product_type_monthly); None when the
+    mart does not exist (then the monthly files carry no product statistics)."""
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('marts.fct_product_type_monthly') is not null")
+        if not cur.fetchone()[0]:
+            return None
+        cur.execute(PRODUCT_TYPES_SQL, {"key": period.key, "map": MAP_VERSION})
+        names = [d[0] for d in cur.description]
+        out: dict[str, list[dict]] = {}
+        for values in cur.fetchall():
+            row = dict(zip(names, values))
+            out.setdefault(f"{row['scope_level']}-{row['scope_code']}", []).append(
+                {f: (to_number(row[f]) if f in ("orders", "volume_t", "revenue_vnd") else row[f])
+                 for f in PRODUCT_FIELDS})
+        return out
+
+
+def scope_names() -> dict[tuple[str, str], str]:
+    """(scope_level, scope_code) -> name, for the nation, the regions and the provinces of MAP_VERSION."""
+    from lensan import reference
+
+    names = {("nation", NATION_CODE): NATION_NAME}
+    for (map_version, code), prov in reference.provinces().items():
+        if map_version != MAP_VERSION:
+            continue
+        names[("province", code)] = prov["province_name"]
+        names[("region", prov["region_code"])] = prov["region_name"]
+    return names
+
+
+def no_period_rows_message(period: Period) -> str:
+    """Why a month / half-year / year has nothing to publish (Vietnamese / English)."""
+    conn = warehouse.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select to_regclass('marts.fct_indicator_values') is not null")
+            exists = cur.fetchone()[0]
+            known = []
+            if exists:
+                cur.execute("select distinct period_type from marts.fct_indicator_values order by 1")
+                known = [r[0] for r in cur.fetchall()]
+        conn.commit()
+    finally:
+        conn.close()
+    noun = PERIOD_TYPE_VI[period.type]
+    if not exists:
+        detail_vi, detail_en = "bảng chưa tồn tại", "the table does not exist"
+    elif period.type not in known:
+        detail_vi = f"mart chưa có kỳ loại '{period.type}' (hiện có: {', '.join(known) or 'không có'})"
+        detail_en = f"the mart has no '{period.type}' periods yet (it has: {', '.join(known) or 'none'})"
+    else:
+        detail_vi, detail_en = "không có dòng nào cho kỳ này", "no rows for this period"
+    return (f"Không có dữ liệu marts.fct_indicator_values cho {noun} {period.key} (tỉnh/vùng/toàn quốc, "
+            f"platform 'all'): {detail_vi} / no rows in marts.fct_indicator_values for {period.type} "
+            f"{period.key}: {detail_en}")
+
+
+def read_completeness(conn, week_key: str, week_start: dt.date, week_end: dt.date) -> dict[str, dict]:
+    """Reporting completeness per scope key: expected units (the week's map), received, on time,
+    late, missing, and the late and missing units by code and name — from marts.rpt_reporting_completeness
+    and marts.fct_reporting_completeness (dbt models/marts/quality). Falls back to the counts from
+    marts.dim_admin_unit and marts.fct_reported_values when those marts are absent; {} when all are."""
+    from lensan.reference import map_version_for
+
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('marts.rpt_reporting_completeness') is not null"
+                    " and to_regclass('marts.fct_reporting_completeness') is not null")
+        if cur.fetchone()[0]:
+            return _completeness_from_marts(conn, week_key)
+        cur.execute("select to_regclass('marts.dim_admin_unit') is not null"
+                    " and to_regclass('marts.fct_reported_values') is not null")
+        if not cur.fetchone()[0]:
+            return {}
+        cur.execute(
+            """
+            with expected as (
+                select unit_code, map_version, current_province_code, region_code
+                from marts.dim_admin_unit
+                where is_reporting_unit and map_version = %(map)s
+                  and coalesce(valid_from, date '1900-01-01') <= %(end)s
+                  and coalesce(valid_to, date '9999-12-31') >= %(start)s
+            ),
+            received as (
+                select map_version, unit_code, bool_or(is_late) as is_late
+                from marts.fct_reported_values where week_key = %(week)s
+                group by 1, 2
+            ),
+            units as (
+                select e.current_province_code, e.region_code, r.unit_code is not null as has_report, r.is_late
+                from expected as e
+                left join received as r on r.map_version = e.map_version and r.unit_code = e.unit_code
+            )
+            select grouping(current_province_code) as g_province, grouping(region_code) as g_region,
+                   current_province_code, region_code, count(*),
+                   count(*) filter (where has_report), count(*) filter (where has_report and not is_late),
+                   count(*) filter (where has_report and is_late)
+            from units
+            group by grouping sets ((current_province_code), (region_code), ())
+            """,
+            {"map": map_version_for(week_end), "start": week_start, "end": week_end, "week": week_key},
+        )
+        result = {}
+        for g_province, g_region, province, region, expected, received, on_time, late in cur.fetchall():
+            if not g_province:
+                key = f"province-{province}"
+            elif not g_region:
+                key = f"region-{region}"
+            else:
+                key = f"nation-{NATION_CODE}"
+            result[key] = {"expected": expected, "received": received, "on_time": on_time, "late": late,
+                           "missing": expected - received,
+                           "received_pct": round(100.0 * received / expected, 1) if expected else None}
+        return result
+
+
+def _completeness_from_marts(conn, week_key: str) -> dict[str, dict]:
+    """The completeness annex from the quality marts. Provinces list every late / missing unit; regions
+    and the nation list those of provinces that reported, and name the provinces where no unit
+    reported at all (`silent_provinces`) instead of listing their units one by one."""
+    with conn.cursor() as cur:
+        cur.execute("select scope_level, scope_code, expected_units, received_units, on_time_units, late_units,"
+                    " missing_units, received_pct from marts.rpt_reporting_completeness where week_key = %s",
+                    (week_key,))
+        result = {}
+        for level, code, expected, received, on_time, late, missing, pct in cur.fetchall():
+            result[f"{level}-{code}"] = {
+                "expected": expected, "received": received, "on_time": on_time, "late": late,
+                "missing": missing, "received_pct": float(pct) if pct is not None else None,
+                "late_units": [], "missing_units": [], "silent_provinces": []}
+        cur.execute(
+            """
+            select current_province_code, current_province_name, region_code, unit_code, unit_name,
+                   reporting_status, first_received_at, hours_late,
+                   count(*) filter (where is_received) over (partition by current_province_code) as province_received,
+                   count(*) over (partition by current_province_code) as province_expected
+            from marts.fct_reporting_completeness
+            where week_key = %s
+            order by current_province_code, unit_code
+            """, (week_key,))
+        silent_seen = set()
+        for (province, province_name, region, unit, unit_name, status, received_at, hours_late,
+             province_received, province_expected) in cur.fetchall():
+            if status == "on_time":
+                continue
+            keys = [f"province-{province}", f"region-{region}", f"nation-{NATION_CODE}"]
+            if status == "late":
+                item = {"unit_code": unit, "unit_name": unit_name, "province_code": province,
+                        "received_at": iso_utc(received_at),
+                        "hours_late": float(hours_late) if hours_late is not None else None}
+                for key in keys:
+                    if key in result:
+                        result[key]["late_units"].append(item)
+                continue
+            item = {"unit_code": unit, "unit_name": unit_name, "province_code": province}
+            for key in keys:
+                if key not in result:
+                    continue
+                if key.startswith("province-") or province_received:
+                    result[key]["missing_units"].append(item)
+                elif (key, province) not in silent_seen:
+                    silent_seen.add((key, province))
+                    result[key]["silent_provinces"].append(
+                        {"province_code": province, "province_name": province_name, "expected": province_expected})
+        return result
+
+
+def read_landed_files(conn) -> list[dict]:
+    """Every loaded raw file up to now (the publication may depend on any of them)."""
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('raw.landed_files') is not null")
+        if not cur.fetchone()[0]:
+            return []
+        cur.execute("select file_id, source, original_name, sha256, arrived_at from raw.landed_files"
+                    " where status = 'loaded' order by file_id")
+        return [{"file_id": r[0], "source": r[1], "original_name": r[2], "sha256": r[3],
+                 "arrived_at": iso_utc(r[4])} for r in cur.fetchall()]

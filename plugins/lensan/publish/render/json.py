@@ -1,0 +1,34 @@
+"""The JSON file of a report, the machine form: numbers as numbers, the column headings, the completeness
+annex and (monthly) the product-type statistics. Shapes: docs/schemas/weekly_report.schema.json and
+docs/schemas/period_report.schema.json."""
+
+from __future__ import annotations
+
+import json
+
+from lensan.publish.template import PLATFORM_NOTE, Period
+
+
+def render_json(period: Period, *, level: str, code: str, name: str, rows: list[dict],
+                completeness: dict | None, product_types: list[dict] | None) -> bytes:
+    headings = period.headings
+    payload = {
+        "period_type": period.type, "period_key": period.key,
+        "period_start": period.start.isoformat(), "period_end": period.end.isoformat(),
+    }
+    if period.type != "week":   # (the weekly JSON stays byte-identical to earlier revisions)
+        payload["title"] = period.title
+        payload["target_year"] = period.year
+    payload |= {
+        "scope": {"level": level, "code": code, "name": name},
+        "columns": {"tt": headings[0], "indicator_label_vi": headings[1], "unit_vi": headings[2],
+                    period.value_field: headings[3], "growth_pct": headings[4],
+                    "cumulative_value": headings[5], "target_attainment_pct": headings[6],
+                    "notes": headings[7]},
+        "note": PLATFORM_NOTE,
+        "rows": rows,
+        "completeness": completeness,
+    }
+    if product_types is not None:   # monthly report: per-platform statistics by product type
+        payload["product_types"] = product_types
+    return (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")

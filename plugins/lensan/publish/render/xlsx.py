@@ -1,0 +1,285 @@
+"""The XLSX workbook of a report, for people: sheet 1 the appendix-02 layout on one A4 landscape page
+(header lines, the 8 columns, a header row per section, footer, the completeness annex), sheet 2
+`Biểu đồ` (lensan.publish.render.charts) and, for a monthly report, the product-type sheet.
+
+Every text cell is written as a string, never a formula (formula-injection guard). The package is
+deterministic given generated_at: workbook dates and zip entry times are set from it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+
+from lensan import settings
+from lensan.publish.render.formatting import FORMULA_PREFIXES, display_tt, notes_text, vn_number
+from lensan.publish.rows import is_own_row, section_blocks
+from lensan.publish.template import (GATE_NOT_RUN_VI, GATE_VI, ISSUING_BODY, PLATFORM_NOTE, PLATFORM_VI,
+                                     PRODUCT_GROUP_VI, PRODUCT_HEADINGS, SCOPE_LEVEL_VI, SECTION_NUMERALS,
+                                     SECTION_TITLES, SYSTEM_LINE, Period)
+
+PRODUCT_SHEET = "Thống kê theo loại sản phẩm"
+COLUMN_WIDTHS = (6, 50, 12, 14, 13, 14, 14, 44)   # A–H of the report sheet (fits A4 landscape)
+COMPLETENESS_FIELDS = ("expected", "received", "on_time", "late", "missing", "received_pct")
+COMPLETENESS_HEADINGS = ("Số đơn vị phải báo cáo", "Số đơn vị đã báo cáo", "Đúng hạn", "Muộn",
+                         "Chưa báo cáo", "Tỉ lệ đã báo cáo (%)")
+
+
+def _set_text(cell, text: str | None) -> None:
+    cell.value = text
+    cell.data_type = "s"  # never a formula
+    if text and text.startswith(FORMULA_PREFIXES):
+        cell.quotePrefix = True  # Excel keeps it literal text, also when edited
+
+
+def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: str, code: str, name: str,
+                rows: list[dict], revision: int, generated_at: dt.datetime, gate_summary: dict | None,
+                completeness: dict | None = None, *, period: Period | None = None,
+                provinces: list | None = None, product_types: list[dict] | None = None) -> bytes:
+    """The report workbook: sheet 1 the appendix-02 layout, sheet 2 `Biểu đồ` (charts).
+
+    `week_key` is the period key (a week unless `period` says otherwise); `provinces`
+    (lensan.publish.render.charts.ProvinceValues) adds the per-province chart (national and region workbooks)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    from lensan.publish.render import charts
+
+    if period is None:
+        period = Period("week", week_key, week_start, week_end)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = period.sheet_title
+    thin = Side(style="thin", color="000000")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    left = Alignment(horizontal="left", vertical="center", wrap_text=True)
+    top_left = Alignment(horizontal="left", vertical="top", wrap_text=True)
+    font = "Times New Roman"
+
+    def text_cell(row, col, value, **style):
+        cell = ws.cell(row=row, column=col)
+        if value is not None:
+            _set_text(cell, str(value))
+        for key, val in style.items():
+            setattr(cell, key, val)
+        return cell
+
+    def banner(row, value, size=12, bold=False, italic=False):
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=8)
+        text_cell(row, 1, value, font=Font(name=font, size=size, bold=bold, italic=italic), alignment=center)
+
+    banner(1, ISSUING_BODY, bold=True)
+    banner(2, f"{SYSTEM_LINE} — {SCOPE_LEVEL_VI.get(level, level)}: {name} (mã {code})")
+    banner(3, period.title, size=14, bold=True)
+    banner(4, period.label, bold=True)
+    banner(5, f"Phạm vi báo cáo: {name}")
+    banner(6, period.template_line, size=10, italic=True)
+    ws.row_dimensions[3].height = 22
+
+    header_row = 8
+    fill = PatternFill("solid", fgColor="D9E1F2")
+    for col, heading in enumerate(period.headings, start=1):
+        text_cell(header_row, col, heading, font=Font(name=font, size=11, bold=True), alignment=center,
+                  border=border, fill=fill)
+    ws.row_dimensions[header_row].height = max(60.0, 4 + 14.0 * max(
+        _wrapped_lines(h, w * 1.05) for h, w in zip(period.headings, COLUMN_WIDTHS)))
+
+    r = header_row + 1
+    body_font = Font(name=font, size=11)
+    bold_font = Font(name=font, size=11, bold=True)
+    for section, section_rows in section_blocks(rows):
+        if not is_own_row(section, section_rows):
+            text_cell(r, 1, SECTION_NUMERALS.get(section, section), font=bold_font, alignment=center,
+                      border=border)
+            text_cell(r, 2, SECTION_TITLES.get(section, section), font=bold_font, alignment=left, border=border)
+            for col in range(3, 9):
+                ws.cell(row=r, column=col).border = border
+            ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=8)
+            r += 1
+        for row in section_rows:
+            own = row.get("tt") == section
+            fnt = bold_font if own else body_font
+            text_cell(r, 1, display_tt(row), font=fnt, alignment=center, border=border)
+            text_cell(r, 2, row["indicator_label_vi"], font=fnt, alignment=left, border=border)
+            text_cell(r, 3, row["unit_vi"], font=body_font, alignment=center, border=border)
+            for col, fld in zip((4, 5, 6, 7), period.value_fields):
+                cell = ws.cell(row=r, column=col)
+                value = row[fld]
+                cell.value = value
+                cell.font = body_font
+                cell.border = border
+                cell.alignment = Alignment(horizontal="right", vertical="center")
+                if value is not None:
+                    pct = fld in ("growth_pct", "target_attainment_pct")
+                    cell.number_format = "#,##0.0" if pct else ("#,##0" if float(value).is_integer() else "#,##0.00")
+            notes = notes_text(row)
+            text_cell(r, 8, notes, font=Font(name=font, size=10), alignment=top_left, border=border)
+            # LibreOffice/Excel do not grow rows for wrapped text written by openpyxl: size them here
+            height = max(13.5 * _wrapped_lines(row["indicator_label_vi"], COLUMN_WIDTHS[1] * 1.12),
+                         13.5 * _wrapped_lines(row["unit_vi"], COLUMN_WIDTHS[2] * 1.12),
+                         12.5 * _wrapped_lines(notes, COLUMN_WIDTHS[7] * 1.4))
+            ws.row_dimensions[r].height = max(16.0, height + 3)
+            r += 1
+
+    r += 1
+    gate_status = (gate_summary or {}).get("status")
+    gate_vi = GATE_VI.get(gate_status or "", GATE_NOT_RUN_VI)
+    footer = [
+        f"Ghi chú: {PLATFORM_NOTE}",
+        f"Kiểm tra chất lượng dữ liệu (cổng GX): {gate_vi}.",
+        f"Lần công bố (revision): {revision}. Lập tự động bởi lensan lúc "
+        f"{generated_at.astimezone(settings.LOCAL_TZ):%H:%M ngày %d/%m/%Y} (giờ Việt Nam).",
+    ]
+    for line in footer:
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=8)
+        text_cell(r, 1, line, font=Font(name=font, size=10, italic=True), alignment=left)
+        ws.row_dimensions[r].height = 30
+        r += 1
+
+    if completeness:
+        r += 1
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=8)
+        text_cell(r, 1, "PHỤ LỤC: TÌNH HÌNH GỬI BÁO CÁO TUẦN CỦA CÁC ĐƠN VỊ", font=bold_font, alignment=left)
+        r += 1
+        for col, heading in enumerate(COMPLETENESS_HEADINGS, start=2):
+            text_cell(r, col, heading, font=bold_font, alignment=center, border=border, fill=fill)
+        ws.row_dimensions[r].height = 45
+        r += 1
+        for col, key in enumerate(COMPLETENESS_FIELDS, start=2):
+            cell = ws.cell(row=r, column=col, value=completeness.get(key))
+            cell.font, cell.border = body_font, border
+            cell.alignment = Alignment(horizontal="center", vertical="center")
+            cell.number_format = "#,##0.0" if key == "received_pct" else "#,##0"
+        r += 1
+        for label, text in _completeness_unit_lines(completeness):
+            ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=8)
+            text_cell(r, 1, label, font=bold_font, alignment=left)
+            text_cell(r, 2, text, font=body_font, alignment=left)
+            ws.row_dimensions[r].height = max(15, 15 * _wrapped_lines(text, sum(COLUMN_WIDTHS[1:])))
+            r += 1
+
+    for col, width in zip("ABCDEFGH", COLUMN_WIDTHS):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1   # the whole report on one A4 landscape page, as the template
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+
+    stamp = generated_at.astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    wb.properties.creator = "lensan"
+    wb.properties.lastModifiedBy = "lensan"
+    charts.add_chart_sheet(wb, rows=rows, scope_name=name, period_label=f"{period.title} — {period.label}",
+                           provinces=provinces, font_name=font)
+    if product_types is not None:
+        _add_product_sheet(wb, product_types, f"{period.title} — {period.label}", name, font)
+    wb.properties.title = f"{period.title} {period.key} — {name}"
+    wb.properties.created = stamp
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return _deterministic_zip(buffer.getvalue(), stamp)
+
+
+def _add_product_sheet(wb, product_types: list[dict], period_label: str, scope_name: str, font: str) -> None:
+    """Sheet `Thống kê theo loại sản phẩm`: orders, tonnes and revenue per platform and product type."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    ws = wb.create_sheet(PRODUCT_SHEET)
+    thin = Side(style="thin", color="000000")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=6)
+    title = ws.cell(row=1, column=1, value="THỐNG KÊ THEO LOẠI SẢN PHẨM TRÊN SÀN TMĐT")
+    title.font = Font(name=font, size=13, bold=True)
+    title.alignment = Alignment(horizontal="center")
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=6)
+    ws.cell(row=2, column=1, value=f"{period_label} — {scope_name}").alignment = Alignment(horizontal="center")
+    ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=6)
+    ws.cell(row=3, column=1, value="Đơn hàng thành công theo trạng thái mới nhất (đơn hoàn/hủy không tính).").font = \
+        Font(name=font, size=10, italic=True)
+    header = 5
+    fill = PatternFill("solid", fgColor="D9E1F2")
+    for col, heading in enumerate(PRODUCT_HEADINGS, start=1):
+        cell = ws.cell(row=header, column=col, value=heading)
+        cell.font, cell.fill, cell.border = Font(name=font, bold=True), fill, border
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for r, row in enumerate(product_types, start=header + 1):
+        texts = (PLATFORM_VI.get(row["platform"], row["platform"]),
+                 PRODUCT_GROUP_VI.get(row["product_group"], row["product_group"]), row["product_type"])
+        for col, text in enumerate(texts, start=1):
+            cell = ws.cell(row=r, column=col)
+            _set_text(cell, str(text) if text is not None else None)
+            cell.border = border
+        for col, fld, fmt in ((4, "orders", "#,##0"), (5, "volume_t", "#,##0.000"), (6, "revenue_vnd", "#,##0")):
+            cell = ws.cell(row=r, column=col, value=row[fld])
+            cell.number_format, cell.border = fmt, border
+    if not product_types:
+        ws.cell(row=header + 1, column=1, value="Không có đơn hàng thành công trong tháng.")
+    for col, width in zip("ABCDEF", (14, 14, 24, 16, 16, 20)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = ws.cell(row=header + 1, column=1)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+
+
+def _completeness_unit_lines(completeness: dict) -> list[tuple[str, str]]:
+    """Rows of the completeness annex naming the late and missing units ("code name")."""
+    lines = []
+    late = completeness.get("late_units") or []
+    if late:
+        lines.append(("Báo cáo muộn", "; ".join(
+            f"{u['unit_code']} {u['unit_name']}" + (f" (muộn {vn_number(u['hours_late'], 1)} giờ)"
+                                                     if u.get("hours_late") is not None else "")
+            for u in late)))
+    missing = completeness.get("missing_units") or []
+    if missing:
+        lines.append(("Chưa báo cáo", "; ".join(f"{u['unit_code']} {u['unit_name']}" for u in missing)))
+    silent = completeness.get("silent_provinces") or []
+    if silent:
+        lines.append(("Tỉnh chưa có đơn vị báo cáo", "; ".join(
+            f"{p['province_name']} ({p['expected']} đơn vị)" for p in silent)))
+    return lines
+
+
+def _wrapped_lines(text: str | None, width_chars: float) -> int:
+    """Lines a wrapped cell needs (greedy word wrap; a column width unit ≈ one character)."""
+    if not text:
+        return 1
+    capacity = max(4, int(width_chars * 0.95))
+    lines = 0
+    for paragraph in str(text).split("\n"):
+        used, count = 0, 1
+        for word in paragraph.split():
+            need = len(word) + (1 if used else 0)
+            if used and used + need > capacity:
+                count += 1
+                used = len(word)
+            else:
+                used += need
+        lines += count
+    return lines
+
+
+def _deterministic_zip(data: bytes, stamp: dt.datetime) -> bytes:
+    """Rewrite the XLSX package with fixed entry times and core-property dates (= generated_at)."""
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)", rb"\g<1>" + iso.encode() + rb"\2", content)
+                content = re.sub(rb"(<dcterms:created[^>]*>)[^<]*(<)", rb"\g<1>" + iso.encode() + rb"\2", content)
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, content)
+    return out.getvalue()

@@ -1,0 +1,145 @@
+"""The wording and layout of the published reports (Mẫu Phụ lục 02 — Kế hoạch 201/KH-UBND of Quảng Ninh):
+headings, section titles, scope and platform names, the map the periodic reports are drawn on, and
+`Period`, the title / period line / column headings / file names of a report over one period. The
+calendar facts (bounds, deadlines) come from lensan.calendar.periods; nothing here reads the database
+or writes files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from lensan import settings
+
+ISSUING_BODY = "BỘ NÔNG NGHIỆP VÀ MÔI TRƯỜNG"
+SYSTEM_LINE = "Hệ thống giám sát Chương trình 1034 (lensan)"
+TEMPLATE_LINE = ("Mẫu Phụ lục 02 — Kế hoạch số 201/KH-UBND ngày 18/10/2021 của UBND tỉnh Quảng Ninh "
+                 "(báo cáo trước 14h00 thứ 5 hằng tuần)")
+TITLE = "BÁO CÁO TUẦN"
+
+HEADINGS = (
+    "TT",
+    "Chỉ tiêu",
+    "Đơn vị tính",
+    "Chỉ tiêu đạt được trong tuần (Số lượng)",
+    "Tăng trưởng so với tuần trước (%)",
+    "Chỉ tiêu đạt được lũy kế đến hiện tại (Số lượng)",
+    "Tỉ lệ hoàn thành chỉ tiêu đến thời điểm hiện tại (%)",
+    "Ghi chú thông tin bổ sung",
+)
+# the values of columns D–G
+VALUE_FIELDS = ("value_in_week", "growth_pct", "cumulative_value", "target_attainment_pct")
+
+SECTION_TITLES = {
+    "II": "Chỉ tiêu hỗ trợ đưa hộ SXNN lên sàn TMĐT",
+    "III": "Chỉ tiêu hỗ trợ đẩy mạnh tiêu thụ sản phẩm nông nghiệp",
+    "IV": "Chỉ tiêu hỗ trợ cung cấp thông tin, nguyên liệu đầu vào phục vụ sản xuất, kinh doanh",
+    "N": "Chỉ tiêu chung của Chương trình (Quyết định 1034/QĐ-BTTTT)",
+}
+SECTION_NUMERALS = {"I": "I", "II": "II", "III": "III", "IV": "IV", "N": "V"}
+SCOPE_ORDER = {"nation": 0, "region": 1, "province": 2}
+SCOPE_LEVEL_VI = {"nation": "Toàn quốc", "region": "Vùng", "province": "Tỉnh/thành phố"}
+NATION_NAME = "Toàn quốc"
+MAP_VERSION = "post2025"   # periodic reports: provinces on today's boundaries
+GATE_VI = {"passed": "đạt", "warning": "đạt, có cảnh báo", "failed": "không đạt"}
+GATE_NOT_RUN_VI = "không chạy"
+PLATFORM_NOTE = ("Hộ bán trên cả hai sàn (postmart.vn, voso.vn) được đếm một lần trong tổng; số liệu theo "
+                 "từng sàn có thể có tổng lớn hơn tổng chung. \"Chưa báo cáo\" (ô trống) khác với 0.")
+PRODUCT_FIELDS = ("platform", "product_group", "product_type", "orders", "volume_t", "revenue_vnd")
+PRODUCT_HEADINGS = ("Sàn", "Nhóm sản phẩm", "Loại sản phẩm", "Số đơn hàng thành công", "Sản lượng (tấn)",
+                    "Doanh thu (VNĐ)")
+PLATFORM_VI = {"all": "Cả hai sàn", "postmart": "postmart.vn", "voso": "voso.vn"}
+PRODUCT_GROUP_VI = {"agricultural": "Nông sản", "input": "Đầu vào", "unknown": "Không rõ"}
+PERIOD_TYPE_VI = {"week": "tuần", "month": "tháng", "half_year": "6 tháng", "year": "năm"}
+
+
+def scope_sort_key(scope_level: str, scope_key: str) -> tuple[int, str]:
+    """Nation first, then regions, then provinces; by key within a level."""
+    return SCOPE_ORDER.get(scope_level, 9), scope_key
+
+
+@dataclass(frozen=True)
+class Period:
+    """One reporting period and the wording of its report (start, end and deadline from lensan.calendar)."""
+    type: str
+    key: str
+    start: dt.date
+    end: dt.date
+    deadline_at: dt.datetime | None = None
+
+    @property
+    def year(self) -> int:
+        return self.end.year
+
+    @property
+    def title(self) -> str:
+        if self.type == "week":
+            return TITLE
+        if self.type == "month":
+            return f"BÁO CÁO THÁNG {self.end.month}/{self.year}"
+        if self.type == "half_year":
+            return f"BÁO CÁO 6 THÁNG {'ĐẦU' if self.end.month == 6 else 'CUỐI'} NĂM {self.year}"
+        return f"BÁO CÁO NĂM {self.year}"
+
+    @property
+    def label(self) -> str:
+        """The period line under the title, e.g. 'Tuần 47/2026 (từ ngày 16/11/2026 đến ngày 22/11/2026)'."""
+        span = f"(từ ngày {self.start:%d/%m/%Y} đến ngày {self.end:%d/%m/%Y})"
+        if self.type == "week":
+            year, week = self.key.split("-W")
+            return f"Tuần {int(week)}/{year} {span}"
+        if self.type == "month":
+            return f"Tháng {self.end.month}/{self.year} {span}"
+        if self.type == "half_year":
+            return f"6 tháng {'đầu' if self.end.month == 6 else 'cuối'} năm {self.year} {span}"
+        return f"Năm {self.year} {span}"
+
+    @property
+    def template_line(self) -> str:
+        if self.type == "week":
+            return TEMPLATE_LINE
+        line = ("Bố cục theo Mẫu Phụ lục 02 — Kế hoạch số 201/KH-UBND ngày 18/10/2021 của UBND tỉnh Quảng Ninh; "
+                f"kỳ báo cáo {PERIOD_TYPE_VI[self.type]}")
+        if self.deadline_at is not None:
+            local = self.deadline_at.astimezone(settings.LOCAL_TZ)
+            if local.time() == dt.time(0, 0):
+                line += f" (hạn: hết ngày {local.date() - dt.timedelta(days=1):%d/%m/%Y})"
+            else:
+                line += f" (hạn: trước {local:%Hh%M} ngày {local:%d/%m/%Y})"
+        return line
+
+    @property
+    def file_prefix(self) -> str:
+        return {"week": "bao_cao_tuan", "month": "bao_cao_thang", "half_year": "bao_cao_6_thang",
+                "year": "bao_cao_nam"}[self.type]
+
+    def file_base(self, scope_key: str) -> str:
+        """Base name of a scope's files, e.g. 'bao_cao_tuan_2026-W47_province-22' (+ .xlsx / .csv / .json)."""
+        return f"{self.file_prefix}_{self.key}_{scope_key}"
+
+    @property
+    def sheet_title(self) -> str:
+        return {"week": "Báo cáo tuần", "month": "Báo cáo tháng", "half_year": "Báo cáo 6 tháng",
+                "year": "Báo cáo năm"}[self.type]
+
+    @property
+    def value_field(self) -> str:
+        return "value_in_week" if self.type == "week" else "value_in_period"
+
+    @property
+    def value_fields(self) -> tuple[str, ...]:
+        return (self.value_field,) + VALUE_FIELDS[1:]
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        if self.type == "week":
+            return HEADINGS
+        noun = PERIOD_TYPE_VI[self.type]
+        previous = {"month": "tháng trước", "half_year": "6 tháng trước", "year": "năm trước"}[self.type]
+        return (HEADINGS[0], HEADINGS[1], HEADINGS[2],
+                f"Chỉ tiêu đạt được trong {noun} (Số lượng)",
+                f"Tăng trưởng so với {previous} (%)",
+                "Chỉ tiêu đạt được lũy kế đến cuối kỳ báo cáo (Số lượng)",
+                f"Tỉ lệ hoàn thành chỉ tiêu năm {self.year} đến cuối kỳ báo cáo (%)",
+                HEADINGS[7])

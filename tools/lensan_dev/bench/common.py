@@ -1,0 +1,67 @@
+"""The orders files every method loads and the tables they load into: where the files live in the
+bench home, how they go back into landing/, the bench.* tables shaped like raw.*."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+PLATFORMS = ("postmart", "voso")
+ORDER_ENTITY = {"postmart": "don_hang", "voso": "orders"}
+TABLE = {"postmart": "postmart_orders", "voso": "voso_orders"}
+
+
+def bench_dir(home: Path) -> Path:
+    return home / "bench"
+
+
+def order_files(home: Path, platform: str) -> list[Path]:
+    return sorted((bench_dir(home) / "orders" / platform).iterdir())
+
+
+def link_into_landing(files: list[Path], home: Path, source: str) -> None:
+    """Hard links (same bytes, same mtime = arrival time) into landing/<source>/."""
+    folder = home / "landing" / source
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        target = folder / path.name
+        if target.exists():
+            target.unlink()
+        try:
+            os.link(path, target)
+        except OSError:
+            shutil.copy2(path, target)
+
+
+def copy_columns(platform: str) -> list[str]:
+    from lensan.landing.platforms.spec import POSTMART, VOSO
+
+    spec = (POSTMART if platform == "postmart" else VOSO)[ORDER_ENTITY[platform]][1]
+    return ["file_id", "extract_date", "row_number"] + [c for _, c, _ in spec]
+
+
+def bench_tables(conn, prefix: str) -> None:
+    from lensan.landing import ensure_raw_schema
+
+    ensure_raw_schema(conn)
+    with conn.cursor() as cur:
+        cur.execute("create schema if not exists bench")
+        for platform in PLATFORMS:
+            cur.execute(f"drop table if exists bench.{prefix}_{TABLE[platform]}")
+            # no autovacuum: vacuuming these rows must not run during the next method's measurement
+            cur.execute(f"create table bench.{prefix}_{TABLE[platform]} (like raw.{TABLE[platform]} including all) "
+                        f"with (autovacuum_enabled = false)")
+    conn.commit()
+
+
+def reset_landed_orders(conn) -> None:
+    """Forget the landed orders files (throw-away warehouse) so the same bytes can land again."""
+    with conn.cursor() as cur:
+        for platform in PLATFORMS:
+            cur.execute(f"""delete from raw.{TABLE[platform]} where file_id in
+                            (select file_id from raw.landed_files where source = %s and entity = %s)""",
+                        (platform, ORDER_ENTITY[platform]))
+            cur.execute("delete from raw.landed_files where source = %s and entity = %s",
+                        (platform, ORDER_ENTITY[platform]))
+    conn.commit()

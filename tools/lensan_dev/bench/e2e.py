@@ -1,0 +1,74 @@
+"""The end-to-end hook: land the whole national week, dbt seed + build, gate, publish."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from lensan_dev.bench.child import run_step
+from lensan_dev.bench.common import PLATFORMS, bench_dir, link_into_landing, order_files, reset_landed_orders
+from lensan_dev.generate.scale import peak_rss_mb
+
+
+def step_end_to_end(home: Path, week: str) -> dict:
+    """Land the whole national week (orders again + every other file), dbt seed + build, gate, publish."""
+    from lensan.quality import checkpoints
+    from lensan.quality.summary import GateFailed
+    from lensan.publish import service as publish
+    from lensan.db import warehouse
+    from lensan.transform.dbt import run_dbt
+    from lensan.landing import land_pending
+
+    conn = warehouse.connect()
+    reset_landed_orders(conn)
+    conn.close()
+    for platform in PLATFORMS:
+        link_into_landing(order_files(home, platform), home, platform)
+    rest = bench_dir(home) / "rest"
+    for folder in sorted(rest.iterdir()) if rest.exists() else []:
+        link_into_landing(sorted(folder.iterdir()), home, folder.name)
+    timings: dict[str, Any] = {}
+    t = time.perf_counter()
+    summary = land_pending()
+    timings["land_s"] = time.perf_counter() - t
+    timings["land_rows"] = summary.rows
+    timings["land_files"] = len(summary.landed)
+    timings["quarantined"] = len(summary.quarantined)
+    t = time.perf_counter()
+    run_dbt(["seed"])
+    timings["dbt_seed_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    run_dbt(["build"])
+    timings["dbt_build_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    gate_summary = None
+    try:
+        gate_summary = checkpoints.run_checkpoint("marts", {"week_key": week})
+        timings["gate_status"] = gate_summary.get("status")
+    except GateFailed as exc:
+        gate_summary = exc.summary
+        timings["gate_status"] = "failed"
+    timings["gate_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    pub = publish.publish_weekly(week, gate_summary=gate_summary)
+    timings["publish_s"] = time.perf_counter() - t
+    timings["published_scopes"] = len(pub.published) + len(pub.unchanged)
+    timings["blocked_scopes"] = len(pub.blocked)
+    timings["total_s"] = sum(v for k, v in timings.items() if k.endswith("_s"))
+    return timings | {"measured": True, "peak_rss_mb": peak_rss_mb()}
+
+
+def measure_end_to_end(ctx: dict) -> dict:
+    """End-to-end land + build + gate + publish of the national week, if those modules are there."""
+    try:
+        from lensan.transform.dbt import run_dbt  # noqa: F401
+        from lensan.publish.service import publish_weekly  # noqa: F401
+    except Exception as exc:  # noqa: BLE001
+        return {"measured": False, "reason": f"lensan.transform.dbt.run_dbt / lensan.publish.service.publish_weekly unavailable: {exc}"}
+    if ctx.get("skip_e2e"):
+        return {"measured": False, "reason": "skipped (--skip-e2e)"}
+    try:
+        return run_step("end_to_end", ctx["home"], {"week": ctx["week"]}, timeout=ctx.get("e2e_timeout", 3600))
+    except Exception as exc:  # noqa: BLE001
+        return {"measured": False, "reason": f"end-to-end run failed: {str(exc)[-600:]}"}
