@@ -18,12 +18,13 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test test-fast test-integration test-e2e install compose-check warehouse-stop clean help
+.PHONY: demo test test-fast test-integration test-e2e golden golden-record install compose-check warehouse-stop clean help
 
 help:
 	@echo "make demo   - dữ liệu mẫu + chạy 3 DAG Airflow / sample data + run the three Airflow DAGs"
 	@echo "make test   - chạy toàn bộ kiểm thử / run the whole test suite"
 	@echo "make test-fast - kiểm thử nhanh (unit) / unit tests only, no warehouse (< 2 min)"
+	@echo "make golden - so sánh đầu ra mẫu với bản ghi chuẩn / compare the demo outputs with the golden record"
 	@echo "make clean  - dừng kho nhúng, xoá .lensan / stop the embedded warehouse, remove .lensan"
 
 $(BIN)/python:
@@ -65,6 +66,14 @@ test-integration: $(STAMP)
 
 test-e2e: $(STAMP)
 	$(call pytest,-m e2e --durations=15)
+
+# The demo outputs of a fixed seed and week against tests/golden/demo_outputs.json (also in test-e2e);
+# golden-record after an intended change of outputs.
+golden: $(STAMP)
+	$(BIN)/python -m lensan_dev.golden compare
+
+golden-record: $(STAMP)
+	$(BIN)/python -m lensan_dev.golden record
 
 warehouse-stop:
 	-$(BIN)/lensan warehouse stop

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 
 import pytest
 
 from lensan import settings
+from lensan_dev.golden import marts_checksums
 
 from lensan.calendar import periods
 
@@ -35,29 +35,6 @@ def _run_all(week: str) -> tuple[list, dict]:
     results = cli.run_pipeline(week)
     states = {r.dag_id: airflow_harness.task_states(r.dag_id) for r in results}
     return results, states
-
-
-# Columns that mirror the publication log (ops.publications): the first run's publication lands
-# between the two runs, so they legitimately differ; every value column is compared.
-PUBLICATION_LOG_COLUMNS = re.compile(r"revision|published|differs_from_latest")
-
-
-def _marts_checksums(conn) -> dict[str, tuple[int, str]]:
-    """Row count and md5 of every marts table (data columns as text, rows sorted)."""
-    out = {}
-    with conn.cursor() as cur:
-        cur.execute("select table_name from information_schema.tables where table_schema = 'marts' "
-                    "and table_type = 'BASE TABLE' order by 1")
-        for (table,) in cur.fetchall():
-            cur.execute("select column_name from information_schema.columns where table_schema = 'marts' "
-                        "and table_name = %s order by ordinal_position", (table,))
-            cols = [c for (c,) in cur.fetchall() if not PUBLICATION_LOG_COLUMNS.search(c)]
-            row = "row(" + ", ".join(f'"{c}"' for c in cols) + ")::text"
-            cur.execute(f"select count(*), md5(coalesce(string_agg({row}, chr(10) order by {row}), '')) "
-                        f'from marts."{table}"')
-            out[table] = cur.fetchone()
-    conn.commit()
-    return out
 
 
 def _raw_counts(conn) -> dict[str, int]:
@@ -113,14 +90,14 @@ def second_run(first_run, warehouse, lensan_home):
 
     conn = wh.connect()
     try:
-        before = {"marts": _marts_checksums(conn), "raw": _raw_counts(conn)}
+        before = {"marts": marts_checksums(conn), "raw": _raw_counts(conn)}
     finally:
         conn.close()
     generate(PROVINCES, WEEKS, seed=SEED)
     results, states = _run_all(WEEK)
     conn = wh.connect()
     try:
-        after = {"marts": _marts_checksums(conn), "raw": _raw_counts(conn)}
+        after = {"marts": marts_checksums(conn), "raw": _raw_counts(conn)}
     finally:
         conn.close()
     return {"before": before, "after": after, "results": results, "states": states}

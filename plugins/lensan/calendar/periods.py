@@ -9,6 +9,9 @@ import re
 from lensan.settings import LOCAL_TZ
 
 PERIOD_TYPES = ("week", "month", "half_year", "year")
+# What each period type is called in the reports (Vietnamese) and in English.
+PERIOD_NAMES = {"week": ("tuần", "weekly"), "month": ("tháng", "monthly"),
+                "half_year": ("6 tháng", "half-year"), "year": ("năm", "year-end")}
 WEEK_KEY = re.compile(r"^(\d{4})-W(\d{2})$")
 KEY_PATTERNS = {
     "week": WEEK_KEY,

@@ -10,6 +10,7 @@ links, where a "../" macro path would not resolve).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from lensan.db import warehouse
@@ -40,3 +41,17 @@ def ensure(conn, *names: str) -> None:
         for name in names or NAMES:
             cur.execute(path(name).read_text(encoding="utf-8"))
     conn.commit()
+
+
+@contextlib.contextmanager
+def ops_cursor(retries: int = 5):
+    """A cursor on its own warehouse connection with the ops schema in place: the small writes and
+    reads of the run log, alerts and gate results. Commits when the block succeeds; always closes."""
+    conn = warehouse.connect(retries=retries)
+    try:
+        ensure(conn, "ops")
+        with conn.cursor() as cur:
+            yield cur
+        conn.commit()
+    finally:
+        conn.close()

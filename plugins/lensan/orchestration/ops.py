@@ -49,22 +49,15 @@ def _context_keys(context) -> tuple[str, str, str, object]:
 
 def record_run(context, summary: dict, status: str = "success") -> None:
     """Upsert the summary of this task run (a rerun of the same run replaces its row)."""
-    from lensan.db import ddl, warehouse
+    from lensan.db import ddl
 
     dag_id, run_id, task_id, logical_date = _context_keys(context)
-    conn = warehouse.connect()
-    try:
-        ddl.ensure(conn, "ops")
-        with conn.cursor() as cur:
-            cur.execute(
-                "insert into ops.run_log (dag_id, run_id, task_id, logical_date, status, summary) "
-                "values (%s, %s, %s, %s, %s, %s::jsonb) on conflict (dag_id, run_id, task_id) do update set "
-                "status = excluded.status, summary = excluded.summary, recorded_at = now()",
-                (dag_id, run_id, task_id, logical_date, status, json.dumps(summary, ensure_ascii=False,
-                                                                            default=str)))
-        conn.commit()
-    finally:
-        conn.close()
+    with ddl.ops_cursor() as cur:
+        cur.execute(
+            "insert into ops.run_log (dag_id, run_id, task_id, logical_date, status, summary) "
+            "values (%s, %s, %s, %s, %s, %s::jsonb) on conflict (dag_id, run_id, task_id) do update set "
+            "status = excluded.status, summary = excluded.summary, recorded_at = now()",
+            (dag_id, run_id, task_id, logical_date, status, json.dumps(summary, ensure_ascii=False, default=str)))
     log.info("Tóm tắt lần chạy / run summary %s %s %s: %s", dag_id, run_id, task_id,
              json.dumps(summary, ensure_ascii=False, default=str)[:4000])
 
@@ -72,24 +65,12 @@ def record_run(context, summary: dict, status: str = "success") -> None:
 def alert_on_failure(context) -> None:
     """Airflow on_failure_callback: one ops.alerts row per failed task try (never raises)."""
     try:
-        from lensan.db import ddl, warehouse
-
         dag_id, run_id, task_id, logical_date = _context_keys(context)
         ti = context.get("ti") or context.get("task_instance")
         exc = context.get("exception")
         message = str(exc)[:MAX_MESSAGE] if exc is not None else "task failed"
-        conn = warehouse.connect(retries=2)
-        try:
-            ddl.ensure(conn, "ops")
-            with conn.cursor() as cur:
-                cur.execute(
-                    "insert into ops.alerts (dag_id, run_id, task_id, try_number, logical_date, "
-                    "exception_class, message) values (%s, %s, %s, %s, %s, %s, %s)",
-                    (dag_id, run_id, task_id, getattr(ti, "try_number", None), logical_date,
-                     type(exc).__name__ if exc is not None else None, message))
-            conn.commit()
-        finally:
-            conn.close()
+        _insert_alert(dag_id, run_id, task_id, getattr(ti, "try_number", None), logical_date,
+                      type(exc).__name__ if exc is not None else None, message, retries=2)
         log.error("CẢNH BÁO / ALERT %s.%s (%s): %s", dag_id, task_id, run_id, message)
     except Exception:  # noqa: BLE001 - an alert must never mask the task's own failure
         log.exception("could not record the alert")
@@ -100,19 +81,18 @@ def record_alert(dag_id: str, run_id: str | None, task_id: str | None, message: 
     """Write one ops.alerts row for a condition a task detected itself (e.g. a missed deadline).
 
     Unlike alert_on_failure this raises when the warehouse is unreachable: the caller decides."""
-    from lensan.db import ddl, warehouse
+    _insert_alert(dag_id, run_id, task_id, try_number, logical_date, exception_class, message[:MAX_MESSAGE])
 
-    conn = warehouse.connect()
-    try:
-        ddl.ensure(conn, "ops")
-        with conn.cursor() as cur:
-            cur.execute(
-                "insert into ops.alerts (dag_id, run_id, task_id, try_number, logical_date, "
-                "exception_class, message) values (%s, %s, %s, %s, %s, %s, %s)",
-                (dag_id, run_id, task_id, try_number, logical_date, exception_class, message[:MAX_MESSAGE]))
-        conn.commit()
-    finally:
-        conn.close()
+
+def _insert_alert(dag_id, run_id, task_id, try_number, logical_date, exception_class, message, *,
+                  retries: int = 5) -> None:
+    from lensan.db import ddl
+
+    with ddl.ops_cursor(retries=retries) as cur:
+        cur.execute(
+            "insert into ops.alerts (dag_id, run_id, task_id, try_number, logical_date, "
+            "exception_class, message) values (%s, %s, %s, %s, %s, %s, %s)",
+            (dag_id, run_id, task_id, try_number, logical_date, exception_class, message))
     log.error("CẢNH BÁO / ALERT %s.%s (%s): %s", dag_id, task_id, run_id, message)
 
 

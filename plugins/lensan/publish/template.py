@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from lensan import settings
+from lensan.calendar import periods
 
 ISSUING_BODY = "BỘ NÔNG NGHIỆP VÀ MÔI TRƯỜNG"
 SYSTEM_LINE = "Hệ thống giám sát Chương trình 1034 (lensan)"
@@ -51,7 +52,7 @@ PRODUCT_HEADINGS = ("Sàn", "Nhóm sản phẩm", "Loại sản phẩm", "Số �
                     "Doanh thu (VNĐ)")
 PLATFORM_VI = {"all": "Cả hai sàn", "postmart": "postmart.vn", "voso": "voso.vn"}
 PRODUCT_GROUP_VI = {"agricultural": "Nông sản", "input": "Đầu vào", "unknown": "Không rõ"}
-PERIOD_TYPE_VI = {"week": "tuần", "month": "tháng", "half_year": "6 tháng", "year": "năm"}
+PERIOD_TYPE_VI = {period_type: vi for period_type, (vi, _) in periods.PERIOD_NAMES.items()}
 
 
 def scope_sort_key(scope_level: str, scope_key: str) -> tuple[int, str]:

@@ -17,17 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from lensan import settings
+from lensan.calendar import periods
 from lensan.delivery.channels.base import ConnectionChannel
 from lensan.delivery.manifest import Revision
 from lensan.delivery.results import DeliveryError
 
 # period_type (directory name) -> (Vietnamese, English) name of the report
-PERIOD_LABELS = {
-    "week": ("tuần", "weekly"),
-    "month": ("tháng", "monthly"),
-    "half_year": ("6 tháng", "half-year"),
-    "year": ("năm", "year-end"),
-}
 
 
 def split_addresses(value: Any) -> list[str]:
@@ -111,7 +106,7 @@ class Email(ConnectionChannel):
 
 
 def period_label(period_type: str) -> tuple[str, str]:
-    return PERIOD_LABELS.get(period_type, (period_type, period_type))
+    return periods.PERIOD_NAMES.get(period_type, (period_type, period_type))
 
 
 def email_subject(rev: Revision) -> str:

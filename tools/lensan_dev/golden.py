@@ -8,8 +8,8 @@ restructure:
     lensan generate (fixed provinces, weeks, seed) → lensan land → dbt seed + build →
     lensan publish --week (GX gate + publication) → checksums
 
-    .venv/bin/python scripts/golden_outputs.py compare    # exit 1 and a diff when anything changed
-    .venv/bin/python scripts/golden_outputs.py record     # after an intended change of outputs
+    .venv/bin/python -m lensan_dev.golden compare    # exit 1 and a diff when anything changed (make golden)
+    .venv/bin/python -m lensan_dev.golden record     # after an intended change of outputs
 
 Documented differences that are not compared: the run's own timestamps (any date-time of the day
 the script runs, in ISO or dd/mm/yyyy form, becomes <RUN-TIME>), the zip timestamps inside XLSX
@@ -33,7 +33,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from lensan.settings import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 GOLDEN = ROOT / "tests" / "golden" / "demo_outputs.json"
 BIN = Path(sys.executable).parent
 
@@ -68,18 +70,15 @@ def pipeline(home: Path) -> dict:
         run([str(BIN / "dbt"), "seed", *dbt_dirs], env)
         run([str(BIN / "dbt"), "build", "--exclude", "resource_type:seed", *dbt_dirs], env)
         run([lensan, "publish", "--week", WEEK], env)
-        return {"marts": marts_checksums(env), "exports": export_checksums(home / "exports", home)}
+        return {"marts": _warehouse_checksums(env), "exports": export_checksums(home / "exports", home)}
     finally:
         subprocess.run([lensan, "warehouse", "stop"], env=env, cwd=ROOT, capture_output=True)
 
 
-def marts_checksums(env: dict) -> dict:
-    import psycopg2
-
-    url = subprocess.run([str(BIN / "lensan"), "warehouse", "url", "--show-password"], env=env, cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout.strip()
+def marts_checksums(conn) -> dict:
+    """Row count and md5 of every marts table: data columns as text in name order, rows sorted."""
     out = {}
-    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+    with conn.cursor() as cur:
         cur.execute("select table_name from information_schema.tables where table_schema = 'marts' "
                     "and table_type = 'BASE TABLE' order by 1")
         for (table,) in cur.fetchall():
@@ -91,7 +90,17 @@ def marts_checksums(env: dict) -> dict:
                         f'from marts."{table}"')
             count, digest = cur.fetchone()
             out[table] = {"rows": count, "md5": digest}
+    conn.commit()
     return out
+
+
+def _warehouse_checksums(env: dict) -> dict:
+    import psycopg2
+
+    url = subprocess.run([str(BIN / "lensan"), "warehouse", "url", "--show-password"], env=env, cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    with psycopg2.connect(url) as conn:
+        return marts_checksums(conn)
 
 
 def _run_time_pattern() -> re.Pattern:
