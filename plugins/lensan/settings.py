@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any, Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,39 +29,72 @@ SOURCES = ("weekly_form", "household_register", "postmart", "voso")
 DELIVERY_CHANNELS = ("outbox", "sftp", "email")
 
 
+def _text(raw: str | None) -> str | None:
+    return raw
+
+
+def _flag(raw: str | None) -> bool:
+    return bool(raw)
+
+
+def _number(raw: str | None) -> float:
+    return float(raw)
+
+
+def _whole(raw: str | None) -> int:
+    return int(float(raw))
+
+
+def _channels(raw: str | None) -> tuple[str, ...]:
+    return tuple(c for c in re.split(r"[,\s]+", raw or "") if c) or ("outbox",)
+
+
+def _home(raw: str | None) -> Path:
+    return (PROJECT_ROOT / ".lensan" if raw == "./.lensan" else Path(raw)).resolve()
+
+
 @dataclass(frozen=True)
 class Variable:
     name: str
+    field: str          # the Settings attribute it sets
     default: str | None
     doc: str
+    parse: Callable[[str | None], Any] = _text
 
 
 VARIABLES: tuple[Variable, ...] = (
-    Variable("LENSAN_HOME", "./.lensan", "working directory: landing/, archive/, quarantine/, exports/, "
-             "warehouse/ (embedded PostgreSQL), airflow/, dbt/, gx/, data_docs/, delivery/, outbox/, secrets/"),
-    Variable("LENSAN_WAREHOUSE_URL", None, "postgresql://user:pass@host:port/db of an external warehouse; "
-             "unset: the embedded server under LENSAN_HOME/warehouse"),
-    Variable("LENSAN_PSEUDONYM_KEY", None, "secret key of the keyed hash of personal data; unset: a random key "
-             "created once in LENSAN_HOME/secrets/pseudonym.key (0600)"),
-    Variable("LENSAN_BI_READER_PASSWORD", None, "password of the read-only role bi_reader (marts only)"),
-    Variable("LENSAN_CHECKER_PASSWORD", None, "password of the read-only role lensan_checker"),
-    Variable("LENSAN_EMBEDDED_FAST", None, "set: the embedded server runs without fsync (tests, benchmarks)"),
-    Variable("LENSAN_MAX_FILE_MB", "200", "largest landed file accepted at all"),
-    Variable("LENSAN_MAX_XLSX_UNCOMPRESSED_MB", "100", "largest total uncompressed size of an XLSX's zip entries"),
-    Variable("LENSAN_MAX_XLSX_RATIO", "200", "largest compression ratio of a big XLSX zip entry"),
-    Variable("LENSAN_MAX_GZIP_UNCOMPRESSED_MB", "4096", "largest decompressed size of a .jsonl.gz extract"),
-    Variable("LENSAN_MAX_LINE_KB", "1024", "longest single JSON line of a .jsonl.gz extract"),
-    Variable("LENSAN_DELIVERY_CHANNELS", "outbox", "comma-separated delivery channels: outbox, sftp, email"),
-    Variable("LENSAN_SFTP_CONN_ID", "lensan_sftp", "Airflow connection of the sftp channel"),
-    Variable("LENSAN_SMTP_CONN_ID", "lensan_smtp", "Airflow connection of the email channel"),
-    Variable("LENSAN_REPORT_RECIPIENTS", None, "e-mail recipients (comma-separated) when the SMTP connection's "
-             "extra names none"),
-    Variable("LENSAN_REPORT_SENDER", None, "e-mail sender when the SMTP connection's extra names none"),
-    Variable("LENSAN_AIRFLOW_RETRIES", "2", "retries of every lensan task"),
-    Variable("LENSAN_AIRFLOW_RETRY_DELAY_S", "300", "seconds between retries"),
-    Variable("LENSAN_DAG_TIMEOUT", "1800", "seconds an `airflow dags test` run of the CLI/tests may take"),
-    Variable("LENSAN_PORTAL_URL", None, "URL of the reporting units' portal, linked from the Airflow UI; "
-             "unset: no link"),
+    Variable("LENSAN_HOME", "home", "./.lensan", "working directory: landing/, archive/, quarantine/, exports/, "
+             "warehouse/ (embedded PostgreSQL), airflow/, dbt/, gx/, data_docs/, delivery/, outbox/, secrets/", _home),
+    Variable("LENSAN_WAREHOUSE_URL", "warehouse_url", None, "postgresql://user:pass@host:port/db of an external "
+             "warehouse; unset: the embedded server under LENSAN_HOME/warehouse"),
+    Variable("LENSAN_PSEUDONYM_KEY", "pseudonym_key", None, "secret key of the keyed hash of personal data; unset: "
+             "a random key created once in LENSAN_HOME/secrets/pseudonym.key (0600)"),
+    Variable("LENSAN_BI_READER_PASSWORD", "bi_reader_password", None,
+             "password of the read-only role bi_reader (marts only)"),
+    Variable("LENSAN_CHECKER_PASSWORD", "checker_password", None, "password of the read-only role lensan_checker"),
+    Variable("LENSAN_EMBEDDED_FAST", "embedded_fast", None,
+             "set: the embedded server runs without fsync (tests, benchmarks)", _flag),
+    Variable("LENSAN_MAX_FILE_MB", "max_file_mb", "200", "largest landed file accepted at all", _number),
+    Variable("LENSAN_MAX_XLSX_UNCOMPRESSED_MB", "max_xlsx_uncompressed_mb", "100",
+             "largest total uncompressed size of an XLSX's zip entries", _number),
+    Variable("LENSAN_MAX_XLSX_RATIO", "max_xlsx_ratio", "200", "largest compression ratio of a big XLSX zip entry",
+             _number),
+    Variable("LENSAN_MAX_GZIP_UNCOMPRESSED_MB", "max_gzip_uncompressed_mb", "4096",
+             "largest decompressed size of a .jsonl.gz extract", _number),
+    Variable("LENSAN_MAX_LINE_KB", "max_line_kb", "1024", "longest single JSON line of a .jsonl.gz extract", _number),
+    Variable("LENSAN_DELIVERY_CHANNELS", "delivery_channels", "outbox",
+             "comma-separated delivery channels: outbox, sftp, email", _channels),
+    Variable("LENSAN_SFTP_CONN_ID", "sftp_conn_id", "lensan_sftp", "Airflow connection of the sftp channel"),
+    Variable("LENSAN_SMTP_CONN_ID", "smtp_conn_id", "lensan_smtp", "Airflow connection of the email channel"),
+    Variable("LENSAN_REPORT_RECIPIENTS", "report_recipients", None, "e-mail recipients (comma-separated) when the "
+             "SMTP connection's extra names none"),
+    Variable("LENSAN_REPORT_SENDER", "report_sender", None, "e-mail sender when the SMTP connection's extra names none"),
+    Variable("LENSAN_AIRFLOW_RETRIES", "airflow_retries", "2", "retries of every lensan task", _whole),
+    Variable("LENSAN_AIRFLOW_RETRY_DELAY_S", "airflow_retry_delay_s", "300", "seconds between retries", _number),
+    Variable("LENSAN_DAG_TIMEOUT", "dag_timeout_s", "1800",
+             "seconds an `airflow dags test` run of the CLI/tests may take", _number),
+    Variable("LENSAN_PORTAL_URL", "portal_url", None, "URL of the reporting units' portal, linked from the Airflow "
+             "UI; unset: no link"),
 )
 
 
@@ -88,47 +122,19 @@ class Settings:
     portal_url: str | None
 
 
-def _get(name: str) -> str | None:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return next(v.default for v in VARIABLES if v.name == name)
-    return value
-
-
-def _number(name: str) -> float:
-    raw = _get(name)
+def _value(variable: Variable):
+    raw = os.environ.get(variable.name)
+    if raw is None or raw.strip() == "":   # blank counts as unset
+        raw = variable.default
     try:
-        return float(raw)
+        return variable.parse(raw)
     except (TypeError, ValueError):
-        raise ValueError(f"{name}={raw!r} không phải số / is not a number") from None
+        raise ValueError(f"{variable.name}={raw!r} không hợp lệ / is not valid") from None
 
 
 def load() -> Settings:
     """The settings as the environment gives them now."""
-    home = _get("LENSAN_HOME")
-    channels = tuple(c for c in re.split(r"[,\s]+", _get("LENSAN_DELIVERY_CHANNELS") or "") if c)
-    return Settings(
-        home=(PROJECT_ROOT / ".lensan" if home == "./.lensan" else Path(home)).resolve(),
-        warehouse_url=_get("LENSAN_WAREHOUSE_URL"),
-        pseudonym_key=_get("LENSAN_PSEUDONYM_KEY"),
-        bi_reader_password=_get("LENSAN_BI_READER_PASSWORD"),
-        checker_password=_get("LENSAN_CHECKER_PASSWORD"),
-        embedded_fast=bool(_get("LENSAN_EMBEDDED_FAST")),
-        max_file_mb=_number("LENSAN_MAX_FILE_MB"),
-        max_xlsx_uncompressed_mb=_number("LENSAN_MAX_XLSX_UNCOMPRESSED_MB"),
-        max_xlsx_ratio=_number("LENSAN_MAX_XLSX_RATIO"),
-        max_gzip_uncompressed_mb=_number("LENSAN_MAX_GZIP_UNCOMPRESSED_MB"),
-        max_line_kb=_number("LENSAN_MAX_LINE_KB"),
-        delivery_channels=channels or ("outbox",),
-        sftp_conn_id=_get("LENSAN_SFTP_CONN_ID"),
-        smtp_conn_id=_get("LENSAN_SMTP_CONN_ID"),
-        report_recipients=_get("LENSAN_REPORT_RECIPIENTS"),
-        report_sender=_get("LENSAN_REPORT_SENDER"),
-        airflow_retries=int(_number("LENSAN_AIRFLOW_RETRIES")),
-        airflow_retry_delay_s=_number("LENSAN_AIRFLOW_RETRY_DELAY_S"),
-        dag_timeout_s=_number("LENSAN_DAG_TIMEOUT"),
-        portal_url=_get("LENSAN_PORTAL_URL"),
-    )
+    return Settings(**{v.field: _value(v) for v in VARIABLES})
 
 
 def lensan_home() -> Path:
