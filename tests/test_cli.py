@@ -74,7 +74,7 @@ def test_publish_logical_date_reports_the_week():
 @pytest.mark.unit
 def test_help_lists_every_command():
     result = run_cli("--help", check=True)
-    for command in ("demo", "generate", "land", "check", "status", "publish", "warehouse", "bench"):
+    for command in ("demo", "generate", "land", "check", "status", "withdraw", "publish", "warehouse", "bench"):
         assert command in result.stdout
     console = Path(sys.executable).parent / "lensan"
     assert console.exists(), "console script missing: pip install -e . --no-deps"
@@ -152,27 +152,39 @@ def test_check_missing_file():
 def test_land_then_status_shows_landed_and_quarantined(generated, cli_home):
     form = sorted((generated / "weekly_form").glob("*.xlsx"))[0]
     (generated / "weekly_form" / "bao_cao_tuan_99999_2026-W47.xlsx").write_bytes(b"not a workbook")
-    shutil.copy(form, generated / "weekly_form" / f"copy_{form.name}")  # same bytes: a duplicate
+    shutil.copy(form, generated / "weekly_form" / f"copy_{form.name}")  # same bytes, another name: a delivery
+    for i in (1, 2, 3):   # put in landing/ itself, in no source folder: they wait
+        (generated / f"stray{i}.csv").write_text(f"stray {i}")
 
-    result = run_cli("land", home=cli_home, check=True)
-    summary = json.loads(result.stdout[: result.stdout.rindex("}") + 1])
-    assert summary["landed"] and summary["quarantined"] and summary["duplicates"]
+    result = run_cli("land", home=cli_home)
+    assert result.returncode == 0, result.stdout + result.stderr
     assert " files · " in result.stderr and "MB/s" in result.stderr and "ETA" in result.stderr   # progress
+    text = result.stdout
+    assert "Tóm tắt lần nhận:" in text and "Batch summary:" in text and "{" not in text   # no raw JSON
+    assert "[TEMPLATE_NOT_RECOGNISED]" in text or "[UNREADABLE]" in text
+    assert f"weekly_form/copy_{form.name}" in text and "recorded as a new delivery" in text
+    assert "Traceback" not in result.stdout + result.stderr
 
-    status = json.loads(run_cli("status", "--json", home=cli_home, check=True).stdout)
+    status = json.loads(run_cli("status", "--json", "--limit", "1", home=cli_home, check=True).stdout)
     by_status = {(r["source"], r["status"]): r for r in status["landed"]}
     assert by_status[("weekly_form", "loaded")]["files"] >= 1
     assert by_status[("weekly_form", "quarantined")]["files"] == 1
     bad = [q for q in status["quarantined"] if q["file"] == "bao_cao_tuan_99999_2026-W47.xlsx"]
-    assert bad and bad[0]["reason_vi"] and bad[0]["reason_en"]
+    assert bad and bad[0]["reason_vi"] and bad[0]["reason_en"] and bad[0]["quarantined_at"]
+    assert Path(bad[0]["path"]).is_relative_to(cli_home / "quarantine") and Path(bad[0]["path"]).exists()
+    assert len(status["waiting"]) == 1 and status["waiting_total"] == 3
     assert status["warehouse"].startswith("postgresql://")
 
     text = run_cli("status", home=cli_home, check=True).stdout
-    assert "bao_cao_tuan_99999_2026-W47.xlsx" in text and "Quarantined" in text
+    assert "bao_cao_tuan_99999_2026-W47.xlsx" in text and "Quarantined" in text and "quarantined at" in text
+    assert "Files waiting in landing" in text and "stray3.csv" in text and "not in a source folder" in text
+    assert "… và 2 file khác / and 2 more" in run_cli("status", "--limit", "1", home=cli_home, check=True).stdout
 
     # landing again is a no-op
-    again = run_cli("land", home=cli_home, check=True)
+    again = run_cli("land", "--json", home=cli_home, check=True)
     assert json.loads(again.stdout[: again.stdout.rindex("}") + 1])["landed"] == []
+    for i in (1, 2, 3):
+        (generated / f"stray{i}.csv").unlink()
 
 
 @pytest.mark.unit

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 import os
 import shutil
 import subprocess
@@ -58,6 +59,72 @@ def test_check_file_returns_exactly_the_expected_outcome(name):
     assert outcome == EXPECTED[name], (result.code, result.message_en)
     if not result.ok:
         assert result.message_vi and result.message_en and result.message_vi != result.message_en
+
+
+FORM_DETAILS: dict[str, dict] = json.loads((CORPUS / "weekly_form_details.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("name", sorted(FORM_DETAILS))
+def test_hand_made_forms_land_exact_values_or_name_the_cell(name):
+    """Forms as officers send them (tests/corpus/hand_forms.py): omitted rows are warnings (TT named, not
+    landed: NULL downstream, never 0), values land exactly; a refusal names its cell or range."""
+    from lensan.landing.parsers import weekly_form
+
+    path = CORPUS / "weekly_form" / name
+    expected = FORM_DETAILS[name]
+    result = landing.check_file(path)              # no --source: told from the content
+    assert result.source == "weekly_form"
+    if "where" in expected:
+        assert not result.ok and result.detail["where"] == expected["where"], result.message_en
+        assert expected["where"].split(" ", 1)[1] in result.message_vi
+        return
+    assert result.ok, result.message_en
+    assert (result.unit_code, result.week_key) == ("03388", "2026-W39")     # from the header, not the name
+    omitted = [row["tt"] for w in result.warnings if w["code"] == "FORM_ROWS_OMITTED" for row in w["detail"]["rows"]]
+    assert omitted == expected["warnings"]
+    for w in result.warnings:
+        assert all(tt in w["message_vi"] and tt in w["message_en"] for tt in omitted)
+    form = weekly_form.parse(path)
+    landed = {(f"{r.section}.{r.tt}" if r.section != "I" else "I"): [str(r.value_in_week), str(r.cumulative_value)]
+              for r in form.rows}
+    assert not set(omitted) & set(landed)
+    assert len(landed) + len(omitted) == len(landing_reference_rows())
+    for tt, values in expected["values"].items():
+        assert landed[tt] == values, tt
+    completion = {(f"{r.section}.{r.tt}" if r.section != "I" else "I"): r.completion_pct for r in form.rows}
+    for tt, pct in expected.get("completion_pct", {}).items():      # a percent cell holds the fraction
+        assert completion[tt] == Decimal(pct), tt
+
+
+def landing_reference_rows():
+    from lensan import reference
+
+    return reference.weekly_form_indicators()
+
+
+@pytest.mark.unit
+def test_lensan_check_says_ok_and_lists_omitted_rows_of_the_odd_named_form():
+    name = "Bao cao tuan 39 - xa Doan Ket.xlsx"
+    assert FORM_DETAILS[name]["warnings"] == ["IV.2", "IV.5"]
+    proc = subprocess.run(_lensan_command() + ["check", str(CORPUS / "weekly_form" / name)], capture_output=True,
+                          text=True, timeout=120, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "OK" in proc.stdout and "CẢNH BÁO" in proc.stdout and "WARNING" in proc.stdout
+    assert "IV.2" in proc.stdout and "IV.5" in proc.stdout
+    as_json = subprocess.run(_lensan_command() + ["check", "--json", "--source", "weekly_form",
+                                                  str(CORPUS / "weekly_form" / name)],
+                             capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    verdict = json.loads(as_json.stdout)
+    assert as_json.returncode == 0 and verdict["ok"] is True and verdict["code"] is None
+    assert [w["code"] for w in verdict["warnings"]] == ["FORM_ROWS_OMITTED"]
+    refused = subprocess.run(_lensan_command() + ["check", "--json", str(CORPUS / "weekly_form" /
+                                                  "bao_cao_tuan_03388_2026-W39_o_gop_nhieu_dong.xlsx")],
+                             capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    verdict = json.loads(refused.stdout)
+    assert refused.returncode == 1 and verdict["ok"] is False and verdict["code"] == "MERGED_NUMBER_CELLS"
+    assert verdict["where"] == FORM_DETAILS["bao_cao_tuan_03388_2026-W39_o_gop_nhieu_dong.xlsx"]["where"]
+    assert verdict["message_vi"] and verdict["message_en"]
 
 
 @pytest.mark.unit
@@ -113,8 +180,9 @@ def test_landing_the_corpus_with_a_good_batch(corpus_db):
     assert summary.failed == []
     landed = {item.name for item in summary.landed}
     quarantined = {item.name: item.code for item in summary.quarantined}
-    duplicates = {item.name for item in summary.duplicates}
-    # the good batch lands whole (an empty daily extract repeats the bytes of another day's: a no-op)
+    # the good batch lands whole (an empty daily extract repeats the bytes of another day's: one more
+    # delivery of those bytes, nothing loaded again)
+    duplicates = {item.name for item in summary.duplicates + summary.redelivered}
     assert good_names <= landed | duplicates
     assert all(name in good_names for name in duplicates)
     assert {n.split("/")[1] for n in GOOD} <= landed
@@ -132,3 +200,63 @@ def test_landing_the_corpus_with_a_good_batch(corpus_db):
         conn.close()
     assert counts.get("quarantined") == len(BAD)
     assert counts.get("loaded") == len(landed)
+
+
+@pytest.mark.unit
+def test_register_identity_cases_land_one_pseudonym_per_household():
+    """The same households typed two ways (CSV text: +84 (0), 0084, dots, a CCCD with separators;
+    XLSX number cells that lost their leading zeros) land with exactly the pseudonyms of their canonical
+    phone / citizen id (landing.identity), the same in both files; a CMND keeps its own kind."""
+    from lensan.landing.parsers import household_register
+    from lensan.landing.pseudonymise import Pseudonymiser
+
+    details = json.loads((CORPUS / "household_register_identity.json").read_text(encoding="utf-8"))
+    hasher = Pseudonymiser(b"corpus-identity-key")
+    cols = household_register.RAW_COLUMNS
+    landed = {}
+    for name, households in details.items():
+        assert EXPECTED[name] == "accepted"
+        rows = household_register.parse(CORPUS / name, hasher=hasher).rows
+        got = {r[1 + cols.index("household_code")]: (r[1 + cols.index("phone_hash")],
+                                                      r[1 + cols.index("citizen_id_hash")]) for r in rows}
+        want = {code: tuple(hasher.hex_digests(kind, [v[kind]])[0] if v[kind] is not None else None
+                            for kind in ("phone", "citizen_id"))
+                for code, v in households.items()}
+        assert got == want, name
+        landed[name] = got
+    assert len(set(map(lambda g: tuple(sorted(g.items())), landed.values()))) == 1   # one identity per household
+
+
+PLATFORM_DETAILS: dict[str, dict] = json.loads((CORPUS / "platform_details.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("name", sorted(PLATFORM_DETAILS))
+def test_platform_extracts_land_exact_rows_or_name_the_line(name):
+    """Extracts as VNPost / Viettel Post send them (build_corpus.write_platform_field_cases): a file cut
+    off mid-row or inside a quoted field, a separator lost, a timestamp without its time zone are refused
+    with their line, by both readers alike; separator-only lines are skipped and an exact duplicate line
+    lands once, the other rows exactly as sent."""
+    from lensan.landing.platforms import fast, reference, spec
+
+    path = CORPUS / name
+    expected = PLATFORM_DETAILS[name]
+    extract = spec.describe(path.name)
+    result = landing.check_file(path)
+    if "where" in expected:
+        assert not result.ok and result.code == EXPECTED[name] and result.detail["where"] == expected["where"]
+        line = expected["where"].split(",")[0]
+        assert line in result.message_en and line.replace("line", "dòng") in result.message_vi
+        with pytest.raises(landing.LandingError) as caught:         # the COPY reader says the same
+            for _ in fast.copy_chunks(path, extract):
+                pass
+        assert (caught.value.code, caught.value.detail) == (result.code, result.detail)
+        return
+    assert result.ok, result.message_en
+    rows = list(reference.records(path, extract, None))
+    distinct = list(dict.fromkeys(rows))
+    assert [list(r) for r in distinct] == expected["rows"]
+    assert len(rows) - len(distinct) == expected["repeats"]
+    assert fast.count_rows_and_repeats(path, extract) == (len(expected["rows"]), expected["repeats"])
+    assert result.row_count == len(expected["rows"])
+    assert [w["code"] for w in result.warnings] == (["DUPLICATE_LINES"] if expected["repeats"] else [])

@@ -83,7 +83,9 @@ def make_revision(home: Path, rev: int = 1, scope: str = SCOPE) -> Path:
         ],
         "gate": {"status": "passed"},
         "quality_flags": [],
-        "source_files": [{"file_id": 1, "source": "weekly_form", "original_name": "qn.xlsx"}],
+        "source_files": [{"sha256": "ab" * 32, "source": "weekly_form", "period_key": "2026-W47",
+                          "file_date": "2026-11-22", "arrived_at": "2026-11-23T02:00:00Z",
+                          "safe_name": "weekly_form_20501_2026-W47_abababababab.xlsx"}],
         "source_file_count": 1,
     }
     (d / MANIFEST_NAME).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -261,16 +261,21 @@ def test_a_week_without_rows_fails_the_gate(conn):
 def test_staging_gate_passes_then_names_negative_form_value_and_duplicate_order(conn):
     summary = checkpoints.run_checkpoint("staging", {"week_key": WEEK})
     assert summary["status"] == "passed" and summary["counts"]["validations"] == 2
-    _execute(conn, "insert into staging.stg_weekly_forms__form_rows values"
-                   " (10,3,'1','II','hh_trained_digital','x','Hộ',-4,0,10,150,null)")
+    # the same order re-delivered (a corrected extract of the day, file 4): a version, not a duplicate
     _execute(conn, "insert into staging.stg_voso__orders values ('voso','VS1','2026-11-18 10:00+07',"
                    "'2026-11-18 10:00+07','cancelled',2,2000,0.002,200000,4,1)")
+    assert checkpoints.run_checkpoint("staging_checkpoint", {"week_key": WEEK})["counts"]["failed_error"] == 0
+    _execute(conn, "insert into staging.stg_weekly_forms__form_rows values"
+                   " (10,3,'1','II','hh_trained_digital','x','Hộ',-4,0,10,150,null)")
+    # ... but twice within one delivery it is a duplicate order id
+    _execute(conn, "insert into staging.stg_voso__orders values ('voso','VS1','2026-11-18 10:00+07',"
+                   "'2026-11-18 10:00+07','returned',2,2000,0.002,200000,4,2)")
     _execute(conn, "insert into intermediate.int_platforms__orders values ('postmart','PM1','success')")
     with pytest.raises(gate_summary.GateFailed) as caught:
         checkpoints.run_checkpoint("staging_checkpoint", {"week_key": WEEK})
     names = {f["name"] for f in caught.value.summary["failed"]}
     assert names == {"staging_form_rows.expect_column_values_to_be_between(value_in_week)",
-                     "staging_orders.expect_column_values_to_be_between(versions_at_update_time)",
+                     "staging_orders.expect_column_values_to_be_between(versions_in_delivery)",
                      "staging_orders.expect_column_values_to_be_between(latest_rows)"}
     latest = next(f for f in caught.value.summary["failed"] if f["column"] == "latest_rows")
     assert {r["row_key"] for r in latest["sample_unexpected_rows"]} == {"PM1"}

@@ -65,7 +65,7 @@ def test_good_form_lands(home, db):
     path = build_form(settings.landing_dir("weekly_form") / name, rows=_form_rows("good form"))
     mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.timezone.utc)
     summary = land_pending(["weekly_form"])
-    assert [astuple(x) for x in summary.landed] == [("weekly_form", name, 17)]
+    assert [astuple(x)[:3] for x in summary.landed] == [("weekly_form", name, 17)]
     assert summary.quarantined == [] and summary.failed == []
     assert not path.exists()
     (file_id, status, reason, rows, unit, period, file_date, arrived_at, archive_path, sha, source,
@@ -109,26 +109,102 @@ def test_archive_is_byte_identical_and_private(home, db):
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
 
 
+def _counts(db) -> tuple:
+    with db.cursor() as cur:
+        cur.execute("select (select count(*) from raw.landed_files), (select count(*) from raw.weekly_forms),"
+                    " (select count(*) from raw.weekly_form_rows), (select count(*) from raw.household_register)")
+        return cur.fetchone()
+
+
+def _deliveries(db, file_id: int) -> list[tuple]:
+    with db.cursor() as cur:
+        cur.execute("select original_name, file_date, delivery_id > %s from raw.deliveries where file_id = %s "
+                    "order by delivery_id", (file_id, file_id))
+        return cur.fetchall()
+
+
 def test_redelivery_is_a_noop(home, db):
     name = "bao_cao_tuan_205_2024-W47.xlsx"
     path = build_form(settings.landing_dir("weekly_form") / name, rows=_form_rows("redelivery"))
     data = path.read_bytes()
     first = land_pending(["weekly_form"])
     assert len(first.landed) == 1
+    before = _counts(db)
+    # the same bytes under the same name: nothing changes at all
+    path.write_bytes(data)
+    second = land_pending(["weekly_form"])
+    assert second.landed == [] and second.redelivered == []
+    assert [astuple(s)[:3] for s in second.skipped] == [("weekly_form", name)]
+    assert _counts(db) == before and not path.exists()
+    file_id = _landed(db, name)[-1][0]
+    assert _deliveries(db, file_id) == []
 
-    def counts():
-        with db.cursor() as cur:
-            cur.execute("select (select count(*) from raw.landed_files), (select count(*) from raw.weekly_forms),"
-                        " (select count(*) from raw.weekly_form_rows)")
-            return cur.fetchone()
 
-    before = counts()
-    again = settings.landing_dir("weekly_form") / "bao_cao_tuan_205_2024-W47_resent.xlsx"
+def test_form_resent_under_another_name_is_a_delivery_of_the_same_bytes(home, db):
+    name = "bao_cao_tuan_205_2024-W47.xlsx"
+    path = build_form(settings.landing_dir("weekly_form") / name, rows=_form_rows("resend"))
+    data = path.read_bytes()
+    land_pending(["weekly_form"])
+    before = _counts(db)
+    again = settings.landing_dir("weekly_form") / "Bao cao tuan 47 - gui lai.xlsx"
     again.write_bytes(data)
     second = land_pending(["weekly_form"])
-    assert second.landed == [] and [astuple(s) for s in second.skipped] == [("weekly_form", again.name)]
-    assert counts() == before
-    assert not again.exists()
+    assert second.landed == [] and second.skipped == [] and second.quarantined == []
+    assert [(r.name, r.first_name, r.file_date) for r in second.redelivered] == [(again.name, name, "2024-11-24")]
+    assert _counts(db) == before and not again.exists()     # no second copy of the rows
+    file_id = _landed(db, name)[-1][0]
+    assert _deliveries(db, file_id) == [(again.name, dt.date(2024, 11, 24), True)]
+    # that resend once more: nothing new
+    again.write_bytes(data)
+    third = land_pending(["weekly_form"])
+    assert third.redelivered == [] and len(third.skipped) == 1
+    assert len(_deliveries(db, file_id)) == 1
+
+
+def test_register_resent_under_a_new_snapshot_date_takes_effect(home, db):
+    rows = register_rows()
+    rows[0][0] = "HH205-09001"      # bytes of this test's own
+    first = build_register_csv(settings.landing_dir("household_register") / "danh_sach_ho_205_20241115.csv", rows)
+    data = first.read_bytes()
+    land_pending(["household_register"])
+    before = _counts(db)
+    file_id = _landed(db, first.name)[-1][0]
+    resent = settings.landing_dir("household_register") / "danh_sach_ho_205_20241122.csv"
+    resent.write_bytes(data)
+    summary = land_pending(["household_register"])
+    assert [(r.name, r.file_date) for r in summary.redelivered] == [(resent.name, "2024-11-22")]
+    assert _counts(db) == before        # the bytes and rows are stored once
+    (_, _, newer), = _deliveries(db, file_id)
+    assert newer
+    with db.cursor() as cur:   # the snapshots staging reads: the rows at both dates, the new one a file of its own
+        cur.execute("select snapshot_date, file_id = %s, count(*) from raw.household_register_snapshots "
+                    "where file_id = %s or file_id in (select delivery_id from raw.deliveries where file_id = %s) "
+                    "group by 1, 2 order by 1", (file_id, file_id, file_id))
+        assert cur.fetchall() == [(dt.date(2024, 11, 15), True, 2), (dt.date(2024, 11, 22), False, 2)]
+    # the same bytes under a name that cannot be read: quarantined with the reason, never dropped
+    odd = settings.landing_dir("household_register") / "danh sach ho moi.csv"
+    odd.write_bytes(data)
+    summary = land_pending(["household_register"])
+    assert [astuple(q)[:3] for q in summary.quarantined] == [("household_register", odd.name, "UNKNOWN_SOURCE")]
+    kept = Path(summary.quarantined[0].path)
+    assert kept.read_bytes() == data and not odd.exists()
+    reason = json.loads(kept.with_name(kept.name + ".reason.json").read_text(encoding="utf-8"))
+    assert reason["code"] == "UNKNOWN_SOURCE" and reason["message_vi"] and reason["message_en"]
+
+
+def test_unidentified_new_files_are_quarantined_never_dropped(home, db):
+    cases = {"household_register": "danh_sach_ho.csv", "postmart": "don_hang_thang_11.csv",
+             "voso": "voso_orders_latest.jsonl.gz"}
+    written = {}
+    for source, name in cases.items():
+        path = settings.landing_dir(source) / name
+        path.write_bytes(f"noi dung {source}\n".encode())
+        written[source] = path
+    summary = land_pending(list(cases))
+    assert sorted((q.source, q.name) for q in summary.quarantined) == sorted(cases.items())
+    for q in summary.quarantined:
+        assert q.message_vi and q.message_en and Path(q.path).exists()
+    assert not any(p.exists() for p in written.values())
 
 
 def test_bad_file_is_quarantined_and_batch_continues(home, db):
@@ -143,7 +219,7 @@ def test_bad_file_is_quarantined_and_batch_continues(home, db):
     orders = build_postmart_csv(settings.landing_dir("postmart") / "postmart_don_hang_20241118.csv",
                                 PM_ORDER_HEADINGS, [pm_order(i) for i in range(100, 110)])
     summary = land_pending()
-    assert sorted(astuple(q) for q in summary.quarantined) == [
+    assert sorted(astuple(q)[:3] for q in summary.quarantined) == [
         ("weekly_form", bad.name, "VALUE_NOT_NUMBER"), ("weekly_form", garbage.name, "TEMPLATE_NOT_RECOGNISED")]
     assert sorted((x.name, x.rows) for x in summary.landed) == sorted([(orders.name, 10), (good.name, 17)])
     quarantine = home / "quarantine" / "weekly_form"
@@ -173,7 +249,7 @@ def test_form_file_errors_are_quarantined(home, db, header, arrival, code):
     build_form(settings.landing_dir("weekly_form") / name, header=header, rows=_form_rows(f"error {code}"),
                mtime=arrival)
     summary = land_pending(["weekly_form"])
-    assert [astuple(q) for q in summary.quarantined] == [("weekly_form", name, code)]
+    assert [astuple(q)[:3] for q in summary.quarantined] == [("weekly_form", name, code)]
     row, = _landed(db, name)
     assert row[1:3] == ("quarantined", code)
 
@@ -232,7 +308,7 @@ def test_truncated_gzip_is_quarantined(home, db):
     name = "voso_orders_2024-11-16.jsonl.gz"
     build_voso_gz(settings.landing_dir("voso") / name, [vs_order(i) for i in range(5000)], truncate=True)
     summary = land_pending(["voso"])
-    assert [astuple(q) for q in summary.quarantined] == [("voso", name, "TRUNCATED")]
+    assert [astuple(q)[:3] for q in summary.quarantined] == [("voso", name, "TRUNCATED")]
     row, = _landed(db, name)
     assert row[1:3] == ("quarantined", "TRUNCATED")
     assert _count(db, "voso_orders", row[0]) == 0          # the partial COPY was rolled back
@@ -251,7 +327,7 @@ def test_duplicate_order_in_file_vs_later_status_update(home, db):
                           mtime=dt.datetime(2024, 11, 16, 2, 0, tzinfo=LOCAL_TZ))
     postmart_rows_before = _postmart_order_rows(db)
     summary = land_pending(["postmart", "voso"])
-    assert [astuple(q) for q in summary.quarantined] == [("postmart", bad.name, "DUPLICATE_ORDER_ID")]
+    assert [astuple(q)[:3] for q in summary.quarantined] == [("postmart", bad.name, "DUPLICATE_ORDER_ID")]
     assert sorted(x.name for x in summary.landed) == [first.name, later.name]
     # the repeat is found after the last row was sent: the COPY rolled back
     assert _postmart_order_rows(db) == postmart_rows_before
@@ -271,7 +347,7 @@ def test_unknown_names_and_empty_files_are_quarantined(home, db):
     partial = settings.landing_dir("voso") / "voso_shops_2024-11-17.jsonl.gz.part"   # still uploading: left alone
     partial.write_bytes(b"x")
     summary = land_pending(["postmart", "voso"])
-    assert sorted(astuple(q) for q in summary.quarantined) == [("postmart", stray.name, "UNKNOWN_SOURCE"),
+    assert sorted(astuple(q)[:3] for q in summary.quarantined) == [("postmart", stray.name, "UNKNOWN_SOURCE"),
                                                              ("voso", empty.name, "EMPTY_FILE")]
     assert partial.exists()
     partial.unlink()
@@ -355,17 +431,20 @@ def test_generated_batch_lands_cleanly(home, db, tmp_path):
     result = land_pending()
     assert result.failed == []
     assert result.quarantined == [], result.quarantined[:5]
-    landed_or_dup = len(result.landed) + len(result.skipped)
-    assert landed_or_dup == len(summary.paths)
+    # byte-identical files under other names (empty day extracts, resent forms) are further deliveries
+    assert len(result.landed) + len(result.skipped) + len(result.redelivered) == len(summary.paths)
+    assert {r.source for r in result.redelivered} <= {"weekly_form", "postmart", "voso"}
     by_source: dict[str, int] = {}
     for item in result.landed:
         by_source[item.source] = by_source.get(item.source, 0) + item.rows
     assert by_source["weekly_form"] == summary.rows_by_entity["weekly_form"] - 17 * sum(
-        1 for s in result.skipped if s.source == "weekly_form")
+        1 for s in result.skipped + result.redelivered if s.source == "weekly_form")
     assert by_source["household_register"] == summary.rows_by_entity["household_register"]
     for platform in ("postmart", "voso"):
         expected = sum(v for k, v in summary.rows_by_entity.items() if k.startswith(platform + "_"))
-        assert by_source[platform] == expected     # duplicates are only byte-identical empty extracts
+        collapsed = sum(w["detail"]["count"] for item in result.landed if item.source == platform
+                        for w in item.warnings if w["code"] == "DUPLICATE_LINES")   # exact repeats load once
+        assert by_source[platform] == expected - collapsed
     with db.cursor() as cur:
         cur.execute("select distinct map_version from raw.weekly_forms where week_key in "
                     "('2025-W26', '2025-W27', '2025-W28') order by 1")
@@ -405,7 +484,7 @@ def test_oversized_and_repeated_bad_files(home, db, monkeypatch):
                              [pm_order(i, day="12/11/2024") for i in range(500, 600)])
     monkeypatch.setenv("LENSAN_MAX_FILE_MB", "0.001")
     summary = land_pending(["postmart"])
-    assert [astuple(q) for q in summary.quarantined] == [("postmart", big.name, "FILE_TOO_LARGE")]
+    assert [astuple(q)[:3] for q in summary.quarantined] == [("postmart", big.name, "FILE_TOO_LARGE")]
     row, = _landed(db, big.name)
     assert Path(row[8]).parent == home / "quarantine" / "postmart" and Path(row[8]).exists()
     assert not list((home / "archive" / "postmart").glob(f"*/*/{row[9]}__*"))
@@ -427,7 +506,7 @@ def test_content_the_database_refuses_is_quarantined(home, db):
     name = "voso_orders_2024-11-09.jsonl.gz"
     build_voso_gz(settings.landing_dir("voso") / name, [vs_order(700), vs_order(701) | {"product_id": "VS\u0000X"}])
     summary = land_pending(["voso"])
-    assert [astuple(q) for q in summary.quarantined] == [("voso", name, "UNREADABLE")]
+    assert [astuple(q)[:3] for q in summary.quarantined] == [("voso", name, "UNREADABLE")]
     assert summary.failed == []
     row, = _landed(db, name)
     assert _count(db, "voso_orders", row[0]) == 0

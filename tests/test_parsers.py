@@ -8,6 +8,7 @@ import json
 import re
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -260,9 +261,92 @@ def test_unknown_indicator_rows(tmp_path):
     assert error.code == "UNKNOWN_INDICATOR_ROW" and "A15" in error.message_en
     rows = [list(r) for r in FORM_ROWS] + [["V", "Chỉ tiêu khác", "Hộ", 1, None, 1, None, None]]
     assert _error(build_form(tmp_path / "b.xlsx", rows=rows)).code == "UNKNOWN_INDICATOR_ROW"
-    rows = [list(r) for r in FORM_ROWS]
-    del rows[3]
+    rows = [row for row in FORM_ROWS if row[0] in ("II", "III", "IV")]   # section headers only: nothing reported
     assert _error(build_form(tmp_path / "c.xlsx", rows=rows)).code == "MISSING_INDICATOR_ROW"
+
+
+# ------------------------------------------------------------------------------------- forms as people send them
+
+def _tts(form) -> list[str]:
+    return [f"{r.section}.{r.tt}" if r.section != "I" else "I" for r in form.rows]
+
+
+def test_omitted_rows_are_not_reported_and_named_in_a_warning(tmp_path):
+    rows = [list(r) for r in FORM_ROWS]
+    del rows[3]                                           # II.2
+    rows = [r for r in rows if r[0] != 5 or r[1].startswith("Số sản phẩm nông sản")]   # IV.5 (III.5 stays)
+    form = weekly_form.parse(build_form(tmp_path / "f.xlsx", rows=rows))
+    assert "II.2" not in _tts(form) and "IV.5" not in _tts(form) and len(form.rows) == 15
+    [warning] = form.warnings
+    assert warning["code"] == "FORM_ROWS_OMITTED" and warning["detail"]["count"] == 2
+    assert [r["tt"] for r in warning["detail"]["rows"]] == ["II.2", "IV.5"]
+    assert "II.2" in warning["message_vi"] and "IV.5" in warning["message_en"] and "không báo cáo" in warning["message_vi"]
+    whole = weekly_form.parse(build_form(tmp_path / "g.xlsx", rows=[r for r in FORM_ROWS if r[0] != "IV"][:14]))
+    assert [r["tt"] for r in whole.warnings[0]["detail"]["rows"]] == ["IV.1", "IV.2", "IV.3", "IV.4", "IV.5"]
+    assert weekly_form.parse(build_form(tmp_path / "h.xlsx")).warnings == []
+
+
+def test_blank_rows_and_repeated_headers_inside_the_table_are_skipped(tmp_path):
+    rows = [list(r) for r in FORM_ROWS]
+    rows.insert(6, [])                                    # before III
+    rows.insert(7, list(HEADINGS))                        # the header again (a page break)
+    rows.insert(16, [None] * 8)                           # before IV
+    form = weekly_form.parse(build_form(tmp_path / "f.xlsx", rows=rows))
+    plain = weekly_form.parse(build_form(tmp_path / "g.xlsx"))
+    assert [(r.indicator_code, r.value_in_week, r.cumulative_value) for r in form.rows] == \
+        [(r.indicator_code, r.value_in_week, r.cumulative_value) for r in plain.rows]
+    assert len(form.rows) == len(EXPECTED_FORM) and form.warnings == []
+
+
+def test_report_on_the_second_sheet_after_a_cover(tmp_path):
+    from openpyxl import load_workbook
+
+    path = build_form(tmp_path / "Bao cao tuan 47.xlsx")
+    wb = load_workbook(path)
+    cover = wb.create_sheet("Bìa", 0)
+    cover["B2"] = "BÁO CÁO TUẦN 47/2024"
+    wb.save(path)
+    form = weekly_form.parse(path)
+    assert (form.unit_code, form.week_key, len(form.rows)) == ("205", "2024-W47", 17)
+    result = check_file(path)                             # no --source, no usual name: told from the content
+    assert result.ok and result.source == "weekly_form"
+
+
+def test_formulas_without_saved_value_are_computed_or_refused_naming_the_cell(tmp_path):
+    from openpyxl import load_workbook
+
+    path = build_form(tmp_path / "f.xlsx")
+    wb = load_workbook(path)
+    ws = wb.active
+    ws["D18"] = "=D17+D19"                                # III.3 := III.2 (typed '1.234,5') + III.4 (0)
+    ws["F18"] = "=SUM(F19:F20)"                           # III.4 + III.5: 4 + 7
+    wb.save(path)
+    form = weekly_form.parse(path)
+    row = next(r for r in form.rows if r.row_number == 18)
+    assert row.indicator_code == "products_branded"
+    assert row.value_in_week == Decimal("1234.5") and row.cumulative_value == 11
+    ws["D18"] = "=NOSUCHFUNCTION(D19)"
+    wb.save(path)
+    error = _error(path)
+    assert error.code == "FORMULA_NOT_COMPUTED" and error.detail["where"] == "cell D18"
+    assert "D18" in error.message_vi and "NOSUCHFUNCTION" in error.message_en
+
+
+def test_merged_number_cells_anchor_when_clear_else_refused_naming_the_range(tmp_path):
+    from openpyxl import load_workbook
+
+    path = build_form(tmp_path / "f.xlsx")
+    wb = load_workbook(path)
+    ws = wb.active
+    ws.merge_cells("H18:H19")                             # notes merged: no number cell covered
+    ws.merge_cells("D22:D22")
+    wb.save(path)
+    assert weekly_form.parse(path).rows[-1].cumulative_value == 1
+    ws.merge_cells("D19:E19")                             # III.2's value over its growth cell: ambiguous
+    wb.save(path)
+    error = _error(path)
+    assert error.code == "MERGED_NUMBER_CELLS" and error.detail["where"] == "range D19:E19"
+    assert "D19:E19" in error.message_vi and "D19:E19" in error.message_en
 
 
 def test_unreadable_and_unsafe_xlsx(tmp_path):
@@ -312,9 +396,13 @@ def test_check_file_detects_source_and_reports(tmp_path):
     assert (result.unit_code, result.week_key, result.row_count) == ("205", "2024-W47", 17)
     odd = tmp_path / "report.xlsx"
     odd.write_bytes(path.read_bytes())
-    result = check_file(odd)
-    assert not result.ok and result.code == "UNKNOWN_SOURCE" and "report.xlsx" in result.message_vi
-    given = check_file(odd, source="weekly_form")      # given: the name is only a hint for a form
+    result = check_file(odd)                           # told from the content: the name is only a hint
+    assert result.ok and result.source == "weekly_form" and result.unit_code == "205"
+    unknown = tmp_path / "report.txt"
+    unknown.write_text("TT;Chỉ tiêu\n", encoding="utf-8")
+    result = check_file(unknown)
+    assert not result.ok and result.code == "UNKNOWN_SOURCE" and "report.txt" in result.message_vi
+    given = check_file(odd, source="weekly_form")
     assert given.ok and given.unit_code == "205"
     assert check_file(odd, source="postmart").code == "UNKNOWN_SOURCE"
     misplaced = tmp_path / "danh_sach_ho_205_20241124.xlsx"
@@ -454,6 +542,81 @@ def test_gzip_problems(tmp_path):
     assert check_file(broken).code == "UNREADABLE"
 
 
+def _postmart_text(path, lines: list[str], end: str = "\r\n") -> Path:
+    path.write_bytes(("\ufeff" + ";".join(PM_ORDER_HEADINGS) + end + end.join(lines)).encode("utf-8"))
+    return path
+
+
+def test_postmart_cut_off_rows_are_refused_with_their_line(tmp_path, small_chunks):
+    good = [";".join(pm_order(i)) for i in range(20)]
+    cut_mid_row = good[:15] + [good[15][:good[15].index("150000") + 3]]           # '...;150' then EOF
+    path = _postmart_text(tmp_path / "postmart_don_hang_20241118.csv", cut_mid_row)
+    code, detail = _same_as_reference(path)
+    assert code == "TRUNCATED_ROW" and detail["where"] == "line 17"
+    # cut inside a quoted field (a product name with ';' in it): the quote never closes
+    quoted = [line.replace("PMSP20500101", '"SP; túi 5kg"') for line in good]
+    path = _postmart_text(tmp_path / "postmart_don_hang_20241119.csv", quoted[:9] + [quoted[9][:quoted[9].index("túi")]])
+    code, detail = _same_as_reference(path)
+    assert code == "TRUNCATED_ROW" and detail["where"] == "line 11"
+    # the quote opens in the last column: the record has every column, and still ends inside the quote
+    last = good[:5] + [good[5].rsplit(";", 1)[0] + ';"18/11/2024 11:']
+    code, detail = _same_as_reference(_postmart_text(tmp_path / "postmart_don_hang_20241120.csv", last))
+    assert code == "TRUNCATED_ROW" and detail["where"] == "line 7"
+    # the same rows with their line ends and no cut: accepted (a last line without its line end is whole)
+    assert _same_as_reference(_postmart_text(tmp_path / "postmart_don_hang_20241121.csv", quoted))[0] == "ok"
+
+
+def test_postmart_lines_of_separators_only_are_skipped(tmp_path, small_chunks):
+    lines = [";".join(pm_order(i)) for i in range(30)]
+    lines[3] = ";" * 12
+    lines[11] = ";;;;;"
+    lines[20] = " ; ;" + ";" * 10
+    path = _postmart_text(tmp_path / "postmart_don_hang_20241118.csv", lines + [""])
+    code, rows = _same_as_reference(path)
+    assert code == "ok" and len(rows) == 27
+    assert check_file(path).row_count == 27
+
+
+def test_voso_timestamps_without_time_zone_are_refused(tmp_path, small_chunks):
+    records = [vs_order(i) for i in range(40)]
+    records[25] = records[25] | {"updated_at": "2024-11-18T04:00:00"}
+    code, detail = _same_as_reference(build_voso_gz(tmp_path / "voso_orders_2024-11-18.jsonl.gz", records))
+    assert code == "MISSING_TIME_ZONE" and detail["where"] == "line 26, column 'updated_at'"
+    records[25] = vs_order(25) | {"ordered_at": "2024-11-18"}      # a date alone has no time zone either
+    assert _same_as_reference(build_voso_gz(tmp_path / "voso_orders_2024-11-18.jsonl.gz", records))[0] \
+        == "MISSING_TIME_ZONE"
+    records[25] = vs_order(25) | {"ordered_at": "2024-11-18T10:15:00+07:00"}   # an offset fixes it
+    assert _same_as_reference(build_voso_gz(tmp_path / "voso_orders_2024-11-18.jsonl.gz", records))[0] == "ok"
+
+
+def test_voso_partial_last_line_is_refused_with_its_line(tmp_path, small_chunks):
+    text = "".join(json.dumps(vs_order(i)) + "\n" for i in range(30))
+    path = tmp_path / "voso_orders_2024-11-18.jsonl.gz"
+    path.write_bytes(gzip.compress((text + json.dumps(vs_order(30))[:57]).encode("utf-8")))
+    code, detail = _same_as_reference(path)
+    assert code == "TRUNCATED_ROW" and detail["where"] == "line 31"
+    path.write_bytes(gzip.compress((text + json.dumps(vs_order(30))).encode("utf-8")))   # whole, no line end
+    assert _same_as_reference(path)[0] == "ok"
+    result = check_file(build_voso_gz(path, [vs_order(i) for i in range(300)], truncate=True))
+    assert result.code == "TRUNCATED" and result.detail["where"].startswith("line ")
+
+
+def test_exact_duplicate_lines_are_counted_once(tmp_path, small_chunks):
+    rows = [pm_order(i) for i in range(30)] + [pm_order(4), pm_order(17), pm_order(4)]
+    path = build_postmart_csv(tmp_path / "postmart_don_hang_20241118.csv", PM_ORDER_HEADINGS, rows)
+    assert _same_as_reference(path)[0] == "ok"              # both readers read every line ...
+    extract = spec.describe(path.name)
+    assert fast.count_rows_and_repeats(path, extract) == (30, 3)   # ... landing keeps each once
+    result = check_file(path)
+    assert result.ok and result.row_count == 30
+    assert [w["code"] for w in result.warnings] == ["DUPLICATE_LINES"] and result.warnings[0]["detail"]["count"] == 3
+    shops = tmp_path / "postmart_gian_hang_20241118.csv"
+    shop_headings = [h for h, _, _ in spec.POSTMART["gian_hang"][1]]
+    shop = ["PMGH1", "0355 444 555", "", "07090", "18/11/2024 08:00:00", "Có", "Hoạt động"]
+    build_postmart_csv(shops, shop_headings, [shop, shop[:1] + ["0355 444 556"] + shop[2:], shop])
+    assert fast.count_rows_and_repeats(shops, spec.describe(shops.name)) == (2, 1)
+
+
 def test_future_extract(tmp_path):
     path = build_postmart_csv(tmp_path / "postmart_don_hang_20241118.csv", PM_ORDER_HEADINGS, [pm_order(1)],
                               mtime=dt.datetime(2024, 11, 17, 23, 0, tzinfo=LOCAL_TZ))
@@ -542,7 +705,7 @@ def test_fast_copy_path_gives_the_reference_rows(tmp_path, small_chunks):
     # plain lines only (no quotes), LF line ends, blank and short lines, an odd value per column kind
     lines = [";".join(pm_order(i)) for i in range(50)]
     lines[4] = ""
-    lines[10] = ";".join(pm_order(10)[:-1])     # the optional last column missing
+    lines[10] = ";" * (len(PM_ORDER_HEADINGS) - 1)   # nothing but separators: skipped
     lines[17] = lines[17].replace("2;1,5", "2;0,5")
     lines[25] = "   "
     lines[30] = lines[30].replace("0912", "\x1c0912")            # whitespace only str.strip() knows
@@ -552,6 +715,11 @@ def test_fast_copy_path_gives_the_reference_rows(tmp_path, small_chunks):
     lf = tmp_path / "postmart_don_hang_20241117.csv"
     lf.write_text(text, encoding="utf-8")
     assert _same_as_reference(lf)[0] == "ok"
+    # a line cut short (even by only its optional last column) is refused, never padded
+    lines[10] = ";".join(pm_order(10)[:-1])
+    lf.write_text("\ufeff" + ";".join(PM_ORDER_HEADINGS) + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    assert _same_as_reference(lf)[0] == "TRUNCATED_ROW"
+    assert check_file(lf).detail["where"] == "line 12"
     shops = tmp_path / "postmart_gian_hang_20241118.csv"
     shop_headings = ["Mã gian hàng", "SĐT chủ gian hàng", "Mã hộ SXNN", "Mã xã", "Ngày tạo", "Ví VNPostPay",
                      "Trạng thái"]
@@ -603,11 +771,11 @@ def test_order_ids_checked_once_at_the_end_of_the_file(tmp_path, small_chunks, m
     out = fast._Columns(extract, None, "")
     for frame in fast._postmart_frames(path, extract, out):
         out.emit(frame)
-    assert len(out.order_id_hashes) > 1 and not out.order_ids_may_repeat()
+    assert len(out.key_hashes) > 1 and not out.may_repeat()
     out.emit(next(fast._postmart_frames(path, extract, out)))         # the first rows once more
-    assert out.order_ids_may_repeat()
+    assert out.may_repeat()
     # two distinct ids with the same hash only make the reference path look at the file: same rows
-    monkeypatch.setattr(fast._Columns, "order_ids_may_repeat", lambda self: True)
+    monkeypatch.setattr(fast._Columns, "may_repeat", lambda self: True)
     assert _same_as_reference(path)[0] == "ok"
 
 

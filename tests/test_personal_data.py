@@ -8,6 +8,12 @@ every table and view of every non-system schema, every export, dbt's logs and ev
 LENSAN_HOME, and in the server log. None may be found. The archive (which keeps the bytes, hence the
 personal data) must be private (0600) and under LENSAN_HOME/archive only.
 
+File names (issue 18): a weekly form and a register are delivered under names carrying a person's name
+and phone (`PLANTED_FORM`, `PLANTED_REGISTER`); the batch is gated, published and delivered. The name and
+phone, in every written form, appear in no file under LENSAN_HOME outside archive/ and quarantine/
+(exports, manifests, index.json, the outbox, logs) and in no table outside raw.landed_files /
+raw.deliveries; the archive and the quarantine keep them, owner-only.
+
 Key rotation: `lensan.landing.reland_all()` rebuilds the raw rows from the archive with a new key;
 hashes change, links (household <-> shop by phone) still resolve.
 """
@@ -42,6 +48,13 @@ PROVINCE = "22"
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
 TEXT_TYPES = ("text", "character varying", "character", "json", "jsonb", "ARRAY", "USER-DEFINED")
 
+# Personal data in file names, as senders really type them (a name that the generator never makes)
+PLANTED_FORM = "Báo cáo tuần 47 - Tạ Quang Khải 0912.345.678.xlsx"
+PLANTED_REGISTER = "Danh sach ho - Ta Quang Khai 0912345678.csv"
+# the raw columns that keep a file's name as delivered (docs/security.md)
+NAME_COLUMNS = {"raw.landed_files.original_name", "raw.landed_files.archive_path", "raw.landed_files.reason_vi",
+                "raw.landed_files.reason_en", "raw.landed_files.reason_detail", "raw.deliveries.original_name"}
+
 
 # ------------------------------------------------------------------------------------------ set-up
 
@@ -75,13 +88,30 @@ def _copy_generated(paths, home: Path) -> None:
         shutil.copy2(path, target)
 
 
+def _plant_names(home: Path) -> dict:
+    """Deliver one generated W47 form under PLANTED_FORM, and a register (one byte changed, so it is no
+    duplicate) under PLANTED_REGISTER; their SHA-256s."""
+    import hashlib
+
+    forms = sorted((home / "landing" / "weekly_form").glob(f"*{WEEKS[-1]}*.xlsx"))
+    form = forms[0].rename(forms[0].with_name(PLANTED_FORM))
+    register = sorted((home / "landing" / "household_register").glob("*.csv"))[0]
+    planted = register.with_name(PLANTED_REGISTER)
+    planted.write_bytes(register.read_bytes() + b"\n")
+    return {"form": hashlib.sha256(form.read_bytes()).hexdigest(),
+            "register": hashlib.sha256(planted.read_bytes()).hexdigest()}
+
+
 @pytest.fixture(scope="module")
 def pipeline(warehouse, lensan_home, tmp_path_factory):
-    """Generate -> land -> dbt seed + build -> publish, in a scratch database and home (once per module)."""
+    """Generate -> land -> dbt seed + build -> gate -> publish -> deliver, in a scratch database and home
+    (once per module)."""
+    from lensan.delivery import service as delivery
     from lensan.transform import dbt as lensan_dbt
     from lensan_dev import generate
     from lensan.publish import service as publish
     from lensan.landing import land_pending
+    from lensan.quality import checkpoints, policy
 
     root = tmp_path_factory.mktemp("personal")
     gen = generate.generate([PROVINCE], WEEKS, seed=1034, home=root / "gen")
@@ -100,20 +130,28 @@ def pipeline(warehouse, lensan_home, tmp_path_factory):
     timings = {}
     try:
         _copy_generated(gen.paths, box.home)
+        planted = _plant_names(box.home)
         started = time.monotonic()
         summary = land_pending()
         timings["land"] = time.monotonic() - started
-        assert summary.failed == [] and summary.quarantined == [], summary.quarantined[:3]
+        # the planted form lands (its identity is in its header); the register's name says no unit/date
+        assert summary.failed == [], summary.failed
+        assert [q.name for q in summary.quarantined] == [PLANTED_REGISTER], summary.quarantined[:3]
+        assert PLANTED_FORM in {f.name for f in summary.landed}
         started = time.monotonic()
         lensan_dbt.run_dbt(["seed"])
         lensan_dbt.run_dbt(["build", "--exclude", "resource_type:seed"])
         timings["dbt"] = time.monotonic() - started
         started = time.monotonic()
-        published = publish.publish_weekly(WEEKS[-1])
+        decision = policy.evaluate(lambda: checkpoints.run_checkpoint("marts", {"week_key": WEEKS[-1]}))
+        assert not isinstance(decision, policy.Stop), decision.message
+        timings["gate"] = time.monotonic() - started
+        published = publish.publish_weekly(WEEKS[-1], gate_summary=decision.summary)
+        delivered = delivery.deliver_published({"published": published.published, "unchanged": published.unchanged})
         timings["publish"] = time.monotonic() - started
         print(f"\npersonal-data pipeline: {timings}")
         yield {"box": box, "gen": gen, "published": published, "server_log": lensan_home / "warehouse" /
-               "postgres.log"}
+               "postgres.log", "planted": planted, "delivered": delivered}
     finally:
         lensan_log.removeHandler(handler)
         handler.close()
@@ -280,21 +318,26 @@ def test_the_detector_finds_what_it_looks_for(clear):
 
 # ------------------------------------------------------------------------------------------ the scans
 
+def _text_columns(cur) -> list[tuple[str, str, str]]:
+    """(schema, table, column) of every text column of the base tables (and materialized views) of every
+    non-system schema. Plain views are not scanned: they only re-read these tables, and re-running every
+    dbt view would double the time."""
+    cur.execute("""select c.table_schema, c.table_name, c.column_name from information_schema.columns c
+                   join pg_class k on k.relname = c.table_name
+                   join pg_namespace n on n.oid = k.relnamespace and n.nspname = c.table_schema
+                   where c.table_schema <> all(%s) and c.table_schema not like 'pg\\_%%'
+                     and c.data_type = any(%s) and k.relkind in ('r', 'm', 'p')
+                   order by 1, 2, 3""", (list(SYSTEM_SCHEMAS), list(TEXT_TYPES)))
+    return cur.fetchall()
+
+
 def test_no_clear_personal_data_in_any_table(pipeline, clear):
     tails = clear.phone_tails
     conn = pipeline["box"].connect()
     hits, scanned = [], 0
     try:
         with conn.cursor() as cur:
-            # Base tables (and materialized views) of every non-system schema. Plain views are not
-            # scanned: they only re-read these tables, and re-running every dbt view would double the time.
-            cur.execute("""select c.table_schema, c.table_name, c.column_name from information_schema.columns c
-                           join pg_class k on k.relname = c.table_name
-                           join pg_namespace n on n.oid = k.relnamespace and n.nspname = c.table_schema
-                           where c.table_schema <> all(%s) and c.table_schema not like 'pg\\_%%'
-                             and c.data_type = any(%s) and k.relkind in ('r', 'm', 'p')
-                           order by 1, 2, 3""", (list(SYSTEM_SCHEMAS), list(TEXT_TYPES)))
-            columns = cur.fetchall()
+            columns = _text_columns(cur)
             schemas = {c[0] for c in columns}
             assert {"raw", "marts"} <= schemas, schemas
             by_table: dict[tuple[str, str], list[str]] = {}
@@ -398,6 +441,183 @@ def test_bi_reader_cannot_reach_hashes_or_raw(pipeline):
         assert exposed == [], exposed
     finally:
         conn.close()
+
+
+# ------------------------------------------------------------------------------------------ file names
+
+def _fold(text: str) -> str:
+    """Lower-case ASCII words: diacritics dropped, any separator (space, '_', '.', '-') one space."""
+    text = unicodedata.normalize("NFD", text).replace("đ", "d").replace("Đ", "D")
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.findall(r"[a-z0-9]+", text.casefold()))
+
+
+# the planted name as typed, with or without diacritics, and as safe_name() would mangle the accented
+# form (non-ASCII letters replaced: "T__Quang_Kh_i"); the phone in any separators, +84 or without its 0
+_PLANTED_NAME = re.compile(r"\b(ta quang khai|quang khai|t quang kh i)\b")
+_PLANTED_PHONE = "912345678"
+_DIGITS_WITH_SEPARATORS = re.compile(r"\d[\d .\-()]*\d")
+
+
+def find_planted(text: str) -> set[str]:
+    found = set()
+    text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)   # JSON's \uXXXX
+    if "Tạ Quang Khải" in unicodedata.normalize("NFC", text):
+        found.add("name-as-typed")
+    if _PLANTED_NAME.search(_fold(text)):
+        found.add("name")
+    if any(_PLANTED_PHONE in re.sub(r"\D", "", run) for run in _DIGITS_WITH_SEPARATORS.findall(text)):
+        found.add("phone")
+    return found
+
+
+def test_the_planted_detector_finds_every_written_form():
+    from lensan.landing.names import safe_name
+
+    for text in (PLANTED_FORM, PLANTED_REGISTER, safe_name(PLANTED_FORM), safe_name(PLANTED_REGISTER),
+                 unicodedata.normalize("NFD", PLANTED_FORM), PLANTED_FORM.upper(),
+                 json.dumps(PLANTED_FORM), json.dumps(PLANTED_FORM, ensure_ascii=False)):
+        assert find_planted(text) >= {"name", "phone"}, text
+    for phone in ("0912345678", "+84912345678", "0912 345 678", "84-912-345-678", "x912345678y"):
+        assert find_planted(phone) == {"phone"}, phone
+    assert find_planted("weekly_form_20501_2026-W47_3f2a9c0d1e2b.xlsx; 91234567; 0,912 345") == set()
+
+
+def test_public_names_and_scrubbed_messages_hold_no_personal_data():
+    from lensan.landing.names import log_name, public_name, safe_name, scrub
+
+    sha = "3f2a9c0d1e2b" + "0" * 52
+    assert public_name("weekly_form", sha, subject="20501", when="2026-W47", original_name=PLANTED_FORM) \
+        == "weekly_form_20501_2026-W47_3f2a9c0d1e2b.xlsx"
+    assert public_name("voso", sha, subject="orders", when="2026-11-22", original_name="voso_orders.jsonl.gz") \
+        == "voso_orders_2026-11-22_3f2a9c0d1e2b.jsonl.gz"
+    assert public_name("household_register", sha, original_name="x.Tạ Quang Khải 0912345678") \
+        == "household_register_3f2a9c0d1e2b.bin"
+    assert find_planted(log_name("household_register", PLANTED_REGISTER)) == set()
+    message = f"The source cannot be recognised from the file name '{PLANTED_REGISTER}' " \
+              f"(quarantine/household_register/{safe_name(PLANTED_REGISTER)})"
+    assert find_planted(scrub(message, PLANTED_REGISTER)) == set()
+
+
+def test_archive_and_quarantine_folders_are_narrowed_to_owner_only(tmp_path, monkeypatch):
+    from lensan import settings
+    from lensan.landing.archive import private_dir
+
+    monkeypatch.setenv("LENSAN_HOME", str(tmp_path))
+    wide = tmp_path / "quarantine" / "voso"
+    wide.mkdir(parents=True, mode=0o755)
+    wide.chmod(0o755)
+    folder = private_dir(settings.home_dir("quarantine") / "voso" / "2026")
+    for path in (tmp_path / "quarantine", wide, folder):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
+
+
+def _planted_hits(paths) -> list[tuple[str, set[str]]]:
+    hits = []
+    for path in sorted(paths):
+        found = find_planted(_file_text(path) + "\n" + str(path))
+        if found:
+            hits.append((str(path), found))
+    return hits
+
+
+def test_planted_file_names_reach_no_export_manifest_or_log(pipeline):
+    """Everything written under LENSAN_HOME but the archive and the quarantine — exports (xlsx unzipped,
+    csv, json, html), manifests, index.json, the outbox and the delivery ledger, dbt's and GX's files,
+    logs — and the server log are free of the planted name and phone."""
+    home = pipeline["box"].home
+    private = (home / "archive", home / "quarantine")
+    files = [p for p in home.rglob("*") if p.is_file() and not p.is_relative_to(private[0])
+             and not p.is_relative_to(private[1])]
+    names = {p.name for p in files}
+    assert "manifest.json" in names and "index.json" in names
+    assert any(p.suffix == ".xlsx" for p in files) and any(p.suffix == ".csv" for p in files)
+    assert any(p.is_relative_to(home / "outbox") for p in files), "nothing was delivered"
+    assert (home / "logs" / "landing.log").stat().st_size > 0
+    assert not list((home / "landing").rglob("*.*")), "a planted file is still waiting in landing"
+    if pipeline["server_log"].exists():
+        files.append(pipeline["server_log"])
+    assert _planted_hits(files) == []
+
+
+def test_manifests_name_the_planted_form_by_hash_and_list_only_what_fed_them(pipeline):
+    home = pipeline["box"].home
+    sha = pipeline["planted"]["form"]
+    manifests = sorted((home / "exports" / "week" / WEEKS[-1]).glob("*/rev-*/manifest.json"))
+    assert {m.parent.parent.name for m in manifests} >= {f"province-{PROVINCE}", "nation-VN"}
+    conn = pipeline["box"].connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select count(*) from raw.landed_files where status = 'loaded'")
+            loaded = cur.fetchone()[0]
+            cur.execute("select f.unit_code from raw.weekly_forms as f join raw.landed_files as l using (file_id)"
+                        " where l.sha256 = %s", (sha,))
+            unit = cur.fetchone()[0]
+    finally:
+        conn.close()
+    from lensan import reference
+
+    region = reference.provinces()[("post2025", PROVINCE)]["region_code"]
+    fed_by_the_form = {f"province-{PROVINCE}", f"region-{region}", "nation-VN"}
+    counts = {}
+    for path in manifests:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        files = manifest["source_files"]
+        counts[manifest["scope_key"]] = len(files)
+        assert manifest["source_file_count"] == len(files) and 0 < len(files) < loaded, path
+        by_sha = {f["sha256"]: f for f in files}
+        if manifest["scope_key"] not in fed_by_the_form:     # another province's scopes: extracts only
+            assert sha not in by_sha and {f["source"] for f in files} <= {"postmart", "voso"}, path
+            continue
+        assert by_sha[sha]["safe_name"] == f"weekly_form_{unit}_{WEEKS[-1]}_{sha[:12]}.xlsx"
+        assert by_sha[sha]["period_key"] == WEEKS[-1] and by_sha[sha]["source"] == "weekly_form"
+        assert {"household_register", "weekly_form"} <= {f["source"] for f in files}
+        assert pipeline["planted"]["register"] not in by_sha                      # quarantined: fed nothing
+        assert all(f["period_key"] in (None, WEEKS[-1]) for f in files)             # not W46's forms
+        start, end = "2026-11-16", "2026-11-22"                                      # 2026-W47
+        extracts = [f for f in files if f["source"] in ("postmart", "voso")]
+        assert extracts and all(start <= f["file_date"] <= end for f in extracts)
+        assert "original_name" not in files[0]
+    assert fed_by_the_form <= counts.keys() and counts[f"province-{PROVINCE}"] == counts["nation-VN"]
+
+
+def test_planted_names_stay_in_the_archive_and_quarantine_owner_only(pipeline):
+    home = pipeline["box"].home
+    archived = {p.name.split("__", 1)[0]: p for p in (home / "archive").rglob("*__*")}
+    quarantined = [p for p in (home / "quarantine").rglob("*") if p.is_file()]
+    form = archived[pipeline["planted"]["form"]]
+    register = archived[pipeline["planted"]["register"]]
+    reason = next(p for p in quarantined if p.name.endswith(".reason.json"))
+    assert find_planted(form.name) >= {"name", "phone"} and find_planted(register.name) >= {"name", "phone"}
+    assert find_planted(reason.read_text(encoding="utf-8")) >= {"name", "phone"}
+    assert len(quarantined) == 2 and all(find_planted(p.name) for p in quarantined)
+    for path in [form, register, *quarantined]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    for top in ("archive", "quarantine"):
+        for folder in [home / top, *(p for p in (home / top).rglob("*") if p.is_dir())]:
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_planted_names_reach_no_table_but_the_raw_file_columns(pipeline):
+    """In the warehouse the name as delivered is kept only where the operator finds a file by it
+    (raw.landed_files, raw.deliveries: NAME_COLUMNS); no staging, intermediate, mart, ops or reference
+    table holds it."""
+    conn = pipeline["box"].connect()
+    hits = set()
+    try:
+        with conn.cursor() as cur:
+            for schema, table, column in _text_columns(cur):
+                cur.execute(sql.SQL("select {}::text from {}.{} where {}::text ~* %s limit 1").format(
+                    sql.Identifier(column), sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)),
+                    ("quang|912[ .-]?345[ .-]?678",))
+                row = cur.fetchone()
+                if row and find_planted(row[0]):
+                    hits.add(f"{schema}.{table}.{column}")
+        conn.rollback()
+    finally:
+        conn.close()
+    assert "raw.landed_files.original_name" in hits
+    assert hits <= NAME_COLUMNS, hits - NAME_COLUMNS
 
 
 # ------------------------------------------------------------------------------------------ rotation

@@ -69,11 +69,23 @@ insert into marts.fct_reported_values values
     ('2026-W47','post2025','07091','ocop_listed',true), ('2026-W46','post2025','07092','ocop_listed',false);
 create table raw.landed_files (file_id bigserial primary key, sha256 text not null unique, source text not null,
     entity text, original_name text not null, archive_path text not null, size_bytes bigint not null,
-    arrived_at timestamptz not null, status text not null);
-insert into raw.landed_files (sha256, source, original_name, archive_path, size_bytes, arrived_at, status) values
-    ('aa11', 'weekly_form', 'bao_cao_tuan_205_2026-W47.xlsx', '/a/1', 10, '2026-11-23 09:00+07', 'loaded'),
-    ('bb22', 'postmart', 'postmart_don_hang_20261122.csv', '/a/2', 20, '2026-11-23 01:00+07', 'loaded'),
-    ('cc33', 'voso', 'voso_orders_2026-11-22.jsonl.gz', '/a/3', 30, '2026-11-23 01:00+07', 'quarantined');
+    arrived_at timestamptz not null, status text not null, unit_code text, period_key text, file_date date);
+insert into raw.landed_files (sha256, source, entity, original_name, archive_path, size_bytes, arrived_at, status,
+    unit_code, period_key, file_date) values
+    ('aa11', 'weekly_form', 'form', 'Bao cao tuan 47 - Nguyen Van An 0912345678.xlsx', '/a/1', 10,
+     '2026-11-23 09:00+07', 'loaded', '07090', '2026-W47', '2026-11-22'),
+    ('bb22', 'postmart', 'don_hang', 'postmart_don_hang_20261122.csv', '/a/2', 20, '2026-11-23 01:00+07', 'loaded',
+     null, null, '2026-11-22'),
+    ('cc33', 'voso', 'orders', 'voso_orders_2026-11-22.jsonl.gz', '/a/3', 30, '2026-11-23 01:00+07', 'quarantined',
+     null, null, '2026-11-22'),
+    ('dd44', 'weekly_form', 'form', 'bao_cao_tuan_07092_2026-W46.xlsx', '/a/4', 10, '2026-11-16 09:00+07',
+     'loaded', '07092', '2026-W46', '2026-11-15'),
+    ('ee55', 'postmart', 'don_hang', 'postmart_don_hang_20261115.csv', '/a/5', 20, '2026-11-16 01:00+07', 'loaded',
+     null, null, '2026-11-15');
+create table raw.weekly_forms (file_id bigint primary key, unit_code text, map_version text, week_key text,
+    week_end date);
+insert into raw.weekly_forms values (1, '07090', 'post2025', '2026-W47', '2026-11-22'),
+    (4, '07092', 'post2025', '2026-W46', '2026-11-15');
 """
 
 
@@ -159,9 +171,11 @@ def test_publish_writes_four_files_per_scope_with_correct_sha256(home):
         assert {f["name"] for f in manifest["files"]} == {f"{base}.xlsx", f"{base}.csv", f"{base}.json"}
         for entry in manifest["files"]:
             assert hashlib.sha256((rev / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
-        assert [f["original_name"] for f in manifest["source_files"]] == [
-            "bao_cao_tuan_205_2026-W47.xlsx", "postmart_don_hang_20261122.csv"]
-        assert {"file_id", "original_name", "sha256"} <= manifest["source_files"][0].keys()
+        # the files that fed the week (not W46's form or extract, not a quarantined file), by safe name only
+        assert [f["safe_name"] for f in manifest["source_files"]] == [
+            "weekly_form_07090_2026-W47_aa11.xlsx", "postmart_don_hang_2026-11-22_bb22.csv"]
+        assert {"sha256", "source", "file_date", "safe_name"} <= manifest["source_files"][0].keys()
+        assert "Nguyen" not in (rev / "manifest.json").read_text(encoding="utf-8")
         assert manifest["gate"]["status"] == "warning" and manifest["gate"]["checkpoint"] == "marts_checkpoint"
     flagged = json.loads((_rev_dir(root, "province-22", 1) / f"bao_cao_tuan_{WEEK}_province-22.json").read_text())
     row = next(r for r in flagged["rows"] if r["indicator_code"] == "hh_with_shop")

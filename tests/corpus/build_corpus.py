@@ -154,6 +154,165 @@ def gz(rows_or_text, mtime: int = 0) -> bytes:
     return out.getvalue()
 
 
+# ------------------------------------------------------------------------------------- hand-made forms
+
+def write_hand_forms() -> None:
+    """The weekly forms made by hand-like means (hand_forms.py), their details in weekly_form_details.json.
+
+    `build_corpus.py weekly_form_hand` rewrites only these (and their expected.json entries)."""
+    sys.path.insert(0, str(HERE))
+    import hand_forms
+
+    details = hand_forms.build(put)
+    (HERE / "weekly_form_details.json").write_text(
+        json.dumps(dict(sorted(details.items())), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def rebuild_part(write) -> None:
+    """Rewrite one group of hand-made cases (`write()`) and their expected.json entries, nothing else."""
+    expected.update(json.loads((HERE / "expected.json").read_text(encoding="utf-8")))
+    write()
+    (HERE / "expected.json").write_text(json.dumps(dict(sorted(expected.items())), ensure_ascii=False, indent=1)
+                                        + "\n", encoding="utf-8")
+
+
+def rebuild_hand_forms() -> None:
+    rebuild_part(write_hand_forms)
+
+
+# ------------------------------------------------------------------------------------- identity registers
+
+IDENTITY_UNIT = "03388"
+# (household code, phone as a CSV text, phone as an XLSX cell, CCCD/CMND as CSV text, as an XLSX cell,
+#  canonical phone, canonical citizen id): one household, two spellings, one identity (landing.identity)
+IDENTITY_ROWS = (
+    ("HHID-01", "+84 (0) 971 074 803", 971074803, "001-234-567-890", 1234567890, "0971074803", "001234567890"),
+    ("HHID-02", "0084 345963856", 345963856.0, "012 345 678 901", 12345678901, "0345963856", "012345678901"),
+    ("HHID-03", "0912.345.678", 84912345678, "012345678", 12345678, "0912345678", "cmnd:012345678"),
+    ("HHID-04", "(086) 123-4567", "+84861234567", "036095000123", "036 095 000 123", "0861234567",
+     "036095000123"),
+    ("HHID-05", "12345", 12345, "", None, "12345", None),
+    ("HHID-06", "+66 81 234 5678", "0066812345678", "123", 123, "+66812345678", "other:123"),
+)
+
+
+def write_identity_registers() -> None:
+    """Two snapshots of the same households, phones and IDs typed differently (CSV text; XLSX number
+    cells that lost their zeros): both land with the same pseudonyms. The canonical text of each
+    value in household_register_identity.json (tests/test_corpus.py hashes it and compares).
+
+    `build_corpus.py household_register_identity` rewrites only these (and their expected.json entries)."""
+    import openpyxl
+
+    header = ["Mã hộ", "Họ tên chủ hộ", "Số điện thoại", "Số CCCD", "Mã xã", "Loại hộ", "Sản phẩm chính",
+              "Ngày đào tạo kỹ năng số", "Ngày đào tạo đóng gói - kết nối - giao nhận", "Mức độ đào tạo"]
+    rest = [IDENTITY_UNIT, "Hộ SXNN", "Chè", "", "", ""]
+    csv_name = f"danh_sach_ho_{IDENTITY_UNIT}_20260908.csv"
+    xlsx_name = f"danh_sach_ho_{IDENTITY_UNIT}_20260909.xlsx"
+    rows = [[code, "Hộ Thử Nghiệm", phone, cid, *rest] for code, phone, _, cid, _, _, _ in IDENTITY_ROWS]
+    put("household_register", csv_name, csv_bytes([header, *rows], ","), "accepted")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(header)
+    for code, _, phone, _, cid, _, _ in IDENTITY_ROWS:
+        ws.append([code, "Hộ Thử Nghiệm", phone, cid, *rest])
+    put("household_register", xlsx_name, _save(wb), "accepted")
+    canonical = {code: {"phone": phone, "citizen_id": cid} for code, _, _, _, _, phone, cid in IDENTITY_ROWS}
+    details = {f"household_register/{name}": canonical for name in (csv_name, xlsx_name)}
+    (HERE / "household_register_identity.json").write_text(json.dumps(details, ensure_ascii=False, indent=1) + "\n",
+                                                            encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------------- platform extracts
+
+def _pm_order(i: int, status: str = "Thành công", kg: str = "1,5", amount: str = "150000",
+              updated: str = "") -> list[str]:
+    return [f"PMDH9{i:07d}", f"12/09/2026 08:{i:02d}:00", "PMGH033880001", f"PMTK9{i:05d}", "0912 345 678",
+            "PMSP0338800101", "2", kg, amount, "12", "VN", status, updated]
+
+
+def _vs_order(i: int, **change) -> dict:
+    return {"order_id": f"VSDH9{i:07d}", "ordered_at": f"2026-09-12T01:{i:02d}:00Z", "shop_id": "VSSH033880001",
+            "buyer_account_id": f"VSTK9{i:05d}", "buyer_phone": "+84 912 345 678", "product_id": "VSSP0338800101",
+            "quantity": 1, "weight_g": 2500, "amount_vnd": 120000, "buyer_province_code": "12",
+            "buyer_country": "VN", "status": "delivered", "updated_at": f"2026-09-12T02:{i:02d}:00Z"} | change
+
+
+def write_platform_field_cases() -> None:
+    """Platform extracts as VNPost (postmart: BOM, ';', CRLF, quoted fields with ';' inside, decimal comma)
+    and Viettel Post (voso: gzip JSON Lines, UTC) send them, cut off, padded with separators, repeating a
+    line, or with a timestamp whose time zone is not fixed. Refused ones: code and line in
+    platform_details.json; accepted ones: the exact rows landed (phones unhashed: None) and the number of
+    exact duplicate lines collapsed.
+
+    Dates after the good batch's week of tests/test_corpus.py (W38), so the names never collide.
+
+    `build_corpus.py platform_field` rewrites only these (and their expected.json entries)."""
+    from lensan.landing.platforms import spec
+
+    details: dict[str, dict] = {}
+    orders = [h for h, _, _ in spec.POSTMART["don_hang"][1]]
+    products = [h for h, _, _ in spec.POSTMART["san_pham"][1]]
+
+    def pm(name: str, data: bytes, outcome: str, **detail) -> None:
+        put("postmart", name, data, outcome)
+        details[f"postmart/{name}"] = detail
+
+    def vs(name: str, data: bytes, outcome: str, **detail) -> None:
+        put("voso", name, data, outcome)
+        details[f"voso/{name}"] = detail
+
+    # accepted: separator-only lines skipped, an exact duplicate line kept once, decimal comma, typed amounts
+    rows = [_pm_order(1), _pm_order(2, kg="12,75", amount="1.250.000"), [""] * 13,
+            _pm_order(3, status="Hủy", updated="13/09/2026 09:00:00"), _pm_order(1), [""] * 6,
+            _pm_order(4, status="Hoàn", kg="0,5", updated="14/09/2026 10:30:00"), [""] * 13]
+    landed = [_pm_order(1), _pm_order(2, kg="12,75", amount="1.250.000"),
+              _pm_order(3, status="Hủy", updated="13/09/2026 09:00:00"),
+              _pm_order(4, status="Hoàn", kg="0,5", updated="14/09/2026 10:30:00")]
+    pm("postmart_don_hang_20260921.csv", csv_bytes([orders, *rows], ";"), "accepted",
+       rows=[[None if i == 4 else (v or None) for i, v in enumerate(r)] for r in landed], repeats=1)
+    # accepted: product names quoted because they hold ';' (and a doubled quote)
+    product_rows = [
+        ["PMSP0338800201", "PMGH033880001", "Gạo ST25; túi 5kg", "Nông sản", "Gạo", "4", "Có", "Có", "Không",
+         "12/09/2026 07:30:00"],
+        ["PMSP0338800202", "PMGH033880001", 'Chè "Tân Cương"; hộp 200g', "Nông sản", "Chè", "3", "Có", "Không",
+         "Có", "12/09/2026 08:00:00"],
+        [""] * 10,
+        ["PMSP0338800203", "PMGH033880002", "Phân bón NPK 16-16-8", "Đầu vào", "Phân bón", "0", "Không", "Không",
+         "Có", "12/09/2026 09:45:00"],
+    ]
+    pm("postmart_san_pham_20260925.csv", csv_bytes([products, *product_rows], ";"), "accepted",
+       rows=[r for r in product_rows if r[0]], repeats=0)
+    # refused: cut off in the middle of a row (the amount '966' of '966000', the rest lost)
+    whole = csv_bytes([orders] + [_pm_order(i, amount="966000") for i in range(1, 6)], ";")
+    pm("postmart_don_hang_20260922.csv", whole[:whole.rindex(b"966000") + 3], "TRUNCATED_ROW", where="line 6")
+    # refused: cut off inside a quoted product name
+    whole = csv_bytes([products, *product_rows], ";")
+    pm("postmart_san_pham_20260926.csv", whole[:whole.index("túi".encode("utf-8"))], "TRUNCATED_ROW",
+       where="line 2")
+    # refused: a separator lost in the middle of the file (weight and amount run together)
+    rows = [_pm_order(i) for i in range(1, 6)]
+    rows[2] = rows[2][:7] + [rows[2][7] + rows[2][8]] + rows[2][9:]
+    pm("postmart_don_hang_20260924.csv", csv_bytes([orders, *rows], ";"), "TRUNCATED_ROW", where="line 4")
+
+    # voso: a timestamp without its time zone (UTC by contract, never guessed)
+    vs("voso_orders_2026-09-21.jsonl.gz",
+       gz([_vs_order(1), _vs_order(2, updated_at="2026-09-12T04:00:00"), _vs_order(3)]), "MISSING_TIME_ZONE",
+       where="line 2, column 'updated_at'")
+    # voso: the last line cut off before the file was compressed
+    text = "".join(json.dumps(_vs_order(i), ensure_ascii=False) + "\n" for i in range(1, 5))
+    vs("voso_orders_2026-09-22.jsonl.gz", gz(text[:text.rindex('"amount_vnd"')]), "TRUNCATED_ROW", where="line 4")
+    # voso accepted: an offset fixes the zone, a blank line, an exact duplicate line
+    good = [_vs_order(1), _vs_order(2, ordered_at="2026-09-12T08:02:00+07:00", status="returned"), _vs_order(3)]
+    lines = [json.dumps(r, ensure_ascii=False) for r in good]
+    vs("voso_orders_2026-09-24.jsonl.gz", gz("\n".join(lines[:2] + ["", lines[2], lines[0]]) + "\n"), "accepted",
+       rows=[[str(v) if not isinstance(v, str) else v for v in r.values()] for r in good], repeats=1)
+    for row in details["voso/voso_orders_2026-09-24.jsonl.gz"]["rows"]:
+        row[4] = None       # the phone: hashed at landing, None unhashed
+    (HERE / "platform_details.json").write_text(json.dumps(dict(sorted(details.items())), ensure_ascii=False,
+                                                           indent=1) + "\n", encoding="utf-8")
+
+
 # ------------------------------------------------------------------------------------- build
 
 def build() -> None:
@@ -239,6 +398,7 @@ def build() -> None:
         "UNSAFE_FILE")
     put("weekly_form", f"{base}_khong_phai_xlsx.xlsx", "TT;Chỉ tiêu\r\nI;OCOP\r\n".encode("utf-8"), "UNREADABLE")
     put("weekly_form", f"{base}_rong.xlsx", b"", "EMPTY_FILE")
+    write_hand_forms()
 
     # ---------------------------------------------------------------- S2 household register
     registers = sorted((landing / "household_register").glob("*.csv"))
@@ -266,6 +426,7 @@ def build() -> None:
     reg("20260906", reg_rows[:3], "UNKNOWN_UNIT", unit="99999")
     reg("20991231", reg_rows[:4], "FUTURE_PERIOD")
     put("household_register", f"danh_sach_ho_{reg_unit}_20260907.xlsx", csv_bytes(reg_rows[:2], ","), "UNREADABLE")
+    write_identity_registers()
 
     # ---------------------------------------------------------------- S3 postmart
     def biggest(pattern):
@@ -327,6 +488,8 @@ def build() -> None:
     vs("shops", 9, gz([dict(r, has_ewallet="yes") if i == 0 else r for i, r in enumerate(vshops)]), "BAD_BOOLEAN")
     vs("orders", 10, gz(json.dumps(v_rows)), "UNREADABLE")     # a JSON array, not JSON Lines
 
+    write_platform_field_cases()
+
     (HERE / "expected.json").write_text(json.dumps(dict(sorted(expected.items())), ensure_ascii=False, indent=1)
                                         + "\n", encoding="utf-8")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -336,4 +499,7 @@ def build() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(build())
+    sys.exit(rebuild_hand_forms() if sys.argv[1:] == ["weekly_form_hand"]
+             else rebuild_part(write_identity_registers) if sys.argv[1:] == ["household_register_identity"]
+             else rebuild_part(write_platform_field_cases) if sys.argv[1:] == ["platform_field"]
+             else build())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from lensan import settings
 
@@ -44,18 +45,18 @@ def status_report(limit: int = 20) -> dict:
         if _table_exists(conn, "raw.landed_files"):
             report["landed"] = [
                 {"source": s, "status": st, "files": n, "rows": r}
-                for s, st, n, r in _query(conn, "select source, status, count(*), coalesce(sum(row_count), 0) "
+                for s, st, n, r in _query(conn, "select source, case when withdrawn_at is not null then 'withdrawn' "
+                                                "else status end, count(*), coalesce(sum(row_count), 0) "
                                                 "from raw.landed_files group by 1, 2 order by 1, 2") or []
             ]
-            report["quarantined"] = [
-                {"file": name, "source": s, "code": code, "reason_vi": vi, "reason_en": en, "arrived_at": str(at)}
-                for name, s, code, vi, en, at in _query(
-                    conn, "select original_name, source, reason_code, reason_vi, reason_en, arrived_at "
-                          "from raw.landed_files where status = 'quarantined' order by file_id desc limit %s",
-                    (limit,)) or []
-            ]
+            withdrawn = _query(conn, "select original_name, source, sha256, withdrawn_at, withdrawn_reason, "
+                                     "count(*) over () from raw.landed_files where withdrawn_at is not null "
+                                     "order by withdrawn_at desc limit %s", (limit,)) or []
+            report["withdrawn"] = [{"file": name, "source": s, "sha256": sha, "withdrawn_at": str(at), "reason": why}
+                                   for name, s, sha, at, why, _ in withdrawn]
+            report["withdrawn_total"] = withdrawn[0][5] if withdrawn else 0
         else:
-            report["landed"], report["quarantined"] = [], []
+            report["landed"], report["withdrawn"], report["withdrawn_total"] = [], [], 0
         report["publications"] = [
             {"period": f"{ptype} {pkey}", "scopes": n, "max_revision": rev, "gate": gate,
              "last_published_at": str(at)}
@@ -80,10 +81,68 @@ def status_report(limit: int = 20) -> dict:
             report["last_runs"], report["alerts"] = [], []
     finally:
         conn.close()
+    report["quarantined"], report["quarantined_total"] = quarantined_files(limit)
+    report["waiting"], report["waiting_total"] = waiting_files(limit)
     week_root = settings.home_dir("exports") / "week"
     report["exports"] = [str(p) for p in sorted(week_root.glob("*/index.json"))][-limit:]
     report["data_docs"] = _data_docs_path()
     return report
+
+
+def quarantined_files(limit: int) -> tuple[list[dict], int]:
+    """The files in quarantine/ (newest first, at most `limit`) with their reason, when they were
+    quarantined and where they are, and how many there are in all."""
+    from lensan.landing.quarantine import REASON_SUFFIX
+
+    root = settings.lensan_home() / "quarantine"
+    reasons = sorted(root.glob(f"*/*{REASON_SUFFIX}"), key=lambda p: _mtime(p), reverse=True) \
+        if root.is_dir() else []
+    rows = []
+    for reason_path in reasons[:limit]:
+        try:
+            reason = json.loads(reason_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            reason = {}
+        kept = reason_path.with_name(reason_path.name[:-len(REASON_SUFFIX)])
+        rows.append({"file": reason.get("file") or kept.name, "source": reason.get("source") or kept.parent.name,
+                     "code": reason.get("code"), "reason_vi": reason.get("message_vi"),
+                     "reason_en": reason.get("message_en"), "quarantined_at": reason.get("quarantined_at"),
+                     "arrived_at": _iso_mtime(kept),
+                     "path": str(kept) if kept.exists() else None, "reason_file": str(reason_path)})
+    return rows, len(reasons)
+
+
+def waiting_files(limit: int) -> tuple[list[dict], int]:
+    """The files still waiting in landing/ (oldest first, at most `limit`) and how many there are: those
+    of each source folder, and any put in landing/ itself, which no run takes."""
+    from lensan.landing.loader import pending_files
+
+    landing = settings.lensan_home() / "landing"
+    found: list[tuple[str, Path]] = []
+    for source in settings.SOURCES:
+        if (landing / source).is_dir():
+            found += [(source, p) for p in pending_files(source)]
+    if landing.is_dir():
+        found += [("-", p) for p in landing.iterdir() if p.is_file() and not p.name.startswith(".")]
+    found.sort(key=lambda item: _mtime(item[1]))
+    return [{"source": source, "file": path.name, "path": str(path), "arrived_at": _iso_mtime(path),
+             "in_source_folder": source != "-"} for source, path in found[:limit]], len(found)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.lstat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _iso_mtime(path: Path) -> str | None:
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromtimestamp(path.lstat().st_mtime, tz=settings.LOCAL_TZ).isoformat(timespec="seconds")
+    except OSError:
+        return None
 
 
 def _data_docs_path() -> str | None:
@@ -109,6 +168,21 @@ def _section(vi: str, en: str, rows: list[dict], line, empty: str | None = None)
         print(empty)
 
 
+def _plain(value) -> str:
+    """A run summary as `key: value, …` for people (lists shortened to their length beyond 3 items)."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_plain(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        head = " ".join(_plain(v) for v in value[:3])
+        return head + (f" (+{len(value) - 3})" if len(value) > 3 else "")
+    return str(value)
+
+
+def _more(total: int, shown: int) -> None:
+    if total > shown:
+        print(f"  … và {total - shown} file khác / and {total - shown} more")
+
+
 def cmd_status(args) -> int:
     report = status_report(args.limit)
     if args.json:
@@ -119,8 +193,19 @@ def cmd_status(args) -> int:
              report["landed"] or [{"source": "-", "status": "-", "files": 0, "rows": 0}],
              lambda row: f"  {row['source']:<20} {row['status']:<12} {row['files']:>6} files {row['rows']:>9} rows")
     _section("\nFile bị cách ly và lý do:", "Quarantined files and reasons:", report["quarantined"],
-             lambda row: f"  {row['file']} [{row['code']}]\n    vi: {row['reason_vi']}\n    en: {row['reason_en']}",
-             NONE)
+             lambda row: f"  {row['file']} [{row['code']}] — cách ly lúc / quarantined at {row['quarantined_at']}\n"
+                         f"    vi: {row['reason_vi']}\n    en: {row['reason_en']}\n"
+                         f"    ở / at: {row['path'] or row['reason_file']}", NONE)
+    _more(report["quarantined_total"], len(report["quarantined"]))
+    _section("\nFile đang chờ trong thư mục landing:", "Files waiting in landing:", report["waiting"],
+             lambda row: f"  {row['path']}  (đến lúc / arrived {row['arrived_at']})" + (
+                 "" if row["in_source_folder"] else "\n    không nằm trong thư mục nguồn nào nên sẽ không được nhận / "
+                                                    "not in a source folder: it will not be landed"), NONE)
+    _more(report["waiting_total"], len(report["waiting"]))
+    _section("\nFile đã rút:", "Withdrawn files:", report["withdrawn"],
+             lambda row: f"  {row['source']}/{row['file']} ({row['sha256'][:12]}…) lúc / at {row['withdrawn_at']}: "
+                         f"{row['reason']}", NONE)
+    _more(report["withdrawn_total"], len(report["withdrawn"]))
     _section("\nĐã công bố:", "Published:", report["publications"],
              lambda row: f"  {row['period']}: {row['scopes']} phạm vi/scopes, bản sửa đổi tối đa/max revision "
                          f"{row['max_revision']}, cổng/gate {row['gate']}, {row['last_published_at']}")
@@ -133,10 +218,10 @@ def cmd_status(args) -> int:
                          f"lỗi/errors {row['errors']}, cảnh báo/warnings {row['warnings']}", NONE_YET)
     _section("\nLần chạy gần nhất (DAG.task):", "Last runs (DAG.task):", report["last_runs"],
              lambda row: f"  {row['recorded_at']}  {row['dag_id']}.{row['task_id']:<22} {row['status']:<8} "
-                         f"{json.dumps(row['summary'], ensure_ascii=False, default=str)[:160]}", NONE_YET)
+                         f"{_plain(row['summary'])[:160]}", NONE_YET)
     _section("\nCảnh báo (tác vụ lỗi):", "Alerts (failed tasks):", report["alerts"],
              lambda row: f"  {row['created_at']}  {row['dag_id']}.{row['task_id']} try {row['try_number']}: "
-                         f"{row['exception_class']}: {(row['message'] or '')[:200]!r}", NONE)
+                         f"{row['exception_class']}: {' '.join((row['message'] or '').split())[:200]}", NONE)
     say(f"\nData Docs: {report['data_docs'] or '(chưa tạo)'}",
         f"Data Docs: {report['data_docs'] or '(not built yet)'}")
     return 0

@@ -22,8 +22,14 @@ manifest.json has one shape, the one lensan.publish.service writes (a JSON objec
       "generated_at": "…", "row_counts": {"indicator_rows": 24, …}, "gate": {"status": "passed", …} | null,
       "quality_flags": […], "source_file_count": 1,
                                              summarised in the e-mail (lensan.delivery.channels.email)
+      "source_files": [                      the raw files that fed this scope and period (not read here):
+        {"sha256": "<64 hex>", "source": "weekly_form", "period_key": "2026-W47" | null,
+         "file_date": "2026-11-22", "arrived_at": "…Z",
+         "safe_name": "weekly_form_20501_2026-W47_3f2a9c0d1e2b.xlsx"},   never a name as delivered
+        …                                    (it may hold personal data: docs/security.md)
+      ],
       …                                      other keys (period_start, scope_level, content_hash, changes,
-                                             source_files, …) are carried along, not read
+                                             …) are carried along, not read
     }
 
 `load_revision(dir)` reads it, checks it against the directory and every file against it (size, then

@@ -15,12 +15,13 @@ Public API (used by the ingest DAG and the `lensan` CLI):
 Reason codes: `lensan.landing.errors.CODES` (messages in Vietnamese and English in `MESSAGES`).
 
 Modules: `loader` (the orchestrator: land_pending, check_file, ensure_raw_schema), the steps of one file —
-`names` (source from the file name), `archive` (byte-for-byte copy + SHA-256), `load` (parse, insert raw
-rows), `quarantine` (bad files + reason.json), `ledger` (raw.landed_files, the per-SHA-256 lock) —
+`names` (source from the content or the file name), `archive` (byte-for-byte copy + SHA-256), `load` (parse, insert raw
+rows), `quarantine` (bad files + reason.json), `ledger` (raw.landed_files, raw.deliveries, withdrawal, the per-SHA-256 lock) —
 `results` (what landing reports), `reland` (key rotation).
 Parsers: `landing.parsers.weekly_form`, `landing.parsers.household_register`; platform extracts:
 `landing.platforms.spec` / `.reference` / `.fast`; numbers: `landing.numbers.parse_vn_number`; file
-limits: `landing.safety`; keyed hashes: `landing.pseudonymise`.
+limits: `landing.safety`; keyed hashes: `landing.pseudonymise` (of the canonical phones and citizen IDs
+of `landing.identity`).
 """
 
 from lensan.landing.archive import sweep_stale_temp_files

@@ -52,6 +52,20 @@ class ArchiveCopy:
             self.tmp.unlink(missing_ok=True)
 
 
+def private_dir(folder: Path) -> Path:
+    """`folder` (inside LENSAN_HOME) and every folder between, created owner-only (0700); one made before
+    with group/other access loses it (never gains any): the archive and the quarantine hold clear
+    personal data (docs/security.md)."""
+    current = settings.lensan_home()
+    for part in folder.relative_to(current).parts:
+        current = current / part
+        current.mkdir(mode=0o700, exist_ok=True)
+        mode = stat.S_IMODE(current.stat().st_mode)
+        if mode & 0o077:
+            os.chmod(current, mode & 0o700)
+    return folder
+
+
 def copy_to_archive(path: Path, source: str) -> ArchiveCopy:
     """Copy to a temporary file under archive/<source>/ while hashing (fsync'd before it counts)."""
     # O_NOFOLLOW + fstat: a file swapped for a symlink (or a FIFO/device) after listing is refused,
@@ -76,8 +90,7 @@ def copy_to_archive(path: Path, source: str) -> ArchiveCopy:
                 digest.update(chunk)
                 size += len(chunk)
         return ArchiveCopy(None, digest.hexdigest(), size, arrived_at)
-    folder = settings.home_dir("archive") / source
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(settings.home_dir("archive") / source)
     tmp = folder / f"{TMP_PREFIX}{HOST}-{os.getpid()}-{time.monotonic_ns()}"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
@@ -100,8 +113,7 @@ def copy_to_archive(path: Path, source: str) -> ArchiveCopy:
 
 def archive_path(source: str, sha: str, name: str, arrived_at: dt.datetime) -> Path:
     local = arrived_at.astimezone(LOCAL_TZ)
-    folder = settings.home_dir("archive") / source / f"{local:%Y}" / f"{local:%m}"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(settings.home_dir("archive") / source / f"{local:%Y}" / f"{local:%m}")
     return folder / f"{sha}__{safe_name(name)}"
 
 

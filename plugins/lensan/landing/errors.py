@@ -19,10 +19,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
                    "The file cannot be read as {expected}: {reason}."),
     "UNSAFE_FILE": ("Tệp bị từ chối vì lý do an toàn: {reason_vi}.",
                     "The file was refused for safety reasons: {reason}."),
-    "TRUNCATED": ("Tệp nén gzip bị cắt cụt (kết thúc giữa chừng) sau {rows} dòng dữ liệu.",
-                  "The gzip file is truncated (it ends early) after {rows} data rows."),
-    "UNKNOWN_SOURCE": ("Không nhận diện được nguồn từ tên tệp '{name}' (mong đợi dạng {expected}).",
-                       "The source cannot be recognised from the file name '{name}' (expected {expected})."),
+    "TRUNCATED": ("Tệp nén gzip bị cắt cụt (kết thúc giữa chừng) {where_vi}, sau {rows} dòng dữ liệu.",
+                  "The gzip file is truncated (it ends early) at {where_en}, after {rows} data rows."),
+    "TRUNCATED_ROW": ("Dòng bị cắt cụt {where_vi}: {reason_vi} (tệp bị cắt giữa dòng hoặc thiếu dấu phân cách).",
+                      "Truncated row at {where_en}: {reason} (the file is cut off mid-row or a separator is "
+                      "missing)."),
+    "MISSING_TIME_ZONE": ("Thời điểm không có múi giờ {where_vi}: '{value}' (mong đợi ISO-8601 giờ UTC, ví dụ "
+                          "2026-11-16T03:15:00Z; múi giờ không bao giờ được đoán).",
+                          "Timestamp without a time zone at {where_en}: '{value}' (expected ISO-8601 UTC, e.g. "
+                          "2026-11-16T03:15:00Z; the time zone is never guessed)."),
+    "UNKNOWN_SOURCE": ("Không nhận diện được nguồn từ nội dung hay tên tệp '{name}' (mong đợi dạng {expected}).",
+                       "The source cannot be recognised from the content or the file name '{name}' "
+                       "(expected {expected})."),
     "TEMPLATE_NOT_RECOGNISED": ("Không nhận diện được mẫu báo cáo: {reason_vi}.",
                                 "The report template is not recognised: {reason}."),
     "MISSING_COLUMN": ("Thiếu cột '{column}' ({where_vi}).", "Column '{column}' is missing ({where_en})."),
@@ -49,6 +57,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                              "Percentage out of the allowed range ({range}) at {where_en}: '{value}'."),
     "UNKNOWN_INDICATOR_ROW": ("Dòng chỉ tiêu không có trong mẫu {where_vi}: '{value}' {reason_vi}.",
                               "Indicator row not in the template at {where_en}: '{value}' {reason}."),
+    "MERGED_NUMBER_CELLS": ("Vùng ô gộp {range} phủ lên {cells} ô số liệu, không rõ giá trị thuộc ô nào ({where_vi}); "
+                            "hãy bỏ gộp ô và ghi số vào từng ô.",
+                            "The merged range {range} covers {cells} number cells and it is not clear which cell its "
+                            "value belongs to ({where_en}); unmerge it and type each number in its own cell."),
+    "FORMULA_NOT_COMPUTED": ("Công thức '{formula}' {where_vi} không có giá trị đã lưu và không tính được ({reason_vi}); "
+                             "hãy mở tệp trong Excel/LibreOffice, lưu lại rồi gửi.",
+                             "The formula '{formula}' at {where_en} has no saved value and cannot be computed "
+                             "({reason}); open the file in Excel/LibreOffice, save it and send it again."),
     "MISSING_INDICATOR_ROW": ("Thiếu dòng chỉ tiêu của mẫu: {missing}.",
                               "Indicator rows of the template are missing: {missing}."),
     "DUPLICATE_ORDER_ID": ("Mã đơn hàng '{order_id}' xuất hiện hai lần trong cùng tệp với nội dung khác nhau "
@@ -67,6 +83,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 CODES = tuple(MESSAGES)
 
+# Warnings: the file is accepted, and what it lacks is said (CheckResult.warnings, landing's log).
+WARNING_MESSAGES: dict[str, tuple[str, str]] = {
+    "FORM_ROWS_OMITTED": ("Biểu mẫu không có {count} dòng chỉ tiêu, được ghi nhận là 'không báo cáo' (không phải 0): "
+                          "{rows_vi}.",
+                          "The form leaves out {count} indicator row(s), recorded as 'not reported' (not 0): {rows_en}."),
+    "DUPLICATE_LINES": ("Tệp có {count} dòng trùng lặp hoàn toàn với một dòng trước đó: mỗi dòng chỉ được nạp một lần.",
+                        "The file has {count} lines that exactly repeat an earlier line: each is loaded once."),
+}
+
 # What an error shows instead of a data value that may be personal (e.g. a stray phone number typed
 # beyond the last column): reasons land in raw.landed_files, where personal data must never be.
 EXTRA_DATA = "dữ liệu ngoài cột cuối / data beyond the last column"
@@ -79,6 +104,18 @@ class _Default(dict):
 
 def where_cell(ref: str) -> tuple[str, str]:
     return f"tại ô {ref}", f"cell {ref}"
+
+
+def where_range(ref: str) -> tuple[str, str]:
+    return f"tại vùng {ref}", f"range {ref}"
+
+
+def warning(code: str, **detail: Any) -> dict[str, Any]:
+    """A warning (code, message_vi, message_en, detail) of WARNING_MESSAGES."""
+    vi, en = WARNING_MESSAGES[code]
+    detail = {k: _jsonable(v) for k, v in detail.items()}
+    fields = _Default(detail)
+    return {"code": code, "message_vi": vi.format_map(fields), "message_en": en.format_map(fields), "detail": detail}
 
 
 def where_line(line: int, column: str | None = None) -> tuple[str, str]:

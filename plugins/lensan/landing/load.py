@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import traceback
 from pathlib import Path
 from typing import Iterator
 
@@ -18,11 +19,11 @@ from psycopg2 import sql
 from psycopg2.extras import execute_values
 
 from lensan import settings
-from lensan.landing import safety
-from lensan.landing.errors import LandingError
+from lensan.landing import names, safety
+from lensan.landing.errors import LandingError, warning
 from lensan.landing.ledger import insert_landed
 from lensan.landing.parsers import household_register, weekly_form
-from lensan.landing.platforms import fast, spec
+from lensan.landing.platforms import duplicates, fast, spec
 from lensan.landing.pseudonymise import Pseudonymiser
 from lensan.settings import LOCAL_TZ
 
@@ -45,15 +46,34 @@ def _check_extract_date(extract: spec.Extract, arrived_at: dt.datetime) -> None:
 def parse(path: Path, source: str, name: str, arrived_at: dt.datetime, hasher):
     """The parsed file: a WeeklyForm, a Register, or an Extract whose rows stream at load time."""
     safety.check_size(path)
-    if source == "weekly_form":
-        if not name.lower().endswith(".xlsx"):
-            raise LandingError("UNREADABLE", expected="XLSX", reason="the weekly form must be an .xlsx workbook")
+    if source == "weekly_form":     # .xlsx, .xls or .ods, told from the content (the name is only a hint)
         return weekly_form.parse(path, arrived_at, hasher)
     if source == "household_register":
         return household_register.parse(path, arrived_at, hasher, name=name)
     extract = spec.describe(name, source)
     _check_extract_date(extract, arrived_at)
     return extract
+
+
+def delivery_meaning(source: str, name: str, arrived_at: dt.datetime, existing) -> dict:
+    """What a new name says about bytes that landed before (`existing`, a ledger.Existing): the unit,
+    period and date of this delivery. A weekly form's identity is its content, so only a register's
+    snapshot date and an extract's date come from the name. Raises LandingError when the name cannot
+    be read: such a delivery is quarantined, never dropped."""
+    entity = existing.entity
+    if source == "weekly_form":
+        return dict(entity=entity, unit_code=existing.unit_code, period_key=existing.period_key,
+                    file_date=existing.file_date)
+    if source == "household_register":
+        date = household_register.parse_name(name)[1]
+    else:
+        # an extract without rows has the same bytes whatever its entity and day
+        extract = spec.describe(name, source)
+        entity, date = extract.entity, extract.extract_date
+    if date > arrived_at.astimezone(LOCAL_TZ).date():
+        raise LandingError("FUTURE_PERIOD", period=date.isoformat(),
+                           arrived_at=arrived_at.astimezone(LOCAL_TZ).isoformat(timespec="minutes"))
+    return dict(entity=entity, unit_code=existing.unit_code, period_key=existing.period_key, file_date=date)
 
 
 def content_error(exc: Exception, source: str, name: str) -> LandingError | None:
@@ -68,7 +88,8 @@ def content_error(exc: Exception, source: str, name: str) -> LandingError | None
     elif isinstance(exc, psycopg2.Error):
         return None
     else:                                       # a reader choking on the content is a bad file
-        log.error("unexpected error parsing %s/%s", source, name, exc_info=exc)
+        log.error("unexpected error parsing %s: %s", names.log_name(source, name),
+                  names.scrub("".join(traceback.format_exception(exc)), name))
         error = LandingError("UNREADABLE", expected=source, reason=f"{type(exc).__name__}: {exc}"[:500])
     error.__cause__ = exc
     return error
@@ -76,14 +97,15 @@ def content_error(exc: Exception, source: str, name: str) -> LandingError | None
 
 # ------------------------------------------------------------------------------------ load
 
-def load_parsed(cur, parsed, record: dict, hasher) -> int:
+def load_parsed(cur, parsed, record: dict, hasher, warnings: list | None = None) -> int:
     """Insert the file's raw.landed_files row (`record`: sha, source, name, archive_path, size,
-    arrived_at[, file_id]) and its raw rows; the number of raw rows."""
+    arrived_at[, file_id]) and its raw rows; the number of raw rows. What loading finds to say about an
+    accepted file (exact duplicate lines collapsed) is appended to `warnings`."""
     if isinstance(parsed, weekly_form.WeeklyForm):
         return load_form(cur, parsed, record)
     if isinstance(parsed, household_register.Register):
         return load_register(cur, parsed, record)
-    return load_extract(cur, parsed, record, hasher)
+    return load_extract(cur, parsed, record, hasher, warnings)
 
 
 def load_form(cur, form: weekly_form.WeeklyForm, record: dict) -> int:
@@ -115,11 +137,13 @@ def load_register(cur, register: household_register.Register, record: dict) -> i
     return len(register.rows)
 
 
-def load_extract(cur, extract: spec.Extract, record: dict, hasher) -> int:
-    """COPY the archived extract (`record["archive_path"]`) into its raw table, a chunk at a time."""
+def load_extract(cur, extract: spec.Extract, record: dict, hasher, warnings: list | None = None) -> int:
+    """COPY the archived extract (`record["archive_path"]`) into its raw table, a chunk at a time; exact
+    duplicate lines are then collapsed (`platforms.duplicates`)."""
     file_id = insert_landed(cur, **record, entity=extract.entity, status="loaded", file_date=extract.extract_date)
+    report: dict = {}
     stream = CopyStream(fast.copy_chunks(record["archive_path"], extract, hasher,
-                                         prefix=f"{int(file_id)}\t{extract.extract_date.isoformat()}"))
+                                         prefix=f"{int(file_id)}\t{extract.extract_date.isoformat()}", report=report))
     statement = sql.SQL("copy raw.{} ({}) from stdin with {}").format(
         sql.Identifier(extract.table), sql.SQL(", ").join(sql.Identifier(c) for c in fast.copy_columns(extract)),
         sql.SQL(fast.COPY_OPTIONS))
@@ -131,8 +155,16 @@ def load_extract(cur, extract: spec.Extract, record: dict, hasher) -> int:
         raise
     if stream.error is not None:
         raise stream.error
-    cur.execute("update raw.landed_files set row_count = %s where file_id = %s", (stream.row_count, file_id))
-    return stream.row_count
+    rows = stream.row_count
+    if report.get("may_repeat"):
+        repeats = duplicates.collapse(cur, extract, file_id)
+        rows -= repeats
+        if repeats:
+            log.info("%s: %d exact duplicate lines collapsed", record["name"], repeats)
+            if warnings is not None:
+                warnings.append(warning("DUPLICATE_LINES", count=repeats))
+    cur.execute("update raw.landed_files set row_count = %s where file_id = %s", (rows, file_id))
+    return rows
 
 
 class CopyStream(io.RawIOBase):

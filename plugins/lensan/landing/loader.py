@@ -16,16 +16,18 @@ import logging
 import os
 import stat
 import time
+import traceback
 from pathlib import Path
 from typing import Callable
 
 from lensan import settings
 from lensan.db import ddl
 from lensan.landing import archive, ledger, load, names, quarantine, safety
-from lensan.landing.errors import LandingError
+from lensan.landing.errors import LandingError, warning
 from lensan.landing.parsers import household_register, weekly_form
 from lensan.landing.platforms import fast
-from lensan.landing.results import CheckResult, Landed, LandingIncomplete, LandingSummary, Skipped
+from lensan.landing.results import (CheckResult, Landed, LandingIncomplete, LandingSummary, Redelivered,
+                                    Skipped)
 from lensan.settings import SOURCES
 
 log = logging.getLogger("lensan.landing")
@@ -63,6 +65,7 @@ def check_file(path: Path, source: str | None = None) -> CheckResult:
             result.row_count = len(parsed.rows)
             result.row_counts = {"weekly_form_rows": len(parsed.rows),
                                  "reported_values": sum(r.value_in_week is not None for r in parsed.rows)}
+            result.warnings = list(parsed.warnings)
         elif isinstance(parsed, household_register.Register):
             result.entity = "register"
             result.unit_code, result.map_version = parsed.unit_code, parsed.map_version
@@ -72,8 +75,10 @@ def check_file(path: Path, source: str | None = None) -> CheckResult:
         else:
             result.entity = parsed.entity
             result.file_date = parsed.extract_date.isoformat()
-            result.row_count = fast.count_rows(path, parsed)
+            result.row_count, repeats = fast.count_rows_and_repeats(path, parsed)
             result.row_counts = {parsed.table: result.row_count}
+            if repeats:     # landing keeps each exact duplicate line once
+                result.warnings = [warning("DUPLICATE_LINES", count=repeats)]
     except LandingError as exc:
         result.ok = False
         result.code, result.message_vi, result.message_en, result.detail = (
@@ -92,7 +97,7 @@ def _land_one(conn, source: str, path: Path, summary: LandingSummary, hasher) ->
     with ledger.sha_lock(conn, copy.sha256), copy:
         existing = ledger.find(conn, copy.sha256)
         if existing is not None:
-            _skip_duplicate(source, path, copy.sha256, existing, summary)
+            _known_bytes(conn, source, path, copy, existing, summary)
             return
         if copy.tmp is None:   # over the size limit: refused without archiving (the quarantine keeps it)
             archive_path = settings.home_dir("quarantine") / source / names.safe_name(path.name)
@@ -101,7 +106,7 @@ def _land_one(conn, source: str, path: Path, summary: LandingSummary, hasher) ->
         record = dict(sha=copy.sha256, source=source, name=path.name, archive_path=archive_path, size=copy.size,
                       arrived_at=copy.arrived_at)
         try:
-            rows = _parse_and_load(conn, path, copy, record, hasher)
+            rows, warnings = _parse_and_load(conn, path, copy, record, hasher)
         except Exception as exc:
             error = load.content_error(exc, source, path.name)
             if error is None:
@@ -110,41 +115,74 @@ def _land_one(conn, source: str, path: Path, summary: LandingSummary, hasher) ->
             return
         path.unlink(missing_ok=True)
         elapsed = time.perf_counter() - started
-        summary.landed.append(Landed(source, path.name, rows))
+        summary.landed.append(Landed(source, path.name, rows, tuple(warnings)))
+        for item in warnings:   # accepted, with what it lacks said (e.g. omitted form rows)
+            log.warning("landed %s with a warning: %s", names.log_name(source, path.name, copy.sha256),
+                        names.scrub(item["message_en"], path.name))
         summary.rows += rows
-        log.info("landed %s/%s: %d rows in %.2fs (%.0f rows/s)", source, path.name, rows, elapsed,
+        log.info("landed %s: %d rows in %.2fs (%.0f rows/s)", names.log_name(source, path.name, copy.sha256),
+                 rows, elapsed,
                  rows / elapsed if elapsed else 0)
 
 
-def _skip_duplicate(source: str, path: Path, sha: str, existing: tuple, summary: LandingSummary) -> None:
-    """A file whose SHA-256 has landed (or been quarantined) before: nothing is loaded again."""
-    status, reason_code, reason_vi, reason_en, reason_detail, original_name = existing
+def _known_bytes(conn, source: str, path: Path, copy: archive.ArchiveCopy, existing: ledger.Existing,
+                 summary: LandingSummary) -> None:
+    """A file whose SHA-256 has landed (or been quarantined) before: its rows are never loaded again.
+    Under a name it was delivered under before, nothing changes. Under a new name it is one more
+    delivery of the same archived bytes (raw.deliveries), with the date the new name gives; a name
+    that cannot be read sends it to quarantine."""
     if not os.path.lexists(path):
         # a concurrent run landed (or quarantined) this very file while we waited for the lock
-        log.info("skip %s/%s: taken by a concurrent run", source, path.name)
+        log.info("skip %s: taken by a concurrent run", names.log_name(source, path.name, copy.sha256))
         return
-    summary.duplicates.append(Skipped(source, path.name))
-    log.info("skip %s/%s: already landed (sha256 %s, %s)", source, path.name, sha[:12], status)
-    if status == "quarantined":
+    if existing.status == "quarantined":
         # a bad file is never silently dropped: the copy joins the quarantine, same reason
-        error = LandingError.from_row(reason_code, reason_vi, reason_en, reason_detail)
-        error.detail["duplicate_of"] = original_name
-        quarantine.move(path, source, path.name, sha, error)
-    else:
+        summary.duplicates.append(Skipped(source, path.name))
+        log.info("skip %s: already quarantined", names.log_name(source, path.name, copy.sha256))
+        error = LandingError.from_row(existing.reason_code, existing.reason_vi, existing.reason_en,
+                                      existing.reason_detail)
+        error.detail["duplicate_of"] = existing.original_name
+        quarantine.move(path, source, path.name, copy.sha256, error)
+        return
+    if path.name in ledger.delivered_names(conn, existing.file_id):
+        summary.duplicates.append(Skipped(source, path.name))
+        log.info("skip %s: already landed", names.log_name(source, path.name, copy.sha256))
         path.unlink(missing_ok=True)
+        return
+    try:
+        meaning = load.delivery_meaning(source, path.name, copy.arrived_at, existing)
+    except LandingError as error:
+        error.detail["same_bytes_as_sha256"] = copy.sha256
+        target = quarantine.move(path, source, path.name, copy.sha256, error)
+        summary.quarantined.append(quarantine.quarantined(source, path.name, error, target))
+        log.warning("quarantine %s: %s", names.log_name(source, path.name, copy.sha256),
+                    names.scrub(error.message_en, path.name))
+        return
+    with conn.cursor() as cur:
+        ledger.insert_delivery(cur, file_id=existing.file_id, name=path.name, arrived_at=copy.arrived_at, **meaning)
+        if meaning["file_date"] != existing.file_date:
+            ledger.reset_build_watermarks(cur)   # a register's new snapshot date changes past periods
+    conn.commit()
+    path.unlink(missing_ok=True)
+    file_date = meaning["file_date"].isoformat() if meaning["file_date"] else None
+    summary.redelivered.append(Redelivered(source, path.name, existing.original_name, file_date))
+    log.info("redelivered %s: same bytes as file %s, date %s", names.log_name(source, path.name, copy.sha256),
+             existing.file_id, file_date)
 
 
-def _parse_and_load(conn, path: Path, copy: archive.ArchiveCopy, record: dict, hasher) -> int:
-    """The file's checks, then its rows loaded and committed; raises what is wrong with it."""
+def _parse_and_load(conn, path: Path, copy: archive.ArchiveCopy, record: dict, hasher) -> tuple[int, list]:
+    """The file's checks, then its rows loaded and committed: the number of rows and the file's warnings
+    (as check_file reports them); raises what is wrong with it."""
     source = record["source"]
     names.source_of(path, source)
     if copy.tmp is None:
         safety.check_size(path)     # raises FILE_TOO_LARGE
     parsed = load.parse(record["archive_path"], source, path.name, copy.arrived_at, hasher)
+    warnings = list(getattr(parsed, "warnings", []))
     with conn.cursor() as cur:
-        rows = load.load_parsed(cur, parsed, record, hasher)
+        rows = load.load_parsed(cur, parsed, record, hasher, warnings)
     conn.commit()
-    return rows
+    return rows, warnings
 
 
 def _land_entry(conn, source: str, path: Path, summary: LandingSummary, hasher) -> None:
@@ -168,7 +206,8 @@ def _check_home_layout() -> None:
     a symlink there would make landing read, move or write files outside the home."""
     home = settings.lensan_home()
     for top in ("landing", "archive", "quarantine"):
-        for folder in [settings.home_dir(top)] + [settings.home_dir(top) / s for s in SOURCES]:
+        # not created here: a quarantine that cannot be made fails its files, not the whole batch
+        for folder in [home / top] + [home / top / s for s in SOURCES]:
             if folder.is_symlink() or not folder.resolve().is_relative_to(home):
                 raise RuntimeError(f"{folder} is a symbolic link or lies outside LENSAN_HOME={home}; "
                                    "landing refuses to follow it (mount storage at LENSAN_HOME instead)")
@@ -213,21 +252,34 @@ def land_pending(sources: list[str] | None = None, conn=None,
             except Exception as exc:  # noqa: BLE001 - one file never stops the batch
                 if isinstance(exc, FileNotFoundError) and not os.path.lexists(path):
                     continue  # taken by a concurrent run between listing and reading
-                log.exception("landing %s/%s failed; file left in landing", source, path.name)
                 _rollback_quietly(conn)
-                error = "FileNotFoundError" if isinstance(exc, FileNotFoundError) else f"{type(exc).__name__}: {exc}"
-                summary.failed.append({"source": source, "name": path.name, "error": error})
+                summary.failed.append(_failure(source, path, exc))
         meter.finish(summary)
     finally:
         if own:
             conn.close()
     summary.seconds = time.perf_counter() - started
-    log.info("landing: %d landed (%d rows), %d duplicates, %d quarantined, %d failed in %.1fs",
-             len(summary.landed), summary.rows, len(summary.duplicates), len(summary.quarantined),
-             len(summary.failed), summary.seconds)
+    log.info("landing: %d landed (%d rows), %d duplicates, %d redelivered, %d quarantined, %d failed in %.1fs",
+             len(summary.landed), summary.rows, len(summary.duplicates), len(summary.redelivered),
+             len(summary.quarantined), len(summary.failed), summary.seconds)
     if summary.failed:
         raise LandingIncomplete(summary)
     return summary
+
+
+def _failure(source: str, path: Path, exc: Exception) -> dict[str, str]:
+    """A file that could not be landed for a reason outside the file: what the summary says of it."""
+    if isinstance(exc, quarantine.QuarantineUnwritable):
+        log.error("landing %s: %s; file left in landing", names.log_name(source, path.name),
+                  names.scrub(str(exc), path.name))
+        return {"source": source, "name": path.name, "error": f"{type(exc).__name__}: {exc}",
+                "message_vi": exc.message_vi, "message_en": exc.message_en}
+    log.error("landing %s failed; file left in landing: %s", names.log_name(source, path.name),
+              names.scrub("".join(traceback.format_exception(exc)), path.name))
+    error = "FileNotFoundError" if isinstance(exc, FileNotFoundError) else f"{type(exc).__name__}: {exc}"
+    return {"source": source, "name": path.name, "error": error,
+            "message_vi": f"Lỗi hạ tầng, tệp được giữ lại trong thư mục landing để chạy lại: {error}",
+            "message_en": f"Infrastructure failure, the file stays in landing for the next run: {error}"}
 
 
 def _rollback_quietly(conn) -> None:

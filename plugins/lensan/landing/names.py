@@ -1,5 +1,6 @@
-"""What a landing file's name says: its source (by prefix), the name each source expects, and the safe
-base name under which archive/ and quarantine/ keep it."""
+"""What a landing file's name says: its source (by prefix), the name each source expects, the safe
+base name under which archive/ and quarantine/ keep it, and the public name (no personal data) under
+which manifests and logs name a landed file."""
 
 from __future__ import annotations
 
@@ -39,10 +40,30 @@ def require_known(source: str) -> None:
         raise ValueError(f"unknown source {source!r}; expected one of {SOURCES}")
 
 
+def sniff_source(path: Path) -> str | None:
+    """The source the file's content says, when it says one: a workbook holding a weekly report form
+    (the BÁO CÁO TUẦN title and the TT / Chỉ tiêu table, on any sheet) is a weekly form, whatever its
+    name; a gzip file is a voso extract (the only gzipped source). None: the name decides."""
+    from lensan.landing.parsers import weekly_form
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(2)
+    except OSError:
+        return None
+    if head == b"\x1f\x8b":
+        return "voso"
+    return "weekly_form" if weekly_form.is_weekly_form(path) else None
+
+
 def source_of(path: Path, source: str | None) -> str:
-    """The file's source: `source` if given (checked against the name), else the one its name says."""
+    """The file's source: `source` if given (checked against the name), else the one its content says
+    (`sniff_source`), else the one its name says."""
     detected = detect_source(path.name)
     if source is None:
+        sniffed = sniff_source(path)
+        if sniffed == "weekly_form" or (sniffed is not None and detected is None):
+            return sniffed
         if detected is None:
             raise LandingError("UNKNOWN_SOURCE", name=path.name, expected=" | ".join(EXPECTED_NAMES.values()))
         return detected
@@ -53,3 +74,36 @@ def source_of(path: Path, source: str | None) -> str:
     if detected is not None and detected != source:
         raise LandingError("UNKNOWN_SOURCE", name=path.name, expected=EXPECTED_NAMES[source])
     return source
+
+
+# Extensions a delivered file may carry (longest first); anything else is published as "bin".
+_PUBLIC_EXTENSIONS = ("jsonl.gz", "csv.gz", "xlsx", "xls", "ods", "csv", "jsonl", "json", "gz")
+
+
+def public_name(source: str, sha256: str, *, subject: str | None = None, when: str | None = None,
+                original_name: str | None = None) -> str:
+    """A landed file's name for anything that leaves the archive (manifests, logs):
+    `<source>_<subject>_<when>_<sha256[:12]>.<ext>`, built from identified fields only (`subject`: the
+    unit code or the extract's entity; `when`: the week key or the file's date), never from the name
+    as delivered, which may carry a person's name or phone. Only a known extension is taken from
+    `original_name`; missing parts are left out."""
+    parts = [source, subject, when, sha256[:12]]
+    stem = "_".join(re.sub(r"[^A-Za-z0-9_-]", "-", str(p)) for p in parts if p)
+    lower = (original_name or "").lower()
+    ext = next((e for e in _PUBLIC_EXTENSIONS if lower.endswith("." + e)), "bin")
+    return f"{stem}.{ext}"
+
+
+def log_name(source: str, name: str, sha256: str | None = None) -> str:
+    """How a log line names a landing file: its public name (by SHA-256 once hashed), never the name as
+    delivered — logs reach Airflow's task logs, which more people read than the archive."""
+    return public_name(source, sha256 or "", original_name=name)
+
+
+def scrub(text: str, name: str, label: str = "<tệp / file>") -> str:
+    """`text` (an error message, a traceback) with the delivered name — as delivered, or as safe_name()
+    writes it into archive and quarantine paths — replaced by `label`."""
+    for variant in sorted({name, safe_name(name)}, key=len, reverse=True):
+        if variant:
+            text = text.replace(variant, label)
+    return text

@@ -4,40 +4,36 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import unicodedata
 
 from lensan import settings
+from lensan.landing import identity
 
 KINDS = ("name", "phone", "citizen_id")
 
 
-def normalise(kind: str, value: str) -> str:
-    """The canonical form hashed, so `0912 345 678` and `+84912345678` link to the same household."""
+def normalise(kind: str, value: object) -> str:
+    """The canonical form hashed ('' for blank), so `0912 345 678`, `+84 (0) 912 345 678` and the number
+    cell 912345678 link to the same household: phones and citizen IDs by `lensan.landing.identity`."""
     if kind == "phone":
-        digits = re.sub(r"\D", "", value)
-        if digits.startswith("84") and len(digits) >= 11:
-            digits = "0" + digits[2:]
-        return digits
+        return identity.phone(value) or ""
     if kind == "citizen_id":
-        return re.sub(r"\D", "", value)
+        return identity.citizen_id(value) or ""
     if kind == "name":
-        return " ".join(unicodedata.normalize("NFC", value).casefold().split())
+        return " ".join(unicodedata.normalize("NFC", str(value)).casefold().split())
     raise ValueError(f"unknown personal-data kind {kind!r}")
 
 
 def pseudonymise(kind: str, value: object, key: bytes | None = None) -> str | None:
-    """Hex HMAC-SHA256 of the normalised value; None for blank input (absence stays visible)."""
+    """Hex HMAC-SHA256 of the normalised value (a cell: text, int or float); None for blank input
+    (absence stays visible)."""
     if value is None:
         return None
-    text = normalise(kind, str(value))
+    text = normalise(kind, value)
     if not text:
         return None
     secret = key if key is not None else settings.pseudonym_key()
     return hmac.new(secret, f"{kind}:{text}".encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-_NON_DIGIT = re.compile(r"\D")
 
 
 class Pseudonymiser:
@@ -65,16 +61,16 @@ class Pseudonymiser:
         self._max = max_cache
         self._cache: dict[str, dict[str, str]] = {}
 
-    def hash_text(self, kind: str, value: str) -> str | None:
+    def hash_text(self, kind: str, value: object) -> str | None:
         """Same as pseudonymise(kind, value, key)."""
-        text = _phone_digits(value) if kind == "phone" else normalise(kind, value)
+        text = normalise(kind, value)
         return self.hex_digests(kind, [text])[0] if text else None
 
     def __call__(self, kind: str, value: object) -> str | None:
         if value is None:
             return None
-        if type(value) is not str:
-            return self.hash_text(kind, str(value))
+        if type(value) is not str:     # a number cell: identity reads int and float itself
+            return self.hash_text(kind, value)
         cache = self._cache.get(kind)
         if cache is None:
             cache = self._cache[kind] = {}
@@ -110,12 +106,3 @@ class Pseudonymiser:
 
         return (pl.lit(f"{kind}:") + normalised).chash.hmac_sha256(key=self._key_text)
 
-
-def _phone_digits(value: str) -> str:
-    """normalise('phone', value), with a fast path for the usual '0912345678' / '0912 345 678'."""
-    digits = value.replace(" ", "")
-    if not digits.isdecimal():      # isdecimal() is exactly what `\d` keeps
-        digits = _NON_DIGIT.sub("", value)
-    if digits.startswith("84") and len(digits) >= 11:
-        digits = "0" + digits[2:]
-    return digits

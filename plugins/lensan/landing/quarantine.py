@@ -5,6 +5,7 @@ is never silently dropped; symbolic links and special files are refused without 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import logging
@@ -13,14 +14,47 @@ import shutil
 from pathlib import Path
 
 from lensan import settings
+from lensan.landing.archive import private_dir
 from lensan.landing.errors import LandingError
 from lensan.landing.ledger import insert_landed, lock_key
-from lensan.landing.names import safe_name
+from lensan.landing.names import log_name, safe_name, scrub
 from lensan.landing.results import Quarantined
 
 log = logging.getLogger("lensan.landing")
 
 REASON_SUFFIX = ".reason.json"
+
+
+class QuarantineUnwritable(OSError):
+    """The quarantine folder cannot be written (missing rights, read-only, not a folder): the bad file
+    stays in landing, the batch goes on, and the run fails at the end with this message."""
+
+    def __init__(self, folder: Path, cause: OSError):
+        why = cause.strerror or str(cause)
+        super().__init__(cause.errno, f"cannot write to the quarantine folder {folder}: {why}")
+        self.folder = folder
+        self.message_vi = (f"Không ghi được vào thư mục cách ly {folder} ({why}); tệp lỗi được giữ lại trong "
+                           "thư mục landing. Hãy sửa quyền ghi hoặc dung lượng rồi chạy lại.")
+        self.message_en = (f"Cannot write to the quarantine folder {folder} ({why}); the bad file stays in "
+                           "landing. Fix the folder's permissions or space and run again.")
+
+
+def _folder(source: str) -> Path:
+    """quarantine/<source>/, created if needed; QuarantineUnwritable when it cannot be."""
+    folder = settings.lensan_home() / "quarantine" / source
+    try:
+        private_dir(settings.home_dir("quarantine") / source)
+        if not folder.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
+    except OSError as exc:
+        raise QuarantineUnwritable(folder, exc) from exc
+    return folder
+
+
+def quarantined(source: str, name: str, error: LandingError, target: Path | None) -> Quarantined:
+    """What the batch summary says of a quarantined file."""
+    return Quarantined(source, name, error.code, error.message_vi, error.message_en,
+                       str(target) if target is not None else "")
 
 
 def _write_reason(reason: Path, error: LandingError, name: str, source: str, sha: str | None) -> None:
@@ -34,19 +68,23 @@ def _write_reason(reason: Path, error: LandingError, name: str, source: str, sha
 def move(path: Path, source: str, name: str, sha: str, error: LandingError) -> Path:
     """Move the file to quarantine/<source>/ (under `<sha12>__<name>` if the name is taken) with its
     reason file; the quarantined file's path."""
-    folder = settings.home_dir("quarantine") / source
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _folder(source)
     target = folder / safe_name(name)
     if target.exists() or (folder / (target.name + REASON_SUFFIX)).exists():
         target = folder / f"{sha[:12]}__{safe_name(name)}"
-    _write_reason(folder / (target.name + REASON_SUFFIX), error, name, source, sha)
     try:
-        os.replace(path, target)
-    except FileNotFoundError:
-        pass  # a concurrent run moved it
-    except OSError:  # another file system: copy then remove
-        shutil.copy2(path, target)
-        path.unlink(missing_ok=True)
+        _write_reason(folder / (target.name + REASON_SUFFIX), error, name, source, sha)
+        try:
+            os.replace(path, target)
+        except FileNotFoundError:
+            pass  # a concurrent run moved it
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            shutil.copy2(path, target)  # another file system: copy then remove
+            path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise QuarantineUnwritable(folder, exc) from exc
     try:
         if not target.is_symlink():
             os.chmod(target, 0o600)
@@ -66,8 +104,8 @@ def refuse(conn, path: Path, record: dict, error: LandingError, archived: bool) 
     with conn.cursor() as cur:
         insert_landed(cur, **record, entity=None, status="quarantined", error=error)
     conn.commit()
-    log.warning("quarantine %s/%s: %s", source, name, error.message_en)
-    return Quarantined(source, name, error.code)
+    log.warning("quarantine %s: %s", log_name(source, name, record["sha"]), scrub(error.message_en, name))
+    return quarantined(source, name, error, target)
 
 
 def _link_pseudo_sha(path: Path) -> str:
@@ -99,10 +137,12 @@ def refuse_special(conn, source: str, path: Path) -> Quarantined | None:
         if not os.path.lexists(path):        # refused by a concurrent run while we waited
             conn.rollback()
             return None
-        folder = settings.home_dir("quarantine") / source
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = _folder(source)
         reason = folder / (f"{sha[:12]}__{safe_name(name)}" + REASON_SUFFIX)
-        _write_reason(reason, error, name, source, None)
+        try:
+            _write_reason(reason, error, name, source, None)
+        except OSError as exc:
+            raise QuarantineUnwritable(folder, exc) from exc
         cur.execute("select 1 from raw.landed_files where sha256 = %s", (sha,))
         if cur.fetchone() is None:
             now = dt.datetime.now(dt.timezone.utc)
@@ -110,5 +150,5 @@ def refuse_special(conn, source: str, path: Path) -> Quarantined | None:
                           arrived_at=now, status="quarantined", error=error)
         path.unlink(missing_ok=True)   # removes the link itself, never its target
     conn.commit()
-    log.warning("quarantine %s/%s: %s", source, name, error.message_en)
-    return Quarantined(source, name, error.code)
+    log.warning("quarantine %s: %s", log_name(source, name, sha), scrub(error.message_en, name))
+    return quarantined(source, name, error, None)

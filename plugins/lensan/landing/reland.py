@@ -36,20 +36,25 @@ def reland_all(conn=None) -> LandingSummary:
         hasher = load.make_hasher()
         with conn.cursor() as cur:
             cur.execute("lock table raw.landed_files in exclusive mode")
-            cur.execute("""select file_id, sha256, source, original_name, archive_path, size_bytes, arrived_at
+            cur.execute("""select file_id, sha256, source, original_name, archive_path, size_bytes, arrived_at,
+                                  withdrawn_at, withdrawn_reason
                            from raw.landed_files where status = 'loaded' order by file_id""")
             files = cur.fetchall()
-            cur.execute("""select table_name from information_schema.columns
-                           where table_schema = 'raw' and column_name = 'file_id' and table_name <> 'landed_files'""")
+            # the tables of rows (not views; raw.deliveries is kept: it points at file_ids that stay)
+            cur.execute("""select c.table_name from information_schema.columns as c
+                           join information_schema.tables as t using (table_schema, table_name)
+                           where c.table_schema = 'raw' and c.column_name = 'file_id' and t.table_type = 'BASE TABLE'
+                             and c.table_name not in ('landed_files', 'deliveries')""")
             tables = sorted((r[0] for r in cur.fetchall()), key=lambda t: (t != "weekly_form_rows", t))
             for table in tables:   # children first (weekly_form_rows -> weekly_forms)
                 cur.execute(sql.SQL("delete from raw.{} where file_id in (select file_id from raw.landed_files "
                                     "where status = 'loaded')").format(sql.Identifier(table)))
             cur.execute("delete from raw.landed_files where status = 'loaded'")
-            for file_id, sha, source, name, archive_path, size, arrived_at in files:
+            for file_id, sha, source, name, archive_path, size, arrived_at, withdrawn_at, withdrawn_reason in files:
                 path = archive.verified(Path(archive_path), sha, file_id, name)
                 record = dict(sha=sha, source=source, name=name, archive_path=path, size=size,
-                              arrived_at=arrived_at, file_id=file_id)
+                              arrived_at=arrived_at, file_id=file_id, withdrawn_at=withdrawn_at,
+                              withdrawn_reason=withdrawn_reason)
                 parsed = load.parse(path, source, name, arrived_at, hasher)
                 rows = load.load_parsed(cur, parsed, record, hasher)
                 summary.landed.append(Landed(source, name, rows))

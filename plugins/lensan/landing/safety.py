@@ -47,8 +47,10 @@ def check_size(path: Path) -> int:
     return size
 
 
-def check_xlsx(path: Path) -> None:
-    """Refuse what is not a zip, zip bombs and XML with DOCTYPE/ENTITY declarations — before openpyxl."""
+def check_xlsx(path: Path, kind: str = "XLSX") -> None:
+    """Refuse what is not a zip, zip bombs and XML with DOCTYPE/ENTITY declarations — before openpyxl.
+
+    `kind` "ODS": an OpenDocument spreadsheet (its parts differ; the same limits apply)."""
     limits = settings.load()
     max_total = int(limits.max_xlsx_uncompressed_mb * MB)
     max_ratio = limits.max_xlsx_ratio
@@ -56,7 +58,11 @@ def check_xlsx(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
             names = {e.filename for e in entries}
-            if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+            if kind == "ODS":
+                if "content.xml" not in names:
+                    raise LandingError("UNREADABLE", expected="ODS", reason="zip without content.xml "
+                                       "(không phải tệp .ods)")
+            elif "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
                 raise LandingError("UNREADABLE", expected="XLSX", reason="zip without an Excel workbook inside "
                                    "(không phải tệp Excel .xlsx)")
             total = sum(e.file_size for e in entries)

@@ -1,7 +1,7 @@
 """What a publication reads from the warehouse: the report rows of a period (marts.rpt_weekly_report for a
 week, marts.fct_indicator_values for a month / half-year / year), the monthly statistics per product
 type, the reporting-completeness annex, the deadline of the period (marts.dim_period), the landed raw
-files a revision depends on, and the scope names of the province reference. Every reader tolerates a
+files that fed each scope of the period, and the scope names of the province reference. Every reader tolerates a
 missing mart (older warehouses) and returns nothing rather than failing."""
 
 from __future__ import annotations
@@ -258,13 +258,133 @@ def _completeness_from_marts(conn, week_key: str) -> dict[str, dict]:
         return result
 
 
-def read_landed_files(conn) -> list[dict]:
-    """Every loaded raw file up to now (the publication may depend on any of them)."""
+SOURCE_FILES_SQL = """
+    with units as (
+        select map_version, unit_code, current_province_code as province_code,
+               coalesce(valid_from, date '1900-01-01') as valid_from,
+               coalesce(valid_to, date '9999-12-31') as valid_to
+        from marts.dim_admin_unit
+        where is_reporting_unit
+    ),
+    loaded as (
+        select file_id, sha256, source, entity, original_name, arrived_at, unit_code, file_date
+        from raw.landed_files
+        where status = 'loaded' {not_withdrawn}
+    ),
+    -- forms of the weeks that end in the period (for a week: that week), located by their header's unit
+    forms as (
+        select l.file_id, l.sha256, l.source, f.unit_code as subject, f.week_key as when_key,
+               f.week_key as period_key, l.file_date, l.arrived_at, l.original_name, u.province_code
+        from loaded as l
+        join raw.weekly_forms as f on f.file_id = l.file_id
+        join units as u on u.map_version = f.map_version and u.unit_code = f.unit_code
+        where f.week_end between %(start)s and %(end)s
+    ),
+    -- every register snapshot as delivered: the file at its own date, and a byte-identical file
+    -- re-delivered under a new snapshot date at that date
+    register_files as (
+        select file_id, sha256, source, unit_code, file_date, arrived_at, original_name
+        from loaded where source = 'household_register'
+        {redeliveries}
+    ),
+    registers as (
+        select r.*, u.map_version, u.province_code
+        from register_files as r
+        join units as u on u.unit_code = r.unit_code and r.file_date between u.valid_from and u.valid_to
+        where u.valid_from <= %(end)s and u.valid_to >= %(start)s
+    ),
+    -- the snapshots in force during the period (as int_households__snapshot_asof picks them): those
+    -- taken in it, and per unit the one standing at its start — the latest before it, else the unit's
+    -- first snapshot, which stands in for the weeks before it
+    registers_in_force as (
+        select * from registers where file_date between %(start)s and %(end)s
+        union
+        (select distinct on (map_version, unit_code) * from registers
+         order by map_version, unit_code, file_date < %(start)s desc,
+                  case when file_date < %(start)s then file_date end desc nulls last, file_date, file_id desc)
+    )
+    select file_id, sha256, source, subject, when_key, period_key, file_date, arrived_at, original_name,
+           province_code, false as national
+    from forms
+    union all
+    select file_id, sha256, source, unit_code, file_date::text, null, file_date, arrived_at, original_name,
+           province_code, false
+    from registers_in_force
+    union all
+    -- platform extracts are national: the days of the period feed every scope
+    select file_id, sha256, source, entity, file_date::text, null, file_date, arrived_at, original_name, null,
+           true
+    from loaded
+    where source not in ('weekly_form', 'household_register') and file_date between %(start)s and %(end)s
+    -- by what the files are, not by landing order (file ids are the warehouse's own)
+    order by national, source, file_date, subject, sha256, province_code
+"""
+
+REDELIVERIES_SQL = """
+        union all
+        select l.file_id, l.sha256, l.source, coalesce(d.unit_code, l.unit_code), d.file_date, d.arrived_at,
+               l.original_name
+        from raw.deliveries as d
+        join loaded as l on l.file_id = d.file_id
+        where l.source = 'household_register' and d.file_date is distinct from l.file_date"""
+
+
+def read_source_files(conn, period: Period) -> list[dict]:
+    """The loaded raw files that fed the period, each named by SHA-256, source, date and a name that
+    holds no personal data (lensan.landing.names.public_name; the name as delivered stays in the
+    archive). `province_code` (post-2025) says which province's scopes a unit's file fed; `national`
+    marks a platform extract, which feeds every scope. Withdrawn files are left out. [] without
+    raw.landed_files; extracts only without marts.dim_admin_unit."""
+    from lensan.landing.names import public_name
+
     with conn.cursor() as cur:
-        cur.execute("select to_regclass('raw.landed_files') is not null")
-        if not cur.fetchone()[0]:
+        cur.execute("select to_regclass('raw.landed_files') is not null,"
+                    " to_regclass('raw.weekly_forms') is not null,"
+                    " to_regclass('marts.dim_admin_unit') is not null, to_regclass('raw.deliveries') is not null,"
+                    " exists (select 1 from information_schema.columns where table_schema = 'raw'"
+                    " and table_name = 'landed_files' and column_name = 'withdrawn_at')")
+        has_files, has_forms, has_units, has_deliveries, has_withdrawal = cur.fetchone()
+        if not has_files:
             return []
-        cur.execute("select file_id, source, original_name, sha256, arrived_at from raw.landed_files"
-                    " where status = 'loaded' order by file_id")
-        return [{"file_id": r[0], "source": r[1], "original_name": r[2], "sha256": r[3],
-                 "arrived_at": iso_utc(r[4])} for r in cur.fetchall()]
+        sql = SOURCE_FILES_SQL.format(not_withdrawn="and withdrawn_at is null" if has_withdrawal else "",
+                                      redeliveries=REDELIVERIES_SQL if has_deliveries else "")
+        if not (has_forms and has_units):   # older warehouses: the national extracts only
+            sql = sql.replace("from marts.dim_admin_unit", "from (select null::text as map_version, null::text"
+                              " as unit_code, null::text as current_province_code, null::date as valid_from,"
+                              " null::date as valid_to, false as is_reporting_unit) as no_units")
+            sql = sql.replace("join raw.weekly_forms as f", "join (select null::bigint as file_id, null::text"
+                              " as week_key, null::text as map_version, null::text as unit_code, null::date"
+                              " as week_end) as f")
+        cur.execute(sql, {"start": period.start, "end": period.end})
+        rows = cur.fetchall()
+    # no file_id: a warehouse-internal number, meaningless to a recipient (the SHA-256 names the file)
+    return [{"sha256": sha, "source": source, "period_key": period_key,
+             "file_date": file_date.isoformat() if file_date else None,
+             "safe_name": public_name(source, sha, subject=subject, when=when, original_name=original_name),
+             "arrived_at": iso_utc(arrived_at), "province_code": province, "national": national}
+            for file_id, sha, source, subject, when, period_key, file_date, arrived_at, original_name, province,
+            national in rows]
+
+
+def scope_source_files(files: list[dict], level: str, code: str) -> list[dict]:
+    """The files that fed one scope: a province its units' files, a region those of its provinces, the
+    nation all; platform extracts every scope. Each file (SHA-256 and date) once, without the locating
+    keys."""
+    from lensan import reference
+
+    if level == "province":
+        wanted = {code}
+    elif level == "region":
+        wanted = {p for (map_version, p), prov in reference.provinces().items()
+                  if map_version == MAP_VERSION and prov["region_code"] == code}
+    else:
+        wanted = None
+    out, seen = [], set()
+    for f in files:
+        if not f["national"] and wanted is not None and f["province_code"] not in wanted:
+            continue
+        key = (f["sha256"], f["file_date"])
+        if key not in seen:
+            seen.add(key)
+            out.append({k: v for k, v in f.items() if k not in ("province_code", "national")})
+    return out

@@ -9,7 +9,8 @@ year-end: the same layout over those periods) as immutable revisions.
         bao_cao_tuan_<week_key>_<scope_level>-<scope_code>.csv    UTF-8 with BOM, ';', decimal comma
         bao_cao_tuan_<week_key>_<scope_level>-<scope_code>.json   machine form, numbers as numbers
                                                                   (docs/schemas/weekly_report.schema.json)
-        manifest.json                                             period, scope, revision, SHA-256s …
+        manifest.json                                             period, scope, revision, SHA-256s, the
+                                                                  source files that fed this scope …
     LENSAN_HOME/exports/week/<week_key>/index.json                what was published / unchanged / blocked
     LENSAN_HOME/exports/week/<week_key>/tom_tat_<week_key>.html   one-page summary (inline SVG charts)
 
@@ -34,6 +35,11 @@ left out of the per-province charts of the other scopes. Every written revision 
 (period, scope, indicator, revision, published_at = generated_at, the values): the dbt mart
 `marts.fct_indicator_values_asof_deadline` reads it to reproduce what stood at each deadline
 (lensan.publish.records).
+
+A manifest's `source_files` are the loaded raw files that fed its own scope and period
+(lensan.publish.readers.read_source_files): each by SHA-256, source, date (and week for a form) and a
+safe name built from those identified fields — never the name as delivered, which may hold a person's
+name or phone and stays in the archive (docs/security.md).
 
 Monthly reports also carry the platforms' statistics per product type (DOMAIN §6) from
 `marts.fct_product_type_monthly` (when that mart exists): a sheet `Thống kê theo loại sản phẩm` in the
@@ -157,7 +163,7 @@ def publish_period(period_type: str, period_key: str, gate_summary: dict | None 
             rows = readers.read_period_facts(conn, period)
             completeness = {}
         product_types = readers.read_product_types(conn, period) if period_type == "month" else None
-        landed = readers.read_landed_files(conn)
+        source_files = readers.read_source_files(conn, period)
         conn.commit()
     finally:
         conn.close()
@@ -186,8 +192,8 @@ def publish_period(period_type: str, period_key: str, gate_summary: dict | None 
             if key in blocked:
                 summary.blocked[key] = blocked[key]
                 continue
-            pub = _publish_scope(period_dir, period, key, scopes[key], now, gate_summary, gate_compact, landed,
-                                 completeness.get(key), provinces,
+            pub = _publish_scope(period_dir, period, key, scopes[key], now, gate_summary, gate_compact,
+                                 source_files, completeness.get(key), provinces,
                                  None if product_types is None else product_types.get(key, []))
             (summary.published if pub.status == "new" else summary.unchanged).append(dict(pub.__dict__))
         for key, reason in blocked.items():  # blocked scopes that have no rows this period too
@@ -202,7 +208,7 @@ def publish_period(period_type: str, period_key: str, gate_summary: dict | None 
 
 
 def _publish_scope(period_dir: Path, period: Period, key: str, raw_rows: list[dict], now: dt.datetime,
-                   gate_summary: dict | None, gate_compact: dict | None, landed: list[dict],
+                   gate_summary: dict | None, gate_compact: dict | None, source_files: list[dict],
                    completeness: dict | None = None, provinces: list | None = None,
                    product_types: list[dict] | None = None) -> ScopePublication:
     """Render one scope's report; write it as a new revision unless its content equals the latest one."""
@@ -211,6 +217,7 @@ def _publish_scope(period_dir: Path, period: Period, key: str, raw_rows: list[di
     name = first.get("scope_name") or key
     rows = clean_rows(raw_rows, key, gate_summary, period.value_field)
     base = period.file_base(key)
+    fed = readers.scope_source_files(source_files, level, code)   # by SHA-256 and safe name, never as delivered
 
     json_bytes = json_render.render_json(period, level=level, code=code, name=name, rows=rows,
                                          completeness=completeness, product_types=product_types)
@@ -262,8 +269,8 @@ def _publish_scope(period_dir: Path, period: Period, key: str, raw_rows: list[di
         "gate": gate_compact,
         "quality_flags": sorted({f for r in rows for f in r["quality_flags"]}),
         "changes": changes,
-        "source_files": landed,
-        "source_file_count": len(landed),
+        "source_files": fed,
+        "source_file_count": len(fed),
     }
     final = revisions.write_revision(scope_dir, revision, files, manifest)
     manifest_sha = hashlib.sha256((final / "manifest.json").read_bytes()).hexdigest()

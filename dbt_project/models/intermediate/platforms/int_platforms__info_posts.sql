@@ -14,7 +14,7 @@ latest as (
 
     select distinct on (platform, post_id) *
     from posts
-    order by platform, post_id, extract_date desc, file_id desc, row_number desc
+    order by platform, post_id, extract_date desc, {{ latest_delivery_first() }}
 
 ),
 

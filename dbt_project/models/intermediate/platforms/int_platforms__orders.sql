@@ -1,13 +1,15 @@
 {{ config(
     incremental_strategy='delete+insert',
     unique_key=['platform', 'order_id'],
+    on_schema_change='append_new_columns',
     pre_hook=["{{ reset_without_watermark() }}"],
     post_hook=["{{ create_index('platform, order_id', 'key') }}", "{{ create_index('ordered_date', 'day') }}",
                "{{ create_index('platform, shop_id', 'shop') }}", "{{ create_index('platform, product_id', 'product') }}"]
 ) }}
 {#- One row per order of either platform in its LATEST version (latest updated_at, then extract
-    date, file, row): a delivered order later returned is 'returned' here, which revises the weeks
-    it was counted in.
+    date, then the latest delivery: arrival, file, row — macros/staging.sql, so a corrected
+    re-delivery of a day wins): a delivered order later returned is 'returned' here, which revises the
+    weeks it was counted in.
     Incremental: the orders with a version in a file landed since the last build, and the orders of
     shops / products whose attribution or type changed, are recomputed from their new versions and
     their current latest version (kept here with its ordering columns); a new household register
@@ -24,13 +26,13 @@ orders as (
     select
         platform, order_id, ordered_at, shop_id, buyer_account_id, buyer_phone_hash, product_id,
         quantity, weight_t, amount_vnd, buyer_province_code, buyer_country, order_status,
-        updated_at, extract_date, file_id, row_number
+        updated_at, extract_date, file_id, row_number, arrived_at
     from {{ ref('stg_postmart__orders') }}
     union all
     select
         platform, order_id, ordered_at, shop_id, buyer_account_id, buyer_phone_hash, product_id,
         quantity, weight_t, amount_vnd, buyer_province_code, buyer_country, order_status,
-        updated_at, extract_date, file_id, row_number
+        updated_at, extract_date, file_id, row_number, arrived_at
     from {{ ref('stg_voso__orders') }}
 
 ),
@@ -58,7 +60,7 @@ new_versions as (
 current_versions as (
     select t.platform, t.order_id, t.ordered_at, t.shop_id, t.buyer_account_id, t.buyer_phone_hash, t.product_id,
            t.quantity, t.weight_t, t.amount_vnd, t.buyer_province_code, t.buyer_country_raw as buyer_country,
-           t.order_status, t.updated_at, t.extract_date, t.file_id, t.row_number
+           t.order_status, t.updated_at, t.extract_date, t.file_id, t.row_number, t.arrived_at
     from {{ this }} as t
     where (select yes from register_changed)
        or exists (select 1 from new_versions as n where n.platform = t.platform and n.order_id = t.order_id)
@@ -79,7 +81,7 @@ latest as (
 
     select distinct on (platform, order_id) *
     from candidates
-    order by platform, order_id, updated_at desc nulls last, extract_date desc, file_id desc, row_number desc
+    order by platform, order_id, updated_at desc nulls last, extract_date desc, {{ latest_delivery_first() }}
 
 ),
 
@@ -120,7 +122,8 @@ select
     latest.buyer_phone_hash,
     latest.extract_date,
     latest.file_id,
-    latest.row_number
+    latest.row_number,
+    latest.arrived_at
 from latest
 left join shops on shops.platform = latest.platform and shops.shop_id = latest.shop_id
 left join products on products.platform = latest.platform and products.product_id = latest.product_id

@@ -16,9 +16,9 @@ versions as (
         *,
         {{ local_date('listed_at') }} as listed_date_v,
         row_number() over (partition by platform, product_id
-                           order by extract_date desc, file_id desc, row_number desc) as version_desc,
+                           order by extract_date desc, {{ latest_delivery_first() }}) as version_desc,
         row_number() over (partition by platform, product_id
-                           order by extract_date, file_id, row_number)                as version_asc
+                           order by extract_date, {{ latest_delivery_first(direction='asc') }}) as version_asc
     from products
 
 ),

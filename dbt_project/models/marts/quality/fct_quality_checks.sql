@@ -14,6 +14,8 @@
     reported_households_le_agri_households error  form's cumulative household counts <= the unit's base
     reported_count_non_negative       error     form's cumulative values >= 0
     one_form_per_unit_week            error     exactly one winning form per unit and week in fct_reported_values
+    form_row_omitted                  warning   a form row (ref_indicators.in_weekly_form) the winning form left out
+                                                (a row only when omitted; landing's FORM_ROWS_OMITTED names it too)
     order_id_unique_latest            error     order ids unique per platform in int_platforms__orders
     stock_not_decreasing              warning   computed stock level >= previous week's
     shop_le_digitized                 warning   hh_with_shop <= hh_digitized (when a register exists)
@@ -182,6 +184,15 @@ reported_checks as (
            count(distinct file_id) <> 1 or count(*) <> count(distinct indicator_code)
     from reported
     group by week_key, map_version, unit_code
+
+    union all
+    -- a row the winning form left out: not reported (NULL, never 0); the warning names it
+    select f.week_key, 'form_row_omitted', 'warning', f.current_province_code, 'unit', f.unit_code, f.unit_name,
+           i.indicator_code, null::numeric, null::numeric, true
+    from (select distinct week_key, unit_code, unit_name, current_province_code, file_id from reported) as f
+    join {{ ref('ref_indicators') }} as i on i.in_weekly_form
+    where not exists (select 1 from reported as r
+                      where r.file_id = f.file_id and r.indicator_code = i.indicator_code)
 
 ),
 

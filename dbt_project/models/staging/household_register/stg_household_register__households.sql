@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('household_register', 'household_register') }}
+    {{ delivered(source('household_register', 'household_register_snapshots')) }}
 
 ),
 

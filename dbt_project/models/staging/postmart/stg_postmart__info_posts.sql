@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('postmart', 'postmart_info_posts') }}
+    {{ delivered(source('postmart', 'postmart_info_posts')) }}
 
 ),
 
@@ -16,7 +16,8 @@ renamed as (
         {{ parse_local_timestamp('posted_at') }}                       as posted_at,
         extract_date,
         file_id,
-        row_number
+        row_number,
+        arrived_at                                   -- of the delivery (raw.landed_files)
 
     from source
 

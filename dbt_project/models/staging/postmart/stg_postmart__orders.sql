@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('postmart', 'postmart_orders') }}
+    {{ delivered(source('postmart', 'postmart_orders')) }}
 
 ),
 
@@ -28,7 +28,8 @@ renamed as (
         {{ parse_local_timestamp('updated_at') }}                      as updated_at,
         extract_date,
         file_id,
-        row_number
+        row_number,
+        arrived_at                                   -- of the delivery (raw.landed_files)
 
     from source
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('postmart', 'postmart_products') }}
+    {{ delivered(source('postmart', 'postmart_products')) }}
 
 ),
 
@@ -22,7 +22,8 @@ renamed as (
         {{ parse_local_timestamp('listed_at') }}                       as listed_at,
         extract_date,
         file_id,
-        row_number
+        row_number,
+        arrived_at                                   -- of the delivery (raw.landed_files)
 
     from source
 

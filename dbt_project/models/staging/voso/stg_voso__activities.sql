@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('voso', 'voso_activity') }}
+    {{ delivered(source('voso', 'voso_activity')) }}
 
 ),
 
@@ -16,7 +16,8 @@ renamed as (
         {{ pad_code('commune_code', 5) }}            as commune_code,
         extract_date,
         file_id,
-        row_number
+        row_number,
+        arrived_at                                   -- of the delivery (raw.landed_files)
 
     from source
 

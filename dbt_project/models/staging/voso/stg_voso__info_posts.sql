@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('voso', 'voso_info_posts') }}
+    {{ delivered(source('voso', 'voso_info_posts')) }}
 
 ),
 
@@ -16,7 +16,8 @@ renamed as (
         {{ parse_utc_timestamp('posted_at') }}                       as posted_at,
         extract_date,
         file_id,
-        row_number
+        row_number,
+        arrived_at                                   -- of the delivery (raw.landed_files)
 
     from source
 

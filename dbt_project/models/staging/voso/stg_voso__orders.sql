@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('voso', 'voso_orders') }}
+    {{ delivered(source('voso', 'voso_orders')) }}
 
 ),
 
@@ -28,7 +28,8 @@ renamed as (
         {{ parse_utc_timestamp('updated_at') }}                      as updated_at,
         extract_date,
         file_id,
-        row_number
+        row_number,
+        arrived_at                                   -- of the delivery (raw.landed_files)
 
     from source
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('voso', 'voso_products') }}
+    {{ delivered(source('voso', 'voso_products')) }}
 
 ),
 
@@ -22,7 +22,8 @@ renamed as (
         {{ parse_utc_timestamp('listed_at') }}                       as listed_at,
         extract_date,
         file_id,
-        row_number
+        row_number,
+        arrived_at                                   -- of the delivery (raw.landed_files)
 
     from source
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('voso', 'voso_shops') }}
+    {{ delivered(source('voso', 'voso_shops')) }}
 
 ),
 
@@ -19,7 +19,8 @@ renamed as (
         {{ normalise_shop_status('status') }}        as shop_status,
         extract_date,
         file_id,
-        row_number
+        row_number,
+        arrived_at                                   -- of the delivery (raw.landed_files)
 
     from source
 

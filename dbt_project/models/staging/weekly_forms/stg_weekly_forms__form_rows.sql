@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('weekly_forms', 'weekly_form_rows') }}
+    {{ delivered(source('weekly_forms', 'weekly_form_rows')) }}
 
 ),
 

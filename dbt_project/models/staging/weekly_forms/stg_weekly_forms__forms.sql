@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('weekly_forms', 'weekly_forms') }}
+    {{ delivered(source('weekly_forms', 'weekly_forms')) }}
 
 ),
 

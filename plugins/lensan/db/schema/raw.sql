@@ -28,6 +28,39 @@ create table if not exists raw.landed_files (
     file_date      date                    -- extract or snapshot date
 );
 
+-- Withdrawal (`lensan withdraw`): a loaded file taken back by the operator keeps status 'loaded', its
+-- archive copy and its raw rows (history), but staging leaves it out while withdrawn_at is set.
+-- Looked up first: ALTER TABLE takes an exclusive lock even when the column exists, which would make
+-- every landing run wait for (and block) every reader of landed_files.
+do $$
+begin
+    if not exists (select 1 from information_schema.columns
+                   where table_schema = 'raw' and table_name = 'landed_files' and column_name = 'withdrawn_reason') then
+        alter table raw.landed_files add column if not exists withdrawn_at timestamptz,
+                                     add column if not exists withdrawn_reason text;
+    end if;
+end $$;
+
+-- Same bytes, new meaning: a byte-identical file delivered again under another name (a register re-sent
+-- under a new snapshot date, a form resent) is one more delivery of the landed file, never a second copy
+-- of its bytes or rows. landed_files keeps its one row per SHA-256 (the first delivery); each later
+-- delivery under a new name is a row here. delivery_id is drawn from the landed_files file_id sequence,
+-- so a register delivery can stand in for a snapshot file of its own (raw.household_register_snapshots)
+-- and sorts after every file landed before it. No foreign key, like the platform tables: reland_all
+-- rebuilds landed_files with the same file_ids.
+create table if not exists raw.deliveries (
+    delivery_id    bigint      primary key,
+    file_id        bigint      not null,   -- the landed file (raw.landed_files) whose bytes were delivered
+    original_name  text        not null,
+    arrived_at     timestamptz not null,   -- mtime in the landing folder, as for landed_files
+    recorded_at    timestamptz not null default now(),
+    entity         text,                   -- as the name says (an extract without rows is the same bytes for all)
+    unit_code      text,
+    period_key     text,
+    file_date      date,                   -- the date this delivery's name gives (register: snapshot date)
+    unique (file_id, original_name)
+);
+
 create table if not exists raw.weekly_forms (
     file_id             bigint primary key references raw.landed_files (file_id),
     unit_code           text not null,
@@ -154,4 +187,33 @@ begin
     loop
         execute format('alter table %s drop constraint %I', r.tbl, r.conname);
     end loop;
+end $$;
+
+-- Register snapshots as delivered: every register file's rows at its own snapshot date, plus, for a
+-- byte-identical register re-delivered under a new snapshot date (raw.deliveries), the same rows again
+-- at the new date under the delivery's id (a file_id of its own, later than the first delivery's; one
+-- per new date). Withdrawn files are left out, with all their deliveries. Created once (replacing a
+-- view takes a lock that would wait for every reader): a new definition needs a new name or a drop.
+do $$
+begin
+    if to_regclass('raw.household_register_snapshots') is null then
+        create view raw.household_register_snapshots as
+        select r.file_id, r.row_number, r.unit_code, r.snapshot_date, r.household_code, r.head_name_hash,
+               r.phone_hash, r.citizen_id_hash, r.commune_code, r.household_type, r.main_product,
+               r.trained_digital_on, r.trained_logistics_on, r.training_level
+        from raw.household_register as r
+        join raw.landed_files as f on f.file_id = r.file_id
+        where f.withdrawn_at is null
+        union all
+        select d.delivery_id, r.row_number, r.unit_code, d.file_date, r.household_code, r.head_name_hash,
+               r.phone_hash, r.citizen_id_hash, r.commune_code, r.household_type, r.main_product,
+               r.trained_digital_on, r.trained_logistics_on, r.training_level
+        from raw.deliveries as d
+        join raw.landed_files as f on f.file_id = d.file_id
+        join raw.household_register as r on r.file_id = d.file_id
+        where f.withdrawn_at is null and f.source = 'household_register'
+          and d.file_date is distinct from f.file_date
+          and not exists (select 1 from raw.deliveries as e
+                          where e.file_id = d.file_id and e.file_date = d.file_date and e.delivery_id < d.delivery_id);
+    end if;
 end $$;

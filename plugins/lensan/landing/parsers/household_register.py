@@ -1,7 +1,8 @@
 """S2 — the household register (CSV or XLSX): a full snapshot of a reporting unit's households.
 
 The file name `danh_sach_ho_<unit code>_<yyyymmdd>.csv|.xlsx` is authoritative for the unit and the
-snapshot date. Names, phones and citizen IDs are replaced by their keyed hashes here.
+snapshot date. Names, phones and citizen IDs are replaced by their keyed hashes here (phones and IDs
+in their canonical form, `lensan.landing.identity`, whether the cell is text or a number).
 """
 
 from __future__ import annotations
@@ -63,23 +64,6 @@ def parse_name(name: str) -> tuple[str, dt.date, str]:
         raise LandingError("BAD_DATE", ("trong tên tệp", "in the file name"), value=date_text,
                            expected="yyyymmdd") from None
     return code, snapshot, ext
-
-
-def _phone(value: object) -> object:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int):
-        text = str(value)
-        return "0" + text if len(text) == 9 else text
-    return value
-
-
-def _citizen_id(value: object) -> object:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int):
-        return str(value).zfill(12)
-    return value
 
 
 def _date(value: object, line: int, column: str) -> dt.date | None:
@@ -197,8 +181,8 @@ def parse(path: Path, arrived_at: dt.datetime | None = None, hasher: Hasher | No
             row_number,
             household_code,
             hasher("name", _text(values[1])),
-            hasher("phone", _phone(values[2])),
-            hasher("citizen_id", _citizen_id(values[3])),
+            hasher("phone", values[2]),             # text or number cell: lensan.landing.identity reads both
+            hasher("citizen_id", values[3]),
             commune,
             _text(values[5]),
             _text(values[6]),

@@ -7,4 +7,5 @@
     fast       `copy_chunks(path, extract, hasher, prefix)`: what landing streams into COPY — the same
                rows as PostgreSQL COPY text, checked a block and a column at a time with polars, falling
                back to the reference code for anything unusual and for every error
+    duplicates exact duplicate lines of one file: `collapse` after the COPY (SQL, exact), `count_repeats`
 """

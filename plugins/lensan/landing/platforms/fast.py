@@ -3,10 +3,10 @@
 Landing does not walk `records()` value by value. It reads a block of rows into a polars frame
 (Rust CSV reader for plain postmart lines; for voso, polars' JSON reader when writing the frame back
 gives the very same bytes, else msgspec, strict per line), checks and converts it column by column
-with vectorised expressions, hashes the phone columns (HMAC in Rust), and writes PostgreSQL COPY text
-with polars' CSV writer. What the vectorised checks cannot vouch for
-(a blank or short row, a value to normalise such as `có` or `1.234`, an unusual JSON type, a phone
-with non-ASCII characters) goes through the exact per-value functions of `platforms.reference`. And as
+with vectorised expressions, hashes the phone columns (canonical form by `landing.identity.phone_series`,
+HMAC in Rust), and writes PostgreSQL COPY text with polars' CSV writer. What the vectorised checks cannot
+vouch for (a blank or short row, a value to normalise such as `có` or `1.234`, an unusual JSON type)
+goes through the exact per-value functions of `platforms.reference`. And as
 soon as anything is wrong with the file, the reference path `records()` runs over it from the start
 and raises the error exactly as before (same code, line and detail). A good file gives the same rows
 as `records()`, in the same order (tests/test_parsers.py checks it). Memory holds one chunk and the
@@ -28,9 +28,9 @@ from typing import Annotated, Callable, Iterator
 import msgspec
 import polars as pl
 
-from lensan.landing import safety
+from lensan.landing import identity, pseudonymise, safety
 from lensan.landing.errors import LandingError
-from lensan.landing.platforms import reference
+from lensan.landing.platforms import duplicates, reference
 from lensan.landing.platforms.spec import (BOOL, DATETIME, DATETIME_OPT, ID, NUM, PHONE, TEXT, VOSO, Extract,
                                            Hasher)
 
@@ -132,7 +132,8 @@ class _Columns:
         self.names = list(extract.columns)
         self.phone_cols = [i for i, k in enumerate(self.kinds) if k == PHONE]
         self.order_col = extract.columns.index("order_id") if "order_id" in extract.columns else None
-        self.order_id_hashes: list[pl.Series] = []
+        # 8 bytes a row, not a set of strings (~100 bytes a row): order ids (orders), else whole rows
+        self.key_hashes: list[pl.Series] = []
         self.hasher = hasher
         self.prefix = prefix
         self.rows = 0
@@ -149,11 +150,10 @@ class _Columns:
     def emit(self, frame: pl.DataFrame, hashed: bool = False) -> tuple[int, bytes]:
         """(rows, COPY text) of the frame (COPY text values, '' = NULL): `prefix`, the columns, row_number."""
         n = frame.height
-        if not hashed:      # rows from records() are hashed and their order ids checked already
+        if not hashed:      # rows from records() are hashed already
             frame = frame.with_columns(self.hash_phones(frame.get_column(self.names[i])) for i in self.phone_cols)
-            if self.order_col is not None:
-                # 8 bytes a row, not a set of strings (~100 bytes a row), and ~0.15 µs a row less
-                self.order_id_hashes.append(frame.get_column(self.names[self.order_col]).hash(seed=0))
+        self.key_hashes.append(frame.get_column(self.names[self.order_col]).hash(seed=0)
+                               if self.order_col is not None else frame.hash_rows(seed=0))
         first = self.rows + 1
         self.rows += n
         # the prefix ('file_id<TAB>extract_date') is one literal column; values hold no tab or newline
@@ -165,12 +165,12 @@ class _Columns:
                         null_value="")
         return n, out.getvalue()
 
-    def order_ids_may_repeat(self) -> bool:
-        """False when the file's order ids are all distinct; True if two of them share a 64-bit hash
-        (a repeat, or very rarely a collision)."""
-        if not self.order_id_hashes:
+    def may_repeat(self) -> bool:
+        """False when the file's order ids (orders) or rows (other entities) are all distinct; True if two
+        of them share a 64-bit hash (a repeat, or very rarely a collision)."""
+        if not self.key_hashes:
             return False
-        hashes = pl.concat(self.order_id_hashes)
+        hashes = pl.concat(self.key_hashes)
         return hashes.n_unique() != hashes.len()
 
     def hash_phones(self, raw: pl.Series) -> pl.Series:
@@ -178,19 +178,13 @@ class _Columns:
         if self.hasher is None:
             return pl.Series(raw.name, [""] * len(raw), dtype=pl.String)
         hex_digest_expr = getattr(self.hasher, "hex_digest_expr", None)
-        hashed = hex_digest_expr("phone", pl.col("digits")) if hex_digest_expr is not None else None
-        if hashed is None or raw.str.contains(r"[^\x00-\x7f]").any():
-            # non-ASCII digits and the like: exactly pseudonymise.normalise, value by value
+        hashed = hex_digest_expr("phone", pl.col("canonical")) if hex_digest_expr is not None else None
+        if hashed is None:
             return pl.Series(raw.name, [_copy_value(self.hasher("phone", v) if v else None) for v in raw.to_list()],
                              dtype=pl.String)
-        # pseudonymise.normalise('phone', …) on ASCII text: keep the digits, +84 / 84… -> 0…
-        # the normalised number becomes a column before hashing: inlined in one select, polars computes
-        # it once per branch (3× slower)
-        digits = pl.col("digits")
-        digits = pl.when(digits.str.starts_with("84") & (digits.str.len_bytes() >= 11)).then(
-            pl.lit("0") + digits.str.slice(2)).otherwise(digits).alias("digits")
-        return (raw.str.replace_all(r"[^0-9]", "").to_frame("digits").with_columns(digits)
-                .select(pl.when(pl.col("digits") != "").then(hashed).otherwise(pl.lit("")).alias(raw.name))
+        # identity.phone (the one rule), vectorised for the usual spellings, once per distinct value otherwise
+        return (identity.phone_series(raw).to_frame("canonical")
+                .select(pl.when(pl.col("canonical").is_not_null()).then(hashed).otherwise(pl.lit("")).alias(raw.name))
                 .to_series())
 
 
@@ -275,9 +269,12 @@ def _postmart_frames(path: Path, extract: Extract, out: _Columns) -> Iterator[pl
             n = plain.count(b"\n") + 1
             frame = _pm_plain_frame(plain, n, out)
             if frame is not None:
-                # plain lines: a value holds no line break; a tab or backslash would be in the block
-                frame = _pm_checked(frame, line0, kinds, headings, b"\\" in plain or b"\t" in plain)
-            else:
+                try:
+                    # plain lines: a value holds no line break; a tab or backslash would be in the block
+                    frame = _pm_checked(frame, line0, kinds, headings, b"\\" in plain or b"\t" in plain)
+                except LandingError:
+                    frame = None        # e.g. a line of nothing but separators: the exact reader skips it
+            if frame is None:
                 frame = _pm_exact_chunk([line.split(";") for line in plain.decode("utf-8").split("\n")],
                                         line0, kinds, headings, out)
             if frame.height:
@@ -287,12 +284,16 @@ def _postmart_frames(path: Path, extract: Extract, out: _Columns) -> Iterator[pl
         # (`rest`, the start of a line, is completed first: the csv module reads line by line)
         pending = (raw + b"\n" + rest + fh.readline() if block else raw).decode("utf-8")
         text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
-        reader = csv.reader(itertools.chain(io.StringIO(pending, newline=""), text), delimiter=";", quotechar='"')
+        reader = reference.PostmartRecords(itertools.chain(io.StringIO(pending, newline=""), text), line0)
         width = len(kinds)
         while rows := list(itertools.islice(reader, CHUNK_ROWS)):
+            frame = None
             if set(map(len, rows)) == {width}:
-                frame = _pm_checked(_text_frame(out.names, zip(*rows)), line0, kinds, headings)
-            else:
+                try:
+                    frame = _pm_checked(_text_frame(out.names, zip(*rows)), line0, kinds, headings)
+                except LandingError:
+                    frame = None
+            if frame is None:
                 frame = _pm_exact_chunk(rows, line0, kinds, headings, out)
             if frame.height:
                 yield frame
@@ -441,14 +442,15 @@ def _reference_chunks(path: Path, extract: Extract, out: _Columns) -> Iterator[t
 
 
 def copy_chunks(path: Path, extract: Extract, hasher: Hasher | None = None,
-                prefix: str = "") -> Iterator[tuple[int, bytes]]:
+                prefix: str = "", report: dict | None = None) -> Iterator[tuple[int, bytes]]:
     """The file as PostgreSQL COPY text, in chunks: (rows, bytes) with lines `prefix`, the raw columns
     of `extract.columns`, then row_number (1-based) — see `copy_columns` (COPY option `null ''`: '' is
     NULL).
 
     Same rows as `records(path, extract, hasher)`; a bad file raises the same LandingError. `hasher` may
     offer `.hex_digest_expr(kind, column)` (lensan.landing.pseudonymise.Pseudonymiser) to hash a column at
-    once.
+    once. `report`, if given, gets `may_repeat`: True when some rows may be exact repeats of others (then
+    landing collapses them, `platforms.duplicates`); False means none is.
     """
     out = _Columns(extract, hasher, prefix)
     fast = _postmart_frames if extract.platform == "postmart" else _voso_frames
@@ -464,11 +466,14 @@ def copy_chunks(path: Path, extract: Extract, hasher: Hasher | None = None,
         for _ in reference.records(path, extract, None):
             pass
         raise
-    if out.order_ids_may_repeat():
+    may_repeat = out.may_repeat()
+    if may_repeat and out.order_col is not None:
         # harmless if the rows are identical, DUPLICATE_ORDER_ID if not: the reference path decides
         # (its error reaches the loader through the COPY stream, and the file's transaction rolls back)
         for _ in reference.records(path, extract, None):
             pass
+    if report is not None:
+        report["may_repeat"] = may_repeat
 
 
 def copy_columns(extract: Extract) -> tuple[str, ...]:
@@ -476,8 +481,24 @@ def copy_columns(extract: Extract) -> tuple[str, ...]:
     return ("file_id", "extract_date") + extract.columns + ("row_number",)
 
 
+def _normalised(kind: str, value: object) -> str | None:
+    return pseudonymise.normalise(kind, value) or None
+
+
 def count_rows(path: Path, extract: Extract) -> int:
-    """Data rows of a valid file (raises the file's LandingError otherwise)."""
-    return sum(n for n, _ in copy_chunks(path, extract, None))
+    """Data rows landing keeps of a valid file (raises the file's LandingError otherwise)."""
+    return count_rows_and_repeats(path, extract)[0]
+
+
+def count_rows_and_repeats(path: Path, extract: Extract) -> tuple[int, int]:
+    """(rows landing keeps, exact duplicate rows it collapses) of a valid file (raises the file's
+    LandingError otherwise)."""
+    report: dict = {}
+    rows = sum(n for n, _ in copy_chunks(path, extract, None, report=report))
+    if not report["may_repeat"]:
+        return rows, 0
+    # phones compared as landing stores them: two spellings of one number are one pseudonym
+    repeats = duplicates.count_repeats(reference.records(path, extract, _normalised))
+    return rows - repeats, repeats
 
 

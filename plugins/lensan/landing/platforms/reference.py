@@ -2,7 +2,10 @@
 
 The source of truth for the rules: one tuple of raw text values per data row (personal columns already
 hashed), validating headings/fields, dates, booleans, numbers, required ids and duplicate order ids,
-and naming the first problem exactly (code, line, column). The fast COPY path (`platforms.fast`) gives
+and naming the first problem exactly (code, line, column). A row cut short (a file cut off mid-row or
+inside a quoted field, a partial last JSON line) is refused, never padded; a line of nothing but
+separators is skipped. Exact duplicate rows are read like any other: landing collapses them after the
+COPY (`platforms.duplicates`). The fast COPY path (`platforms.fast`) gives
 the same rows and, for any bad file, runs this reader to raise the same error; the per-value checks
 here are public because the fast path falls back to them for the values it cannot vouch for.
 """
@@ -16,7 +19,7 @@ import json
 import re
 import zlib
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from lensan.landing import safety
 from lensan.landing.errors import EXTRA_DATA, LandingError, where_line
@@ -74,7 +77,7 @@ def _postmart_rows(path: Path, extract: Extract) -> Iterator[tuple[int, list[str
     kinds = [k for _, _, k in extract.spec]
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh, delimiter=";", quotechar='"')
+            reader = PostmartRecords(fh)
             header = next(reader, None)
             if header is None:
                 raise LandingError("EMPTY_FILE")
@@ -92,21 +95,70 @@ def _postmart_rows(path: Path, extract: Extract) -> Iterator[tuple[int, list[str
     except UnicodeDecodeError as exc:
         raise LandingError("UNREADABLE", expected="CSV UTF-8",
                            reason=f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except csv.Error as exc:
-        raise LandingError("UNREADABLE", expected="CSV UTF-8", reason=str(exc)) from None
+    except csv.Error as exc:   # e.g. a quote left open that swallows the rest of a big file
+        raise LandingError("UNREADABLE", where_line(reader.line + 1), expected="CSV UTF-8",
+                           reason=f"{exc} (line {reader.line + 1})") from None
+
+
+class PostmartRecords:
+    """The CSV records (';', '"') of postmart lines, as the csv module reads them — except a file that
+    ends inside a quoted field: it was cut off there (the csv module would return the partial field as if
+    it were whole), TRUNCATED_ROW at that record, numbered from `first_line` as postmart_exact_rows
+    numbers records. Keeps only the lines of the current record."""
+
+    def __init__(self, lines: Iterable[str], first_line: int = 1):
+        self._lines = iter(lines)
+        self._current: list[str] = []          # physical lines of the record being read
+        self.line = first_line - 1             # number of the last record returned
+        self._reader = csv.reader(self._feed(), delimiter=";", quotechar='"')
+
+    def _feed(self) -> Iterator[str]:
+        for text in self._lines:
+            self._current.append(text)
+            yield text
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> list[str]:
+        self._current = []
+        values = next(self._reader)
+        self.line += 1
+        # only the file's last line lacks a line end; strict parsing tells a quote left open there
+        if self._current and not self._current[-1].endswith(("\n", "\r")) \
+                and any('"' in text for text in self._current):
+            try:
+                for _ in csv.reader(self._current, delimiter=";", quotechar='"', strict=True):
+                    pass
+            except csv.Error as exc:
+                if "unexpected end of data" in str(exc):
+                    raise LandingError("TRUNCATED_ROW", where_line(self.line),
+                                       reason="the file ends inside a quoted field",
+                                       reason_vi="tệp kết thúc giữa một ô trong ngoặc kép") from None
+        return values
+
+
+def is_blank_record(values: list[str]) -> bool:
+    """A record of nothing but separators (and spaces): not a row."""
+    return all(not v.strip() for v in values)
 
 
 def postmart_exact_rows(rows, line0: int, kinds: list[str], headings: list[str]):
-    """(line, validated values) of CSV records numbered from `line0`; blank records are skipped."""
+    """(line, validated values) of CSV records numbered from `line0`; blank records (nothing but
+    separators) are skipped, a short record is refused (TRUNCATED_ROW), never padded."""
     width = len(kinds)
     for line, values in enumerate(rows, start=line0):
+        if is_blank_record(values):
+            continue
         if len(values) != width:
-            if not values or all(not v.strip() for v in values):
-                continue
-            if len(values) > width and any(v.strip() for v in values[width:]):
+            if len(values) < width:
+                raise LandingError("TRUNCATED_ROW", where_line(line),
+                                   reason=f"{len(values)} of {width} columns",
+                                   reason_vi=f"chỉ có {len(values)} trên {width} cột")
+            if any(v.strip() for v in values[width:]):
                 raise LandingError("UNEXPECTED_COLUMN", where_line(line, str(width + 1)),
                                    found=EXTRA_DATA, expected="(không có / none)")
-            values = (values + [""] * width)[:width]
+            values = values[:width]
         yield line, [(values[i].strip() or None) if kinds[i] in _PLAIN_KINDS
                      else check_postmart_value(kinds[i], values[i].strip(), line, headings[i])
                      for i in range(width)]
@@ -131,10 +183,12 @@ def check_voso_value(kind: str, value: object, line: int, field: str) -> str | N
         try:
             if text is None or len(text) < 10:
                 raise ValueError
-            dt.datetime.fromisoformat(text)
+            parsed = dt.datetime.fromisoformat(text)
         except ValueError:
             raise LandingError("BAD_DATE", where_line(line, field), value=json.dumps(value, ensure_ascii=False),
                                expected="ISO-8601, e.g. 2026-11-16T03:15:00Z") from None
+        if parsed.tzinfo is None:   # voso timestamps are UTC by contract: one without Z/offset is not guessed
+            raise LandingError("MISSING_TIME_ZONE", where_line(line, field), value=text)
         return text
     if kind == NUM:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -153,13 +207,17 @@ def check_voso_value(kind: str, value: object, line: int, field: str) -> str | N
 
 
 def voso_line_values(text: str, line: int, fields: list[str], field_set: set[str],
-                      kinds: list[str]) -> list[str | None] | None:
-    """Validated values of one JSON Lines line (None for a blank line)."""
+                     kinds: list[str], last: bool = False) -> list[str | None] | None:
+    """Validated values of one JSON Lines line (None for a blank line). `last`: the file's last line,
+    without a line break — when it is not valid JSON, the file was cut off in it (TRUNCATED_ROW)."""
     if not text.strip():
         return None
     try:
         record = json.loads(text)
     except json.JSONDecodeError as exc:
+        if last:
+            raise LandingError("TRUNCATED_ROW", where_line(line), reason="the last line is cut off",
+                               reason_vi="dòng cuối bị cắt dở") from None
         raise LandingError("UNREADABLE", where_line(line), expected="JSON Lines",
                            reason=f"line {line} is not valid JSON ({exc.msg})") from None
     if not isinstance(record, dict):
@@ -197,13 +255,13 @@ def _voso_rows(path: Path, extract: Extract) -> Iterator[tuple[int, list[str | N
                     raise LandingError("UNSAFE_FILE", reason=f"decompressed size exceeds {limit // safety.MB} MB "
                                        "(possible gzip bomb)",
                                        reason_vi=f"dung lượng giải nén vượt {limit // safety.MB} MB (nghi gzip bomb)")
-                values = voso_line_values(text, line, fields, field_set, kinds)
+                values = voso_line_values(text, line, fields, field_set, kinds, last=not text.endswith("\n"))
                 if values is None:
                     continue
                 rows += 1
                 yield line, values
     except EOFError:
-        raise LandingError("TRUNCATED", rows=rows, line=line) from None
+        raise LandingError("TRUNCATED", where_line(line + 1), rows=rows, line=line + 1) from None
     except UnicodeDecodeError as exc:
         raise LandingError("UNREADABLE", expected="gzip JSON Lines UTF-8",
                            reason=f"not UTF-8 text ({exc.reason})") from None
