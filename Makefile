@@ -18,7 +18,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test test-fast test-integration test-e2e golden golden-record install compose-check warehouse-stop clean help
+.PHONY: demo test test-fast test-integration test-e2e golden golden-record portal-preview install compose-check browser-check warehouse-stop clean help
 
 help:
 	@echo "make demo   - dữ liệu mẫu + chạy 3 DAG Airflow / sample data + run the three Airflow DAGs"
@@ -48,6 +48,14 @@ compose-check:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; \
 	  else echo "docker-compose missing (apt-get install docker-compose); tests/test_compose.py will skip"; fi; }
 
+# Headless Chromium + chromedriver (Debian's packages) for the portal's browser tests
+# (tests/test_portal_browser.py, driven by Selenium); without them those tests skip, saying why.
+browser-check:
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "chromium/chromedriver missing (apt-get install chromium chromium-driver); tests/test_portal_browser.py will skip"; fi; }
+
 # $(call pytest,<args>): pytest, then its wall time as the last line, keeping pytest's exit status.
 define pytest
 	@echo "$(BIN)/python -m pytest $(1) $(PYTEST_ARGS)"
@@ -55,7 +63,7 @@ define pytest
 	echo "total: $$(( $$(date +%s) - start )) s"; exit $$status
 endef
 
-test: $(STAMP) compose-check
+test: $(STAMP) compose-check browser-check
 	$(call pytest,--durations=15)
 
 test-fast: $(STAMP) compose-check
@@ -66,6 +74,10 @@ test-integration: $(STAMP)
 
 test-e2e: $(STAMP)
 	$(call pytest,-m e2e --durations=15)
+
+# The portal's browser tests, writing their screenshots into docs/portal_preview/ (commit them after a UI change).
+portal-preview: $(STAMP) browser-check
+	UPDATE_PORTAL_PREVIEW=1 $(BIN)/python -m pytest tests/test_portal_browser.py -q -p no:cacheprovider
 
 # The demo outputs of a fixed seed and week against tests/golden/demo_outputs.json (also in test-e2e);
 # golden-record after an intended change of outputs.

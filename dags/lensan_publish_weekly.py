@@ -26,8 +26,8 @@ statuses produce a new **revision** of the published week.
 3. `publish` — `lensan.publish.service.publish_weekly(week)`: XLSX (template), CSV (UTF-8 BOM) and JSON
    per province, region and the nation, plus a manifest, as an immutable numbered revision.
 4. `report_locations` — logs where the files are.
-5. `revise_earlier_weeks` — every week published earlier is gated and published again: a week whose
-   content changed (late form, returned order) gets a new revision, the others write nothing.
+5. `revise_earlier_weeks` — only the earlier weeks whose data changed since the last pass (late form,
+   returned order: `lensan.orchestration.changed`) are gated and published again; new content → new revision.
    `deliver_revisions` sends those new revisions through the same `deliver_published` path as
    `deliver` (channels, ledger: a revision already delivered is skipped, a failure retries).
 6. `refresh_asof_snapshot` — rebuilds `marts.fct_indicator_values_asof_deadline` from the
@@ -82,7 +82,7 @@ def lensan_publish_weekly():
 
     @task
     def revise_earlier_weeks(week: str, **context) -> dict:
-        """Re-publish every week published before `week` (a new revision only where content changed)."""
+        """Re-publish the earlier weeks whose data changed (a new revision only where content changed)."""
         from lensan.orchestration import weekly
 
         return weekly.revise_earlier_weeks(week, context)

@@ -13,7 +13,9 @@ Writes into dbt_project/seeds/:
                                communes merged into them, so the old province of that code tells us
 * ref_bases.csv, ref_targets.csv — the real figures of DOMAIN.md §4 (Hậu Giang 211/KH-UBND,
                                Quảng Ninh 201/KH-UBND, Decision 350/QĐ-BTTTT) plus deterministic
-                               sample figures for every other province, flagged is_sample = true
+                               sample figures for every other province, flagged is_sample = true,
+                               whose values are then derived from the generator's population
+                               (lensan_dev.generate.bases, the last step)
 
 The output is committed; rerunning the script must reproduce it byte for byte.
 """
@@ -234,6 +236,10 @@ def main() -> None:
         old_wheel = args.old or fetch_wheel("0.6.0", Path(tmp))
         new_wheel = args.new or fetch_wheel("2025.10.1", Path(tmp))
         build(load_wheel_json(old_wheel), load_wheel_json(new_wheel))
+    # the sample rows' values come from the generator's population (lensan_dev.generate.bases)
+    from lensan_dev.generate import bases
+
+    bases.rewrite(SEEDS)
 
 
 if __name__ == "__main__":

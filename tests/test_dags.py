@@ -175,3 +175,68 @@ def test_publish_week_resolution():
     assert publish_logical_date("2026-W47", now=dt.datetime(2026, 11, 30, tzinfo=settings.LOCAL_TZ)) == thursday
     early = dt.datetime(2026, 11, 25, 9, tzinfo=settings.LOCAL_TZ)  # before Thursday: 'now' is used
     assert publish_logical_date("2026-W47", now=early) == early
+
+
+# ---------------------------------------------------------------------------------------------
+# ingest: landing as mapped tasks over file groups (issue #17)
+
+
+def test_ingest_maps_land_over_file_groups(dagbag):
+    ingest = dagbag.dags["lensan_ingest"]
+    land = ingest.get_task("land")
+    assert type(land).__name__.endswith("MappedOperator")   # one task instance per file group
+    assert land.upstream_task_ids == {"plan_groups"}
+    assert ingest.get_task("summarize").upstream_task_ids == {"land"}
+    announce = ingest.get_task("announce_raw")
+    assert announce.upstream_task_ids == {"summarize"}
+    assert {getattr(o, "uri", None) for o in announce.outlets} == {config.RAW_ASSET_URI}
+
+
+def _pending(home: Path) -> set[tuple[str, str]]:
+    return {(p.parent.name, str(p)) for p in (home / "landing").glob("*/*")}
+
+
+def test_file_groups_keep_each_key_whole_and_in_delivery_order(tmp_path, monkeypatch):
+    """Every pending file is in exactly one group; the files of one extract entity-day (two names of
+    one day), of one register unit, and all weekly forms share a group, in delivery (mtime) order."""
+    from lensan.landing import groups
+    from lensan_dev.generate import generate
+
+    monkeypatch.setenv("LENSAN_HOME", str(tmp_path))
+    generate(["22"], ["2026-W45"], seed=1034)
+    day = tmp_path / "landing" / "postmart" / "postmart_don_hang_20261104.csv"
+    resent = day.with_name("POSTMART_DON_HANG_20261104.csv")   # the same entity-day, delivered later
+    resent.write_bytes(day.read_bytes())
+    os.utime(day, (1_800_000_000, 1_800_000_000))
+    os.utime(resent, (1_800_000_100, 1_800_000_100))
+    registers = sorted((tmp_path / "landing" / "household_register").iterdir())
+    again = registers[0].with_name(registers[0].name.replace("20261115", "20261116"))
+    again.write_bytes(registers[0].read_bytes())
+
+    planned = groups.plan_groups(max_groups=4)
+    assert 1 < len(planned) <= 4 and all(planned)
+    flat = [tuple(entry) for group in planned for entry in group]
+    assert len(flat) == len(set(flat)) and set(flat) == _pending(tmp_path)
+    where = {path: i for i, group in enumerate(planned) for _, path in group}
+    keys: dict[tuple, set[int]] = {}
+    for source, path in flat:
+        keys.setdefault(groups.group_key(source, Path(path).name), set()).add(where[path])
+    assert all(len(found) == 1 for found in keys.values()), "a key split over groups"
+    assert where[str(day)] == where[str(resent)]
+    group = [path for _, path in planned[where[str(day)]]]
+    assert group.index(str(day)) < group.index(str(resent))
+    assert where[str(registers[0])] == where[str(again)]
+    forms = {where[path] for source, path in flat if source == "weekly_form"}
+    assert len(forms) == 1
+    # nothing pending: no group (the orchestration then lands one empty group)
+    for _, path in flat:
+        Path(path).unlink()
+    assert groups.plan_groups() == []
+
+
+def test_a_group_lands_only_its_files_from_the_landing_folder(tmp_path, monkeypatch):
+    from lensan.landing import groups
+
+    monkeypatch.setenv("LENSAN_HOME", str(tmp_path))
+    with pytest.raises(ValueError, match="not in the landing folder"):
+        groups.land_group([("postmart", str(tmp_path / "elsewhere" / "postmart_don_hang_20261104.csv"))])

@@ -358,6 +358,15 @@ def test_periodic_publish_task_passes_the_gate_result_on(dagbag, monkeypatch):
 # weekly DAG: new revisions of earlier weeks are delivered too, once
 
 
+def _every_week_changed(monkeypatch) -> None:
+    """These tests are about delivery: every earlier week counts as changed, whatever revision
+    watermark an earlier test left in the session warehouse (lensan.orchestration.changed)."""
+    from lensan.orchestration import changed
+
+    monkeypatch.setattr(changed, "since_last_revision",
+                        lambda cur, period_type: changed.Changed(period_type, frozenset(), "test", None, None, None))
+
+
 def test_revisions_of_earlier_weeks_are_delivered_once(dagbag, monkeypatch, tmp_path):
     from test_delivery import PERIOD_KEY, make_revision
 
@@ -376,6 +385,7 @@ def test_revisions_of_earlier_weeks_are_delivered_once(dagbag, monkeypatch, tmp_
     make_revision(tmp_path, rev=1)
     (week_dir / "index.json").write_text("{}", encoding="utf-8")
     monkeypatch.setattr(checkpoints, "run_checkpoint", lambda *a, **k: {"status": "passed", "blocked_scopes": {}})
+    _every_week_changed(monkeypatch)
     late_data = {"changed": True}
 
     def fake_publish_weekly(week_key, gate_summary=None, **kwargs):
@@ -438,6 +448,7 @@ def test_revisions_made_before_a_failing_week_are_still_delivered(dagbag, monkey
                                      unchanged=[], blocked={})
 
     monkeypatch.setattr(checkpoints, "run_checkpoint", fake_gate)
+    _every_week_changed(monkeypatch)
     monkeypatch.setattr(publish, "publish_weekly", fake_publish_weekly)
     with pytest.raises(AirflowFailException, match="(?s)could not revise.*2026-W48"):
         weekly.get_task("revise_earlier_weeks").python_callable("2026-W49", dag=weekly, run_id="scheduled__x")

@@ -42,11 +42,11 @@ P1, P2, P3, P4, P5 = (f"phonehash{i}" for i in range(1, 6))
 
 def _landed(cur, source: str, entity: str, name: str, file_date: str, unit_code=None, period_key=None) -> int:
     cur.execute(
-        """insert into raw.landed_files (sha256, source, entity, original_name, archive_path, size_bytes,
+        """insert into raw.landed_files (sha256, source, entity, public_name, name_hash, archive_dir, size_bytes,
                                          arrived_at, status, row_count, unit_code, period_key, file_date)
-           values (md5(%s) || md5(%s), %s, %s, %s, %s, 1, now(), 'loaded', 0, %s, %s, %s)
+           values (md5(%s) || md5(%s), %s, %s, %s, md5(%s), '/dev/null', 1, now(), 'loaded', 0, %s, %s, %s)
            returning file_id""",
-        (name, source, source, entity, name, "/dev/null/" + name, unit_code, period_key, file_date))
+        (name, source, source, entity, name, name, unit_code, period_key, file_date))
     return cur.fetchone()[0]
 
 
@@ -315,12 +315,45 @@ def test_pre_reform_shop_on_both_maps(built, db):
     assert _fact(db, "hh_with_shop", "2026-W47", scope_code="08") == 1
     assert _fact(db, "hh_with_shop", "2025-W20", scope_code="02", map_version="pre2025") == 1
     assert _fact(db, "hh_with_shop", "2025-W20", scope_code="08") == 1
-    assert _fact(db, "hh_with_shop", "2026-W47", scope_level="unit", scope_code="024", map_version="pre2025") == 1
+    assert _fact(db, "hh_with_shop", "2025-W20", scope_level="unit", scope_code="024", map_version="pre2025") == 1
+    # the district was abolished on 1 July 2025: its last week is 2025-W27 (30/6-6/7), no row after it
+    assert _fact(db, "hh_with_shop", "2025-W27", scope_level="unit", scope_code="024", map_version="pre2025") == 1
+    assert _value(db, """select count(*) from marts.fct_indicator_values where map_version = 'pre2025'
+                         and scope_code = '024' and period_key in ('2025-W28', '2026-W47')""") == 0
     assert _value(db, """select count(*) from marts.fct_indicator_values where map_version = 'pre2025'
                          and scope_level = 'province' and period_key = '2026-W47'""") == 0
     # e-wallet switched on in the extract of 18/11/2026
     assert _fact(db, "hh_with_epay", "2026-W46", scope_code="08") == 0
     assert _fact(db, "hh_with_epay", "2026-W47", scope_code="08") == 1
+
+
+def test_units_only_while_they_existed_and_zero_not_blank(built, db):
+    """Issue #19: a unit has rows only in periods overlapping its days (ref_admin_units valid_from/valid_to);
+    every scope with data has every computed indicator on every platform, 0 where nothing happened."""
+    outside = _value(db, """select count(*) from marts.fct_indicator_values as v
+                            join marts.dim_period as p using (period_type, period_key)
+                            join marts.dim_admin_unit as u
+                              on u.map_version = v.map_version and u.unit_code = v.scope_code
+                             and u.unit_level <> 'province'
+                            where v.scope_level = 'unit'
+                              and (p.period_end < u.valid_from or p.period_start > u.valid_to)""")
+    assert outside == 0
+    # commune 07090 (created 1 July 2025) has no row before it existed
+    assert _value(db, """select count(*) from marts.fct_indicator_values where scope_level = 'unit'
+                         and scope_code = '07090' and period_key = '2025-W20'""") == 0
+    # Tuyên Quang (08) has one postmart shop and nothing on voso: 0 there, not a missing row
+    for indicator in ("hh_with_shop", "volume_sold_t", "orders", "foreign_markets", "active_accounts"):
+        assert _fact(db, indicator, "2026-W47", scope_code="08", platform="voso") == 0, indicator
+    # Hà Nội's commune 00070 has a register but no discounted input on voso: 0, not a missing row
+    assert _fact(db, "inputs_discounted", "2026-W47", scope_level="unit", scope_code="00070", platform="voso") == 0
+    assert _value(db, """select count(*) from marts.fct_indicator_values where indicator_code = 'hh_digitized'
+                         and platform <> 'all'""") == 0
+    # every scope with data has the same set of computed indicator x platform rows in a week
+    shapes = _rows(db, """select count(*) from marts.fct_indicator_values
+                          where period_key = '2026-W47' and scope_level = 'province' and map_version = 'post2025'
+                            and indicator_kind in ('stock', 'flow', 'distinct_in_period')
+                          group by scope_code""")
+    assert len({n for (n,) in shapes}) == 1, shapes
 
 
 def test_volume_in_tonnes_successful_latest_status(built, db):
@@ -424,35 +457,59 @@ def test_active_accounts_and_info(built, db):
     assert _fact(db, "info_update_days", "2026-W47", column="value_in_period") == 3
 
 
+def _seed_target(db, indicator, province="22", year=2026):
+    """The province's yearly target of the seed ref_targets (post2025 map)."""
+    return _value(db, """select target_value from reference.ref_targets where scope_level = 'province'
+                         and map_version = 'post2025' and province_code = %s and indicator_code = %s
+                         and target_year = %s""", (province, indicator, year))
+
+
+def _seed_base(db, base_code, province="22", year=2026):
+    return _value(db, """select base_value from reference.ref_bases where map_version = 'post2025'
+                         and unit_level = 'province' and unit_code = %s and base_code = %s and base_year = %s""",
+                  (province, base_code, year))
+
+
 def test_targets(built, db):
     target, attainment, sample = _fact(db, "hh_with_shop", "2026-W47",
                                        column="target_value, target_attainment_pct, is_sample_target")
-    assert target == Decimal("0.70") * 552112
+    assert target == _seed_target(db, "hh_with_shop") / 100 * _seed_base(db, "agri_households")
     assert attainment == round(Decimal(2) / target * 100, 2)
     assert sample is True
-    # absolute target: 20 provinces; 3 reached at W47 -> 15 %
-    assert _fact(db, "domestic_markets", "2026-W47", column="target_value, target_attainment_pct") == (20, 15)
-    # flows: attainment on the amount since 1 January, 10 % of production tonnes
+    # absolute target (number of provinces); 3 reached at W47
+    target, attainment = _fact(db, "domestic_markets", "2026-W47", column="target_value, target_attainment_pct")
+    assert target == _seed_target(db, "domestic_markets")
+    assert attainment == round(Decimal(3) / target * 100, 2)
+    # flows: attainment on the amount since 1 January, a % of production tonnes
     target, attainment = _fact(db, "volume_sold_t", "2026-W47", column="target_value, target_attainment_pct")
-    assert target == Decimal("0.10") * 5245068
+    assert target == round(_seed_target(db, "volume_sold_t") / 100 * _seed_base(db, "production_tonnes"), 4)
     assert attainment == round(Decimal("1.513") / target * 100, 2)
     # no target on the per-platform rows
     assert _fact(db, "hh_with_shop", "2026-W47", platform="voso", column="target_value") is None
 
 
 def test_targets_on_bases_of_the_same_scope(built, db):
-    # province 22, 2026 sample targets: products_branded and traceable 10 % of the agricultural products
-    # listed (4 at the end of W47: PM-P1, P2, P3, VS-P1), inputs_discounted 100 % of the inputs listed
-    # (1), info_items 100 % of the 8 required categories
-    assert _fact(db, "products_branded", "2026-W47", column="target_value, target_attainment_pct") == (
-        Decimal("0.4"), Decimal("500.00"))                       # 2 branded / (10 % x 4)
-    assert _fact(db, "traceable", "2026-W47", column="target_value, target_attainment_pct") == (
-        Decimal("0.4"), Decimal("250.00"))                       # 1 / 0.4
-    assert _fact(db, "inputs_discounted", "2026-W47", column="target_value, target_attainment_pct") == (1, 100)
-    assert _fact(db, "info_items", "2026-W47", column="target_value, target_attainment_pct") == (
-        8, Decimal("37.50"))                                     # 3 categories of 8
-    # W46: only the Gạo product PM-P1 was listed -> 10 % x 1
-    assert _fact(db, "products_branded", "2026-W46", column="target_value") == Decimal("0.1")
+    # province 22, 2026: products_branded and traceable are a % of the agricultural products listed in
+    # the same scope (4 at the end of W47: PM-P1, P2, P3, VS-P1), inputs_discounted a % of the inputs
+    # listed (1), info_items a % of the 8 required categories
+    branded, traceable = _seed_target(db, "products_branded"), _seed_target(db, "traceable")
+    target, attainment, flag = _fact(db, "products_branded", "2026-W47",
+                                     column="target_value, target_attainment_pct, attainment_flag")
+    assert target == branded / 100 * 4 and attainment == round(Decimal(2) / target * 100, 2)   # 2 branded
+    assert flag == ("above_target" if attainment > 100 else None)
+    target, attainment = _fact(db, "traceable", "2026-W47", column="target_value, target_attainment_pct")
+    assert target == traceable / 100 * 4 and attainment == round(Decimal(1) / target * 100, 2)  # 1 traceable
+    target, attainment = _fact(db, "inputs_discounted", "2026-W47", column="target_value, target_attainment_pct")
+    assert target == _seed_target(db, "inputs_discounted") / 100 * 1
+    target, attainment = _fact(db, "info_items", "2026-W47", column="target_value, target_attainment_pct")
+    assert target == _seed_target(db, "info_items") / 100 * 8
+    assert attainment == round(Decimal(3) / target * 100, 2)     # 3 categories
+    # W46: only the Gạo product PM-P1 was listed -> pct x 1
+    assert _fact(db, "products_branded", "2026-W46", column="target_value") == branded / 100
+    # the base of every indicator is documented in dim_indicator, with its source
+    bases = dict(_rows(db, "select indicator_code, base_source from marts.dim_indicator"))
+    assert bases["products_branded"] == bases["traceable"] == "platforms._products_listed"
+    assert bases["hh_with_shop"] == "ref_bases.agri_households" and None not in bases.values()
 
 
 def test_reported_values_latest_form_wins(built, db):

@@ -226,9 +226,9 @@ def test_gate_results_are_upserted_by_run_id_and_checkpoint(conn):
     rows = [r for r in _gate_rows(conn, "marts_checkpoint") if r[0] == "same-run"]
     assert len(rows) == 1 and rows[0][1] is False
     names = {f["name"] for f in rows[0][5]["failed"]}
-    assert "marts_weekly_report.expect_compound_columns_to_be_unique(week_key,scope_level,scope_code,indicator_code)" \
-        in names
-    assert rows[0][5]["blocks_all"] is True  # a duplicate grain cannot be pinned on one scope
+    assert "marts_weekly_report.expect_column_values_to_be_between(rows_per_key)" in names
+    # the duplicate is the nation's own row: the nation is blocked, the provinces may still publish
+    assert "nation-VN" in rows[0][5]["blocked_scopes"] and rows[0][5]["blocks_all"] is False
 
 
 def test_warning_severity_failure_is_recorded_but_does_not_raise(conn):
@@ -256,6 +256,77 @@ def test_a_week_without_rows_fails_the_gate(conn):
         checkpoints.run_checkpoint("marts_checkpoint", {"week_key": "2020-W01"})
     assert "no rows for period 2020-W01" in str(caught.value)
     assert caught.value.summary["blocks_all"] is True
+
+
+def _period_inputs_schema(conn, extracts: list[tuple[str, str]]) -> None:
+    """What judge_period_inputs reads beyond the gate's own tables: the kinds on fct_indicator_values, the
+    period bounds and the landing log, with platform `extracts` as (file_date, 'file' | 'delivery')."""
+    kinds = {i.code: i.kind for i in reference.indicators()}
+    with conn.cursor() as cur:
+        cur.execute("""alter table marts.fct_indicator_values add column indicator_kind text;
+                       alter table marts.dim_period add column period_start date, add column period_end date;
+                       update marts.dim_period set period_start = '2026-11-16', period_end = '2026-11-22'
+                        where period_key = %s;
+                       drop schema if exists raw cascade; create schema raw;
+                       create table raw.landed_files (file_id bigint, source text, status text,
+                                                      withdrawn_at timestamptz, file_date date);
+                       create table raw.deliveries (delivery_id bigint, file_id bigint, file_date date);
+                       insert into raw.landed_files values (1, 'postmart', 'loaded', null, '2026-11-09');""", (WEEK,))
+        for code, kind in kinds.items():
+            cur.execute("update marts.fct_indicator_values set indicator_kind = %s where indicator_code = %s",
+                        (kind, code))
+        for number, (day, how) in enumerate(extracts, start=2):
+            if how == "file":
+                cur.execute("insert into raw.landed_files values (%s, 'voso', 'loaded', null, %s)", (number, day))
+            else:   # the same (empty) bytes delivered again under the name of a later day
+                cur.execute("insert into raw.deliveries values (%s, 1, %s)", (number, day))
+    conn.commit()
+
+
+@pytest.mark.parametrize("extracts", [[("2026-11-20", "file")], [("2026-11-22", "delivery")]])
+def test_a_quiet_week_with_its_extracts_is_published(conn, extracts):
+    """Nothing happened: the week's rows exist, no flow nor active account, the platforms' extracts landed."""
+    _period_inputs_schema(conn, extracts)
+    try:
+        _execute(conn, "update marts.fct_indicator_values set value_in_period = 0 where period_key = %s"
+                       " and indicator_kind in ('flow', 'distinct_in_period')", (WEEK,))
+        summary = checkpoints.run_checkpoint("marts_checkpoint", {"week_key": WEEK})
+        assert summary["success"] is True and summary["quiet"] is True and not summary.get("no_data")
+        assert summary["period_inputs"] == {"rows": summary["period_inputs"]["rows"], "events": 0, "extracts": 1}
+        assert "nothing happened" in summary["quiet_note"]
+        decision = policy.decide(summary)
+        assert isinstance(decision, policy.Proceed) and policy.is_quiet(decision)
+        assert gate_summary.compact(summary)["quiet"] is True
+    finally:
+        _execute(conn, "drop schema raw cascade")
+
+
+def test_a_week_without_events_nor_extracts_is_data_missing(conn):
+    """Data missing: zeros in the marts but no platform file for any day of the week (only an older one)."""
+    _period_inputs_schema(conn, [])
+    try:
+        _execute(conn, "update marts.fct_indicator_values set value_in_period = 0 where period_key = %s"
+                       " and indicator_kind in ('flow', 'distinct_in_period')", (WEEK,))
+        with pytest.raises(gate_summary.GateFailed) as caught:
+            checkpoints.run_checkpoint("marts_checkpoint", {"week_key": WEEK})
+        summary = caught.value.summary
+        assert summary["no_data"] is True and summary["blocks_all"] is True and not summary.get("quiet")
+        assert "data missing for period 2026-W47" in str(caught.value)
+        decision = policy.decide(summary)
+        assert isinstance(decision, policy.Stop) and decision.no_data
+        # with events the same missing extracts are not judged: the week is an ordinary one
+        _execute(conn, "update marts.fct_indicator_values set value_in_period = 3 where period_key = %s"
+                       " and indicator_code = 'orders' and scope_level = 'nation' and platform = 'all'", (WEEK,))
+        summary = checkpoints.run_checkpoint("marts_checkpoint", {"week_key": WEEK})
+        assert summary["success"] is True and not summary.get("quiet") and summary["period_inputs"]["events"] == 1
+    finally:
+        _execute(conn, "drop schema raw cascade")
+
+
+def test_judge_period_inputs_keeps_a_summary_without_batch_as_it_is():
+    summary = {"checkpoint": "marts_checkpoint", "period_key": WEEK, "no_data": True, "failed": [{"name": "x"}]}
+    assert gate_summary.judge_period_inputs(dict(summary), {"rows": 0, "events": 0, "extracts": 0}) == summary
+    assert gate_summary.judge_period_inputs(dict(summary), None) == summary
 
 
 def test_staging_gate_passes_then_names_negative_form_value_and_duplicate_order(conn):

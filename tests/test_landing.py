@@ -21,6 +21,8 @@ from fixtures.landing_builders import (BUYER_PHONES, CITIZEN_IDS, FORM_ROWS, HEA
 from lensan import settings
 from lensan.settings import SOURCES
 from lensan.landing import ensure_raw_schema, land_pending
+from lensan.landing.archive import kept_copy
+from lensan.landing.ledger import name_key
 from lensan.landing.pseudonymise import pseudonymise
 
 pytestmark = pytest.mark.integration
@@ -46,10 +48,12 @@ def _form_rows(note: str) -> list[list]:
 
 
 def _landed(db, name: str) -> list[tuple]:
+    """The raw.landed_files rows of the file first delivered as `name` (found by the name's keyed hash:
+    the warehouse keeps no name as delivered)."""
     with db.cursor() as cur:
         cur.execute("""select file_id, status, reason_code, row_count, unit_code, period_key, file_date, arrived_at,
-                              archive_path, sha256, source, entity
-                       from raw.landed_files where original_name = %s order by file_id""", (name,))
+                              archive_dir, sha256, source, entity
+                       from raw.landed_files where name_hash = %s order by file_id""", (name_key(name),))
         return cur.fetchall()
 
 
@@ -68,7 +72,7 @@ def test_good_form_lands(home, db):
     assert [astuple(x)[:3] for x in summary.landed] == [("weekly_form", name, 17)]
     assert summary.quarantined == [] and summary.failed == []
     assert not path.exists()
-    (file_id, status, reason, rows, unit, period, file_date, arrived_at, archive_path, sha, source,
+    (file_id, status, reason, rows, unit, period, file_date, arrived_at, archive_dir, sha, source,
      entity), = _landed(db, name)
     assert (status, reason, rows, unit, period, source, entity) == ("loaded", None, 17, "205", "2024-W47",
                                                                     "weekly_form", "form")
@@ -102,8 +106,9 @@ def test_archive_is_byte_identical_and_private(home, db):
     sha = hashlib.sha256(original).hexdigest()
     land_pending(["weekly_form"])
     row, = _landed(db, name)
-    archive = Path(row[8])
     assert row[9] == sha
+    assert Path(row[8]) == home / "archive" / "weekly_form" / "2024" / "11"       # the folder, not the name
+    archive = kept_copy(Path(row[8]), sha)
     assert archive == home / "archive" / "weekly_form" / "2024" / "11" / f"{sha}__{name}"
     assert archive.read_bytes() == original
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
@@ -118,7 +123,7 @@ def _counts(db) -> tuple:
 
 def _deliveries(db, file_id: int) -> list[tuple]:
     with db.cursor() as cur:
-        cur.execute("select original_name, file_date, delivery_id > %s from raw.deliveries where file_id = %s "
+        cur.execute("select name_hash, file_date, delivery_id > %s from raw.deliveries where file_id = %s "
                     "order by delivery_id", (file_id, file_id))
         return cur.fetchall()
 
@@ -153,7 +158,7 @@ def test_form_resent_under_another_name_is_a_delivery_of_the_same_bytes(home, db
     assert [(r.name, r.first_name, r.file_date) for r in second.redelivered] == [(again.name, name, "2024-11-24")]
     assert _counts(db) == before and not again.exists()     # no second copy of the rows
     file_id = _landed(db, name)[-1][0]
-    assert _deliveries(db, file_id) == [(again.name, dt.date(2024, 11, 24), True)]
+    assert _deliveries(db, file_id) == [(name_key(again.name), dt.date(2024, 11, 24), True)]
     # that resend once more: nothing new
     again.write_bytes(data)
     third = land_pending(["weekly_form"])
@@ -486,7 +491,7 @@ def test_oversized_and_repeated_bad_files(home, db, monkeypatch):
     summary = land_pending(["postmart"])
     assert [astuple(q)[:3] for q in summary.quarantined] == [("postmart", big.name, "FILE_TOO_LARGE")]
     row, = _landed(db, big.name)
-    assert Path(row[8]).parent == home / "quarantine" / "postmart" and Path(row[8]).exists()
+    assert Path(row[8]) == home / "quarantine" / "postmart" and kept_copy(Path(row[8]), row[9]).exists()
     assert not list((home / "archive" / "postmart").glob(f"*/*/{row[9]}__*"))
     monkeypatch.delenv("LENSAN_MAX_FILE_MB")
     # two different empty files have the same SHA-256: the second is a duplicate, yet still quarantined
@@ -537,3 +542,92 @@ def test_platform_rows_belong_to_their_landed_file_without_a_per_row_foreign_key
     row, = _landed(db, bad.name)
     assert _count(db, "voso_orders", row[0]) == 0          # the first 3,000 rows of the bad file were rolled back
     assert _count(db, "voso_orders", _landed(db, good.name)[0][0]) == 3000
+
+
+OLD_LEDGER = """
+create schema raw;
+create table raw.landed_files (file_id bigserial primary key, sha256 text not null unique, source text not null,
+    entity text, original_name text not null, archive_path text not null, size_bytes bigint not null,
+    arrived_at timestamptz not null, status text not null, reason_code text, reason_vi text, reason_en text,
+    reason_detail text, row_count integer, unit_code text, period_key text, file_date date,
+    withdrawn_at timestamptz, withdrawn_reason text);
+create table raw.deliveries (delivery_id bigint primary key, file_id bigint not null, original_name text not null,
+    arrived_at timestamptz not null, recorded_at timestamptz not null default now(), entity text, unit_code text,
+    period_key text, file_date date, unique (file_id, original_name));
+"""
+
+
+def test_a_warehouse_keeping_names_as_delivered_is_migrated_to_public_names(warehouse):
+    """Before issue 18 raw kept each file's name as delivered: ensure_raw_schema replaces it, once, by
+    the public name, the name's keyed hash and the copy's folder, and rewrites reasons that quoted it."""
+    import uuid
+
+    from lensan.db.warehouse import scratch_database
+    from lensan.landing.names import landed_public_name, safe_name
+
+    form, register = "Bao cao tuan 47 - Ta Quang Khai 0912345678.xlsx", "danh sach ho - Ta Quang Khai.csv"
+    sha1, sha2 = "a" * 64, "b" * 64
+    with scratch_database(f"mig18_{uuid.uuid4().hex[:8]}", warehouse) as info:
+        conn = info.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(OLD_LEDGER)
+                cur.execute("""insert into raw.landed_files (sha256, source, entity, original_name, archive_path,
+                                   size_bytes, arrived_at, status, reason_code, reason_en, reason_detail, unit_code,
+                                   period_key, file_date) values
+                               (%s, 'weekly_form', 'form', %s, %s, 1, now(), 'loaded', null, null, null, '20501',
+                                '2026-W47', '2026-11-22'),
+                               (%s, 'household_register', null, %s, %s, 1, now(), 'quarantined', 'UNKNOWN_SOURCE',
+                                %s, %s, null, null, null)""",
+                            (sha1, form, f"/h/archive/weekly_form/2026/11/{sha1}__{safe_name(form)}",
+                             sha2, register, f"/h/archive/household_register/2026/11/{sha2}__{safe_name(register)}",
+                             f"The file name '{register}' is not recognised", json.dumps({"name": register})))
+                cur.execute("""insert into raw.deliveries (delivery_id, file_id, original_name, arrived_at, entity,
+                                   unit_code, period_key, file_date)
+                               values (9, 1, 'Bao cao tuan 47 gui lai.xlsx', now(), 'form', '20501', '2026-W47',
+                                       '2026-11-22')""")
+            conn.commit()
+            ensure_raw_schema(conn)
+            ensure_raw_schema(conn)                       # once only: the second run changes nothing
+            with conn.cursor() as cur:
+                cur.execute("select column_name from information_schema.columns where table_schema = 'raw' "
+                            "and column_name in ('original_name', 'archive_path')")
+                assert cur.fetchall() == []
+                cur.execute("select sha256, public_name, name_hash, archive_dir, reason_en, reason_detail "
+                            "from raw.landed_files order by file_id")
+                (_, public1, hash1, dir1, _, _), (_, public2, hash2, dir2, reason, detail) = cur.fetchall()
+                cur.execute("select public_name, name_hash from raw.deliveries")
+                delivery, = cur.fetchall()
+            conn.rollback()
+        finally:
+            conn.close()
+    assert public1 == landed_public_name("weekly_form", sha1, unit_code="20501", period_key="2026-W47",
+                                         original_name=form) == f"weekly_form_20501_2026-W47_{sha1[:12]}.xlsx"
+    assert (hash1, dir1) == (name_key(form), "/h/archive/weekly_form/2026/11")
+    assert (public2, hash2) == (f"household_register_{sha2[:12]}.csv", name_key(register))
+    assert register not in reason and public2 in reason and json.loads(detail) == {"name": public2}
+    assert delivery == (f"weekly_form_20501_2026-W47_{sha1[:12]}.xlsx", name_key("Bao cao tuan 47 gui lai.xlsx"))
+
+
+def test_an_extract_cut_right_after_a_separator_is_refused_with_its_line(home, db):
+    """The last line stops right after a separator (its last field, an optional timestamp, lost): a
+    cut-off row like any other, refused with its line number by check and landing alike — not a row
+    whose last value is blank. A whole last line without a line end, or one of separators only, lands."""
+    from lensan.landing import check_file
+
+    folder = settings.landing_dir("postmart")
+    whole = build_postmart_csv(folder / "postmart_don_hang_20241113.csv", PM_ORDER_HEADINGS,
+                               [pm_order(i, day="13/11/2024") for i in range(700, 703)]).read_bytes()
+    lines = whole.rstrip(b"\r\n").split(b"\n")
+    cut = folder / "postmart_don_hang_20241114.csv"
+    cut.write_bytes(b"\n".join(lines[:-1] + [lines[-1][:lines[-1].rindex(b";") + 1]]).replace(b"13/11/2024",
+                                                                                             b"14/11/2024"))
+    unended = folder / "postmart_don_hang_20241115.csv"
+    unended.write_bytes(whole.rstrip(b"\r\n").replace(b"13/11/2024", b"15/11/2024") + b"\r\n;;;;")
+    checked = check_file(cut)
+    assert (checked.ok, checked.code) == (False, "TRUNCATED_ROW") and f"line {len(lines)}:" in checked.message_en
+    summary = land_pending(["postmart"])
+    assert [(q.name, q.code) for q in summary.quarantined] == [(cut.name, "TRUNCATED_ROW")]
+    assert f"line {len(lines)}:" in summary.quarantined[0].message_en
+    assert sorted((x.name, x.rows) for x in summary.landed) == [
+        ("postmart_don_hang_20241113.csv", 3), (unended.name, 3)]

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from lensan.landing.ledger import name_key
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -214,7 +216,7 @@ def test_as_of_deadline_snapshot_keeps_rev_1_after_a_late_return(hau_giang_2022,
     late.parent.mkdir(parents=True, exist_ok=True)
     late.write_bytes(gzip.compress((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"), mtime=0))
     landing.land_pending()
-    assert _rows(db, "select status from raw.landed_files where original_name = %s", (late.name,)) == [
+    assert _rows(db, "select status from raw.landed_files where name_hash = %s", (name_key(late.name),)) == [
         {"status": "loaded"}]
     _build()
     second = publish.publish_weekly("2022-W11", generated_at=deadline + dt.timedelta(days=5))

@@ -11,8 +11,9 @@ personal data) must be private (0600) and under LENSAN_HOME/archive only.
 File names (issue 18): a weekly form and a register are delivered under names carrying a person's name
 and phone (`PLANTED_FORM`, `PLANTED_REGISTER`); the batch is gated, published and delivered. The name and
 phone, in every written form, appear in no file under LENSAN_HOME outside archive/ and quarantine/
-(exports, manifests, index.json, the outbox, logs) and in no table outside raw.landed_files /
-raw.deliveries; the archive and the quarantine keep them, owner-only.
+(exports, manifests, index.json, the outbox, logs) and in no table of any schema (raw and ops included:
+the warehouse names a file by its public name and keeps only a keyed hash of its name); the archive and
+the quarantine keep them, owner-only, and the operator finds a file by that name through the archive.
 
 Key rotation: `lensan.landing.reland_all()` rebuilds the raw rows from the archive with a new key;
 hashes change, links (household <-> shop by phone) still resolve.
@@ -40,6 +41,7 @@ import pytest
 from psycopg2 import sql
 
 from lensan.db.warehouse import scratch_database
+from lensan.landing.archive import kept_copy
 
 pytestmark = pytest.mark.integration
 
@@ -51,9 +53,6 @@ TEXT_TYPES = ("text", "character varying", "character", "json", "jsonb", "ARRAY"
 # Personal data in file names, as senders really type them (a name that the generator never makes)
 PLANTED_FORM = "Báo cáo tuần 47 - Tạ Quang Khải 0912.345.678.xlsx"
 PLANTED_REGISTER = "Danh sach ho - Ta Quang Khai 0912345678.csv"
-# the raw columns that keep a file's name as delivered (docs/security.md)
-NAME_COLUMNS = {"raw.landed_files.original_name", "raw.landed_files.archive_path", "raw.landed_files.reason_vi",
-                "raw.landed_files.reason_en", "raw.landed_files.reason_detail", "raw.deliveries.original_name"}
 
 
 # ------------------------------------------------------------------------------------------ set-up
@@ -412,9 +411,10 @@ def test_archive_is_private_and_inside_home(pipeline):
     conn = pipeline["box"].connect()
     try:
         with conn.cursor() as cur:
-            cur.execute("select archive_path from raw.landed_files where status = 'loaded'")
-            for (where,) in cur.fetchall():
+            cur.execute("select archive_dir, sha256 from raw.landed_files where status = 'loaded'")
+            for where, sha in cur.fetchall():
                 assert Path(where).resolve().is_relative_to(home.resolve() / "archive"), where
+                assert kept_copy(Path(where), sha) is not None, (where, sha)
     finally:
         conn.close()
     secret = home / "secrets" / "pseudonym.key"
@@ -598,26 +598,67 @@ def test_planted_names_stay_in_the_archive_and_quarantine_owner_only(pipeline):
             assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
 
 
-def test_planted_names_reach_no_table_but_the_raw_file_columns(pipeline):
-    """In the warehouse the name as delivered is kept only where the operator finds a file by it
-    (raw.landed_files, raw.deliveries: NAME_COLUMNS); no staging, intermediate, mart, ops or reference
-    table holds it."""
-    conn = pipeline["box"].connect()
+def _planted_in_tables(conn) -> set[str]:
+    """The columns (schema.table.column) of any table of any schema holding the planted name or phone."""
     hits = set()
+    with conn.cursor() as cur:
+        for schema, table, column in _text_columns(cur):
+            cur.execute(sql.SQL("select {}::text from {}.{} where {}::text ~* %s limit 1").format(
+                sql.Identifier(column), sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)),
+                ("quang|kh_?i|912[ .-]?345[ .-]?678",))
+            row = cur.fetchone()
+            if row and find_planted(row[0]):
+                hits.add(f"{schema}.{table}.{column}")
+    conn.rollback()
+    return hits
+
+
+def test_planted_names_reach_no_table(pipeline):
+    """The warehouse names the planted files by public name only — raw.landed_files (the loaded form, the
+    quarantined register and its reason), raw.deliveries, ops — and keeps their names as keyed hashes."""
+    from lensan.landing.ledger import name_key
+
+    conn = pipeline["box"].connect()
     try:
+        assert _planted_in_tables(conn) == set()
         with conn.cursor() as cur:
-            for schema, table, column in _text_columns(cur):
-                cur.execute(sql.SQL("select {}::text from {}.{} where {}::text ~* %s limit 1").format(
-                    sql.Identifier(column), sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)),
-                    ("quang|912[ .-]?345[ .-]?678",))
-                row = cur.fetchone()
-                if row and find_planted(row[0]):
-                    hits.add(f"{schema}.{table}.{column}")
+            cur.execute("select sha256, status, public_name, reason_en from raw.landed_files where name_hash in (%s, %s)",
+                        (name_key(PLANTED_FORM), name_key(PLANTED_REGISTER)))
+            found = {sha: (status, public, reason) for sha, status, public, reason in cur.fetchall()}
         conn.rollback()
     finally:
         conn.close()
-    assert "raw.landed_files.original_name" in hits
-    assert hits <= NAME_COLUMNS, hits - NAME_COLUMNS
+    form, register = pipeline["planted"]["form"], pipeline["planted"]["register"]
+    assert found.keys() == {form, register}
+    assert found[form][0] == "loaded"
+    assert found[form][1].startswith("weekly_form_") and found[form][1].endswith(f"_{WEEKS[-1]}_{form[:12]}.xlsx")
+    status, public, reason = found[register]
+    assert (status, public) == ("quarantined", f"household_register_{register[:12]}.csv")
+    assert public in reason                 # the reason quotes the public name where it quoted the file's
+
+
+def test_the_operator_finds_a_planted_file_by_its_name_through_the_archive(pipeline, capsys):
+    """`lensan withdraw <name as delivered>` resolves the name in the archive; `lensan status` shows the
+    name on the operator's console (read from the archive), and the warehouse still holds none."""
+    from lensan.cli import main as cli
+    from lensan.cli.status import status_report
+
+    mp = pytest.MonkeyPatch()
+    _use(mp, pipeline["box"])
+    try:
+        assert cli.main(["withdraw", PLANTED_FORM, "--reason", "kiểm thử / test"]) == 0
+        out = capsys.readouterr().out
+        assert pipeline["planted"]["form"] in out
+        withdrawn = status_report()["withdrawn"]
+        assert [w["sha256"] for w in withdrawn] == [pipeline["planted"]["form"]]
+        assert find_planted(withdrawn[0]["file"]) >= {"name", "phone"}      # from the archive, on the console
+        conn = pipeline["box"].connect()
+        try:
+            assert _planted_in_tables(conn) == set()
+        finally:
+            conn.close()
+    finally:
+        mp.undo()
 
 
 # ------------------------------------------------------------------------------------------ rotation
@@ -703,8 +744,9 @@ def test_rotation_is_all_or_nothing(warehouse, tmp_path, monkeypatch):
         conn = box.connect()
         try:
             with conn.cursor() as cur:
-                cur.execute("select archive_path from raw.landed_files order by file_id desc limit 1")
-                Path(cur.fetchone()[0]).unlink()
+                cur.execute("select archive_dir, sha256 from raw.landed_files order by file_id desc limit 1")
+                where, sha = cur.fetchone()
+                kept_copy(Path(where), sha).unlink()
                 cur.execute("select phone_hash from raw.household_register order by 1")
                 before = cur.fetchall()
             conn.rollback()

@@ -47,7 +47,9 @@ create schema raw;
 create table marts.rpt_weekly_report (week_key text, scope_level text, scope_code text, scope_name text,
     section text, tt text, sort_order int, indicator_code text, indicator_label_vi text, unit_vi text,
     value_in_week numeric, growth_pct numeric, cumulative_value numeric, target_value numeric,
-    target_attainment_pct numeric, notes text, quality_flags text);
+    target_attainment_pct numeric, notes text, quality_flags text, value_in_week_postmart numeric,
+    cumulative_value_postmart numeric, value_in_week_voso numeric, cumulative_value_voso numeric,
+    platforms_additive boolean);
 create table marts.dim_admin_unit (map_version text, unit_level text, unit_code text, unit_name text,
     province_code text, region_code text, current_province_code text, is_reporting_unit boolean,
     valid_from date, valid_to date);
@@ -68,20 +70,20 @@ insert into marts.fct_reported_values values
     ('2026-W47','post2025','07090','ocop_listed',false), ('2026-W47','post2025','07090','orders',false),
     ('2026-W47','post2025','07091','ocop_listed',true), ('2026-W46','post2025','07092','ocop_listed',false);
 create table raw.landed_files (file_id bigserial primary key, sha256 text not null unique, source text not null,
-    entity text, original_name text not null, archive_path text not null, size_bytes bigint not null,
+    entity text, public_name text not null, name_hash text not null, archive_dir text not null, size_bytes bigint not null,
     arrived_at timestamptz not null, status text not null, unit_code text, period_key text, file_date date);
-insert into raw.landed_files (sha256, source, entity, original_name, archive_path, size_bytes, arrived_at, status,
-    unit_code, period_key, file_date) values
-    ('aa11', 'weekly_form', 'form', 'Bao cao tuan 47 - Nguyen Van An 0912345678.xlsx', '/a/1', 10,
+insert into raw.landed_files (sha256, source, entity, public_name, name_hash, archive_dir, size_bytes, arrived_at,
+    status, unit_code, period_key, file_date) values
+    ('aa11', 'weekly_form', 'form', 'weekly_form_07090_2026-W47_aa11.xlsx', 'h1', '/a', 10,
      '2026-11-23 09:00+07', 'loaded', '07090', '2026-W47', '2026-11-22'),
-    ('bb22', 'postmart', 'don_hang', 'postmart_don_hang_20261122.csv', '/a/2', 20, '2026-11-23 01:00+07', 'loaded',
+    ('bb22', 'postmart', 'don_hang', 'postmart_don_hang_2026-11-22_bb22.csv', 'h2', '/a', 20, '2026-11-23 01:00+07',
+     'loaded', null, null, '2026-11-22'),
+    ('cc33', 'voso', 'orders', 'voso_cc33.jsonl.gz', 'h3', '/a', 30, '2026-11-23 01:00+07', 'quarantined',
      null, null, '2026-11-22'),
-    ('cc33', 'voso', 'orders', 'voso_orders_2026-11-22.jsonl.gz', '/a/3', 30, '2026-11-23 01:00+07', 'quarantined',
-     null, null, '2026-11-22'),
-    ('dd44', 'weekly_form', 'form', 'bao_cao_tuan_07092_2026-W46.xlsx', '/a/4', 10, '2026-11-16 09:00+07',
+    ('dd44', 'weekly_form', 'form', 'weekly_form_07092_2026-W46_dd44.xlsx', 'h4', '/a', 10, '2026-11-16 09:00+07',
      'loaded', '07092', '2026-W46', '2026-11-15'),
-    ('ee55', 'postmart', 'don_hang', 'postmart_don_hang_20261115.csv', '/a/5', 20, '2026-11-16 01:00+07', 'loaded',
-     null, null, '2026-11-15');
+    ('ee55', 'postmart', 'don_hang', 'postmart_don_hang_2026-11-15_ee55.csv', 'h5', '/a', 20, '2026-11-16 01:00+07',
+     'loaded', null, null, '2026-11-15');
 create table raw.weekly_forms (file_id bigint primary key, unit_code text, map_version text, week_key text,
     week_end date);
 insert into raw.weekly_forms values (1, '07090', 'post2025', '2026-W47', '2026-11-22'),
@@ -107,6 +109,10 @@ def _seed(conn) -> None:
                     (WEEK, level, code, name, ind.section, ind.tt, ind.sort_order, ind.code, ind.label_vi,
                      ind.unit_vi, None if not_reported else value, None if not_reported else -12.5,
                      None if not_reported else 1234.5, 2000, None if not_reported else 61.7, notes, None))
+        # a household on both platforms: postmart 9 + voso 5 > the 12 of both together
+        cur.execute("update marts.rpt_weekly_report set value_in_week_postmart = 9, cumulative_value_postmart = 900,"
+                    " value_in_week_voso = 5, cumulative_value_voso = 500, platforms_additive = false"
+                    " where indicator_code = 'hh_with_shop'")
     conn.commit()
 
 
@@ -171,11 +177,11 @@ def test_publish_writes_four_files_per_scope_with_correct_sha256(home):
         assert {f["name"] for f in manifest["files"]} == {f"{base}.xlsx", f"{base}.csv", f"{base}.json"}
         for entry in manifest["files"]:
             assert hashlib.sha256((rev / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
-        # the files that fed the week (not W46's form or extract, not a quarantined file), by safe name only
+        # the files that fed the week (not W46's form or extract, not a quarantined file), by the public
+        # name landing stored (the warehouse keeps no name as delivered)
         assert [f["safe_name"] for f in manifest["source_files"]] == [
             "weekly_form_07090_2026-W47_aa11.xlsx", "postmart_don_hang_2026-11-22_bb22.csv"]
         assert {"sha256", "source", "file_date", "safe_name"} <= manifest["source_files"][0].keys()
-        assert "Nguyen" not in (rev / "manifest.json").read_text(encoding="utf-8")
         assert manifest["gate"]["status"] == "warning" and manifest["gate"]["checkpoint"] == "marts_checkpoint"
     flagged = json.loads((_rev_dir(root, "province-22", 1) / f"bao_cao_tuan_{WEEK}_province-22.json").read_text())
     row = next(r for r in flagged["rows"] if r["indicator_code"] == "hh_with_shop")
@@ -238,7 +244,10 @@ def test_csv_has_bom_headings_and_neutralised_formula(home):
     raw = (_rev_dir(root, "province-22", 1) / f"bao_cao_tuan_{WEEK}_province-22.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8")), delimiter=";"))
-    assert rows[0] == HEADINGS and len(rows) == 1 + 17 + 3
+    assert rows[0][:8] == HEADINGS and len(rows) == 1 + 17 + 3
+    assert rows[0][8:] == ["postmart.vn: đạt được trong tuần", "postmart.vn: lũy kế", "voso.vn: đạt được trong tuần",
+                           "voso.vn: lũy kế"]   # added after the template's columns: earlier readers keep working
+    assert all(len(r) == 12 for r in rows)
     assert [r[0] for r in rows if r[0] in ("I", "II", "III", "IV")] == ["I", "II", "III", "IV"]
     assert next(r for r in rows if r[0] == "II")[1] == "Chỉ tiêu hỗ trợ đưa hộ SXNN lên sàn TMĐT"
     foreign = next(r for r in rows if r[1].startswith("Số thị trường nước ngoài"))
@@ -256,7 +265,7 @@ def test_xlsx_follows_the_appendix_02_template(home):
     wb = load_workbook(_rev_dir(root, "province-22", 1) / f"bao_cao_tuan_{WEEK}_province-22.xlsx")
     ws = wb.active
     texts = [ws.cell(row=r, column=1).value for r in range(1, 8)]
-    assert "BỘ NÔNG NGHIỆP VÀ MÔI TRƯỜNG" in texts and "BÁO CÁO TUẦN" in texts
+    assert "UBND TỈNH QUẢNG NINH" in texts and "BÁO CÁO TUẦN" in texts
     assert "Tuần 47/2026 (từ ngày 16/11/2026 đến ngày 22/11/2026)" in texts
     assert any("Tỉnh Quảng Ninh" in (t or "") for t in texts)
     header = next(r for r in range(1, 20) if ws.cell(row=r, column=1).value == "TT")
@@ -382,7 +391,7 @@ def test_every_workbook_has_a_chart_sheet_of_attainment_per_indicator(home):
     root, _ = home
     publish.publish_weekly(WEEK)
     wb, found = _charts(_rev_dir(root, "province-22", 1) / f"bao_cao_tuan_{WEEK}_province-22.xlsx")
-    assert wb.sheetnames == ["Báo cáo tuần", CHART_SHEET]
+    assert wb.sheetnames == ["Báo cáo tuần", CHART_SHEET, template.PLATFORM_SHEET]
     assert len(found) == 1  # a province workbook has no per-province chart
     chart = found[0]
     assert chart.tagname == "barChart" and chart.type == "bar" and len(chart.series) == 1
@@ -525,7 +534,8 @@ def test_every_published_json_validates_against_its_schema_and_broken_ones_do_no
 
 def _seed_period(conn, period_type: str, period_key: str, value: int = 10, year: int = 2026) -> None:
     """marts.fct_indicator_values rows of one period for the nation, region bac and province 22 (post2025,
-    platform 'all'), plus rows publish_period must ignore (pre-2025 province, one platform only)."""
+    platform 'all'), plus a row publish_period must ignore on today's map (pre-2025 province) and one it
+    publishes beside the total (postmart only)."""
     with conn.cursor() as cur:
         for level, code, _ in SCOPES:
             for ind in reference.indicators():
@@ -568,6 +578,7 @@ def test_month_publication_has_its_own_tree_title_and_revisions(home):
     assert data["scope"] == {"level": "province", "code": "22", "name": "Quảng Ninh"}
     orders = next(r for r in data["rows"] if r["indicator_code"] == "orders")
     assert orders["value_in_period"] == 10 and "value_in_week" not in orders  # not the pre-2025 / postmart rows
+    assert orders["value_in_period_postmart"] == 555 and orders["value_in_period_voso"] is None
     shop = next(r for r in data["rows"] if r["indicator_code"] == "hh_with_shop")
     assert shop["target_attainment_pct"] == 10 and shop["section"] == "II" and shop["tt"] == "3"
     rows = list(csv.reader(io.StringIO((rev / f"{base}.csv").read_bytes()[3:].decode("utf-8")), delimiter=";"))
@@ -641,7 +652,7 @@ def test_a_period_the_mart_does_not_have_is_refused_clearly(home):
 
 def test_publish_weekly_keeps_its_signature():
     assert list(inspect.signature(publish.publish_weekly).parameters) == [
-        "week_key", "gate_summary", "blocked_scopes", "logical_date", "generated_at"]
+        "week_key", "gate_summary", "blocked_scopes", "logical_date", "generated_at", "map_version"]
     with pytest.raises(ValueError):
         publish.publish_weekly("2026-11")
 
@@ -754,7 +765,7 @@ def test_month_report_carries_product_type_statistics(home):
     assert rows[1] == ["Cả hai sàn", "Nông sản", "Gạo", "3", "1,75", "450000"]
     assert rows[2][2] == "'=Phân bón"   # formula guard
     wb = load_workbook(rev / f"{base}.xlsx")
-    assert wb.sheetnames == ["Báo cáo tháng", CHART_SHEET, xlsx.PRODUCT_SHEET]
+    assert wb.sheetnames == ["Báo cáo tháng", CHART_SHEET, template.PLATFORM_SHEET, xlsx.PRODUCT_SHEET]
     ws = wb[xlsx.PRODUCT_SHEET]
     header = next(r for r in range(1, 10) if ws.cell(row=r, column=1).value == "Sàn")
     assert [ws.cell(row=header + 1, column=c).value for c in range(1, 7)] == [
@@ -806,3 +817,218 @@ def test_a_periodic_gate_result_is_in_every_manifest_and_blocks_its_scopes(home)
     assert "Cảnh báo: [2026-W47] includes province-22" in first["quality_flags"]
     index = json.loads((root / "exports" / "month" / "2026-11" / "index.json").read_text(encoding="utf-8"))
     assert index["gate_status"] == "failed" and index["counts"] == {"new": 2, "unchanged": 0, "blocked": 1}
+
+
+# --- issue #19: per-platform figures, completeness per cell, the map of its time, the issuing body --------
+
+
+def test_per_platform_figures_in_csv_json_and_xlsx(home):
+    root, _ = home
+    publish.publish_weekly(WEEK)
+    rev = _rev_dir(root, "province-22", 1)
+    base = f"bao_cao_tuan_{WEEK}_province-22"
+    data = json.loads((rev / f"{base}.json").read_text(encoding="utf-8"))
+    shop = next(r for r in data["rows"] if r["indicator_code"] == "hh_with_shop")
+    assert (shop["value_in_week"], shop["value_in_week_postmart"], shop["value_in_week_voso"]) == (12, 9, 5)
+    assert (shop["cumulative_value_postmart"], shop["cumulative_value_voso"]) == (900, 500)
+    assert shop["platforms_additive"] is False
+    assert data["columns"]["value_in_week_voso"] == "voso.vn: đạt được trong tuần"
+    assert "cả hai sàn" in data["platform_note"] and "exceed the total" in data["platform_note"]
+    rows = list(csv.reader(io.StringIO((rev / f"{base}.csv").read_bytes()[3:].decode("utf-8")), delimiter=";"))
+    csv_shop = next(r for r in rows if r[1].startswith("Số hộ SXNN có tài khoản bán hàng"))
+    assert csv_shop[3] == "12" and csv_shop[8:] == ["9", "900", "5", "500"]
+    ws = load_workbook(rev / f"{base}.xlsx")[template.PLATFORM_SHEET]
+    assert "postmart.vn + voso.vn có thể lớn hơn tổng" in ws["A3"].value
+    header = next(r for r in range(1, 10) if ws.cell(row=r, column=1).value == "TT")
+    assert [ws.cell(row=header, column=c).value for c in range(4, 10)] == [
+        "Cả hai sàn: đạt được trong tuần", "Cả hai sàn: lũy kế", "postmart.vn: đạt được trong tuần",
+        "postmart.vn: lũy kế", "voso.vn: đạt được trong tuần", "voso.vn: lũy kế"]
+    xlsx_shop = next(r for r in range(header, header + 30)
+                     if (ws.cell(row=r, column=2).value or "").startswith("Số hộ SXNN có tài khoản bán hàng"))
+    assert [ws.cell(row=xlsx_shop, column=c).value for c in range(4, 10)] == [12, 1234.5, 9, 900, 5, 500]
+
+
+def test_issuing_body_comes_from_the_seed_by_scope_and_date_and_can_be_overridden(home, monkeypatch):
+    root, _ = home
+    monkeypatch.delenv("LENSAN_NATIONAL_ISSUING_BODY", raising=False)
+    assert template.issuing_body("province", "22", dt.date(2026, 11, 26)) == "UBND TỈNH QUẢNG NINH"
+    assert template.issuing_body("nation", "VN", dt.date(2025, 2, 28)) == "BỘ THÔNG TIN VÀ TRUYỀN THÔNG"
+    assert template.issuing_body("nation", "VN", dt.date(2025, 3, 1)) == "BỘ KHOA HỌC VÀ CÔNG NGHỆ"
+    assert template.issuing_body("region", "bac", dt.date(2026, 1, 1)) == "BỘ KHOA HỌC VÀ CÔNG NGHỆ"
+    bodies = {(r["map_version"], r["scope_code"]) for r in reference.issuing_bodies() if r["scope_level"] == "province"}
+    assert set(reference.provinces()) <= bodies   # every province of both maps has its body
+    # a pre-2025 province merged away keeps the body of its time
+    assert template.issuing_body("province", "30", dt.date(2026, 1, 1), "pre2025") == "UBND TỈNH HẢI DƯƠNG"
+    publish.publish_weekly(WEEK, generated_at=dt.datetime(2026, 11, 26, 3, tzinfo=dt.timezone.utc))
+    nation = _rev_dir(root, "nation-VN", 1)
+    assert load_workbook(nation / f"bao_cao_tuan_{WEEK}_nation-VN.xlsx").active["A1"].value == "BỘ KHOA HỌC VÀ CÔNG NGHỆ"
+    manifest = json.loads((nation / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["issuing_body"] == "BỘ KHOA HỌC VÀ CÔNG NGHỆ" and manifest["map_version"] == "post2025"
+    html_page = (root / "exports" / "week" / WEEK / f"tom_tat_{WEEK}.html").read_text(encoding="utf-8")
+    assert '<div class="org">BỘ KHOA HỌC VÀ CÔNG NGHỆ</div>' in html_page
+
+    monkeypatch.setenv("LENSAN_NATIONAL_ISSUING_BODY", "BỘ THỬ NGHIỆM")
+    assert template.issuing_body("nation", "VN", dt.date(2026, 1, 1)) == "BỘ THỬ NGHIỆM"
+    assert template.issuing_body("region", "nam", dt.date(2026, 1, 1)) == "BỘ THỬ NGHIỆM"
+    assert template.issuing_body("province", "22", dt.date(2026, 1, 1)) == "UBND TỈNH QUẢNG NINH"
+    publish.publish_weekly(WEEK)   # the heading is content: a new revision names the new body
+    data = json.loads((_rev_dir(root, "nation-VN", 2) / f"bao_cao_tuan_{WEEK}_nation-VN.json").read_text(
+        encoding="utf-8"))
+    assert data["issuing_body"] == "BỘ THỬ NGHIỆM"
+
+
+def _seed_as_reported_week(conn, week: str) -> None:
+    """A pre-2025 week in marts.fct_indicator_values on both maps: today's province 22 and the nation, and the
+    provinces of its time 22 (Quảng Ninh) and 30 (Hải Dương, merged into Hải Phòng on 1 July 2025)."""
+    with conn.cursor() as cur:
+        for map_version, level, code, value in (("post2025", "province", "22", 10), ("post2025", "nation", "VN", 30),
+                                                ("pre2025", "province", "22", 7), ("pre2025", "province", "30", 3)):
+            for ind in reference.weekly_form_indicators():
+                for platform, share in (("all", 1), ("postmart", 0.5), ("voso", 0.75)):
+                    cur.execute(
+                        "insert into marts.fct_indicator_values (period_type, period_key, scope_level, scope_code,"
+                        " map_version, platform, indicator_code, value_in_period, cumulative_value) values"
+                        " ('week', %s, %s, %s, %s, %s, %s, %s, %s)",
+                        (week, level, code, map_version, platform, ind.code, value * share, value * 10 * share))
+    conn.commit()
+
+
+def test_a_week_before_the_reform_on_the_map_of_its_time_beside_todays(home):
+    root, conn = home
+    week = "2024-W10"
+    _seed_as_reported_week(conn, week)
+    _execute(conn, f"insert into marts.rpt_weekly_report (week_key, scope_level, scope_code, scope_name, section, tt,"
+                   f" sort_order, indicator_code, indicator_label_vi, unit_vi, value_in_week) values"
+                   f" ('{week}', 'province', '22', 'Quảng Ninh', 'I', 'I', 1, 'ocop_listed', 'OCOP', 'Sản phẩm', 10)")
+    today = publish.publish_weekly(week)
+    old = publish.publish_weekly(week, map_version="pre2025")
+    assert [p["scope_key"] for p in today.published] == ["province-22"]
+    assert sorted(p["scope_key"] for p in old.published) == ["province-22", "province-30"]
+    assert old.map_version == "pre2025" and old.export_dir.endswith(f"week/{week}/pre2025")
+    week_dir = root / "exports" / "week" / week
+    assert (week_dir / "province-22" / "rev-1" / f"bao_cao_tuan_{week}_province-22.json").is_file()
+    rev = week_dir / "pre2025" / "province-30" / "rev-1"
+    base = f"bao_cao_tuan_{week}_pre2025_province-30"
+    assert sorted(p.name for p in rev.iterdir()) == sorted([f"{base}.xlsx", f"{base}.csv", f"{base}.json",
+                                                            "manifest.json"])
+    manifest = json.loads((rev / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["map_version"] == "pre2025" and manifest["scope_name"] == "Tỉnh Hải Dương"
+    assert manifest["issuing_body"] == "UBND TỈNH HẢI DƯƠNG"
+    data = json.loads((rev / f"{base}.json").read_text(encoding="utf-8"))
+    ocop = next(r for r in data["rows"] if r["indicator_code"] == "ocop_listed")
+    assert (ocop["value_in_week"], ocop["value_in_week_postmart"], ocop["value_in_week_voso"]) == (3, 1.5, 2.25)
+    assert data["map_version"] == "pre2025" and list(_validator("weekly_report").iter_errors(data)) == []
+    ws = load_workbook(rev / f"{base}.xlsx").active
+    assert any("63 tỉnh/thành phố" in (ws.cell(row=r, column=1).value or "") for r in range(1, 8))
+    index = json.loads((week_dir / "pre2025" / "index.json").read_text(encoding="utf-8"))
+    assert index["map_version"] == "pre2025"
+    assert json.loads((week_dir / "index.json").read_text(encoding="utf-8"))["map_version"] == "post2025"
+    with conn.cursor() as cur:   # the publication log (and the as-of-deadline mart) follow today's map only
+        cur.execute("select scope_code, revision from ops.publications where period_key = %s", (week,))
+        assert cur.fetchall() == [("22", 1)]
+    conn.commit()
+    again = publish.publish_weekly(week, map_version="pre2025")
+    assert again.published == [] and len(again.unchanged) == 2
+
+
+COMPLETENESS_MARTS = """
+create table marts.rpt_reporting_completeness (week_key text, scope_level text, scope_code text,
+    expected_units int, received_units int, on_time_units int, late_units int, missing_units int,
+    received_pct numeric, expected_rows int, reported_rows int, reported_rows_pct numeric);
+create table marts.fct_reporting_completeness (week_key text, map_version text, unit_code text, unit_name text,
+    province_code text, province_name text, current_province_code text, current_province_name text,
+    region_code text, reporting_status text, is_received boolean, first_received_at timestamptz,
+    hours_late numeric, expected_rows int, reported_rows int);
+insert into marts.rpt_reporting_completeness values
+    ('2026-W47', 'province', '22', 3, 2, 1, 1, 1, 66.7, 51, 31, 60.8),
+    ('2026-W47', 'region', 'bac', 3, 2, 1, 1, 1, 66.7, 51, 31, 60.8),
+    ('2026-W47', 'nation', 'VN', 3, 2, 1, 1, 1, 66.7, 51, 31, 60.8);
+insert into marts.fct_reporting_completeness values
+    ('2026-W47', 'post2025', '07090', 'Xã A', '22', 'Quảng Ninh', '22', 'Quảng Ninh', 'bac', 'on_time', true,
+     '2026-11-23 09:00+07', null, 17, 17),
+    ('2026-W47', 'post2025', '07091', 'Xã B', '22', 'Quảng Ninh', '22', 'Quảng Ninh', 'bac', 'late', true,
+     '2026-11-27 09:00+07', 19, 17, 14),
+    ('2026-W47', 'post2025', '07092', 'Xã C', '22', 'Quảng Ninh', '22', 'Quảng Ninh', 'bac', 'missing', false,
+     null, null, 17, 0);
+"""
+
+
+def test_completeness_annex_counts_the_form_rows_each_unit_filled(home):
+    root, conn = home
+    _execute(conn, COMPLETENESS_MARTS)
+    publish.publish_weekly(WEEK)
+    rev = _rev_dir(root, "province-22", 1)
+    data = json.loads((rev / f"bao_cao_tuan_{WEEK}_province-22.json").read_text(encoding="utf-8"))
+    annex = data["completeness"]
+    assert (annex["expected_rows"], annex["reported_rows"], annex["reported_rows_pct"]) == (51, 31, 60.8)
+    assert [(u["unit_code"], u["status"], u["reported_rows"], u["expected_rows"]) for u in annex["units"]] == [
+        ("07090", "on_time", 17, 17), ("07091", "late", 14, 17), ("07092", "missing", 0, 17)]
+    assert [(u["unit_code"], u["reported_rows"]) for u in annex["incomplete_units"]] == [("07091", 14)]
+    assert list(_validator("weekly_report").iter_errors(data)) == []
+    nation = json.loads((_rev_dir(root, "nation-VN", 1) / f"bao_cao_tuan_{WEEK}_nation-VN.json").read_text(
+        encoding="utf-8"))["completeness"]
+    assert "units" not in nation and [u["unit_code"] for u in nation["incomplete_units"]] == ["07091"]
+    wb = load_workbook(rev / f"bao_cao_tuan_{WEEK}_province-22.xlsx")
+    texts = [c for row in wb.active.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert "31 / 51 (60,8%)" in texts
+    assert any(t.startswith("07091 Xã B (14/17 dòng)") for t in texts)
+    units = wb["Tình hình báo cáo"]
+    assert [c.value for c in units[5]] == ["07091", "Xã B", "Muộn", 14, 17]
+
+
+def test_lensan_publish_month_withholds_blocked_scopes_refreshes_and_delivers_as_the_dags(home, monkeypatch):
+    """`lensan publish --month` through the DAGs' functions: the gate decision (stubbed here: its rules are
+    tests/test_gate.py's), Blocked scopes withheld and the rest published, the as-of snapshot refreshed (a dbt
+    run, stubbed), the new revisions delivered to the outbox; Stop publishes nothing and fails."""
+    from lensan.cli.main import main
+    from lensan.orchestration import publication
+    from lensan.quality import policy
+
+    root, conn = home
+    monkeypatch.delenv("LENSAN_DELIVERY_CHANNELS", raising=False)
+    _seed_period(conn, "month", "2026-11")
+    gate = {"status": "failed", "failed": [{"name": "x"}], "blocked_scopes": {"province-22": "tồn kho âm"}}
+    decided, refreshed = [], []
+
+    def blocked(period_type, key, run_id=None):
+        decided.append((period_type, key))
+        return policy.Blocked(gate, dict(gate["blocked_scopes"]), "tồn kho âm / negative stock")
+
+    monkeypatch.setattr(publication, "decide", blocked)
+    monkeypatch.setattr(publication, "refresh_asof_snapshot", lambda: refreshed.append(True))
+    assert main(["publish", "--month", "2026-11"]) == 0
+    assert decided == [("month", "2026-11")] and refreshed == [True]
+    month = root / "exports" / "month" / "2026-11"
+    assert (month / "nation-VN" / "rev-1").is_dir() and not (month / "province-22").exists()
+    index = json.loads((month / "index.json").read_text(encoding="utf-8"))
+    assert {e["scope_key"]: e["status"] for e in index["scopes"]}["province-22"] == "blocked"
+    assert (root / "outbox" / "month" / "2026-11" / "nation-VN" / "rev-1" / "manifest.json").is_file()
+    assert not (root / "outbox" / "month" / "2026-11" / "province-22").exists()
+
+    monkeypatch.setattr(publication, "decide",
+                        lambda *a, **k: policy.Stop({"status": "failed", "blocks_all": True}, "quy tắc X / rule X"))
+    _execute(conn, "update marts.fct_indicator_values set value_in_period = 11 where scope_code = 'VN'")
+    assert main(["publish", "--month", "2026-11"]) == 1
+    assert not (month / "nation-VN" / "rev-2").exists() and refreshed == [True]
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--week", "2026-W47"], ("week", "2026-W47", "post2025")),
+    (["--month", "2026-11"], ("month", "2026-11", "post2025")),
+    (["--half", "2026-H1"], ("half_year", "2026-H1", "post2025")),
+    (["--year", "2026"], ("year", "2026", "post2025")),
+    (["--week", "2024-W10", "--map", "as-reported"], ("week", "2024-W10", "pre2025")),
+    (["--month", "2025-06", "--map", "as-reported"], ("month", "2025-06", "pre2025")),
+    (["--month", "2025-07", "--map", "as-reported"], ("month", "2025-07", "post2025")),   # its time is today's map
+])
+def test_publish_command_resolves_every_period_and_its_map(argv, expected):
+    from lensan.cli import publish as publish_cmd
+    from lensan.cli.main import build_parser
+
+    args = build_parser().parse_args(["publish", *argv])
+    period_type, key = publish_cmd.resolve_period(args)
+    assert (period_type, key, publish_cmd.map_version_of(period_type, key, args.map)) == expected
+    with pytest.raises(SystemExit):   # one period at a time
+        build_parser().parse_args(["publish", "--week", "2026-W47", "--month", "2026-11"])
+    with pytest.raises(ValueError):
+        publish_cmd.resolve_period(build_parser().parse_args(["publish", "--half", "2026-H3"]))

@@ -15,6 +15,8 @@ import shutil
 
 import pytest
 
+from lensan.landing.ledger import name_key
+
 pytestmark = pytest.mark.integration
 
 WEEK = "2026-W46"
@@ -106,8 +108,8 @@ def test_duplicate_line_collapses_at_landing(redelivered, db):
     landed = redelivered["landed_voso"]
     assert landed.rows == redelivered["voso_rows"]
     assert [w["code"] for w in landed.warnings] == ["DUPLICATE_LINES"] and landed.warnings[0]["detail"]["count"] == 1
-    (file_id, row_count), = _query(db, "select file_id, row_count from raw.landed_files where original_name = %s",
-                                   (VS_NAME,))
+    (file_id, row_count), = _query(db, "select file_id, row_count from raw.landed_files where name_hash = %s",
+                                   (name_key(VS_NAME),))
     assert row_count == redelivered["voso_rows"]
     assert _query(db, "select count(*), count(distinct order_id) from raw.voso_orders where file_id = %s",
                   (file_id,)) == [(row_count, row_count)]
@@ -116,7 +118,7 @@ def test_duplicate_line_collapses_at_landing(redelivered, db):
 
 def test_every_delivery_is_kept_and_the_latest_wins(redelivered, db):
     files = _query(db, """select file_id, row_count from raw.landed_files
-                          where original_name = %s and status = 'loaded' order by arrived_at""", (PM_NAME,))
+                          where name_hash = %s and status = 'loaded' order by arrived_at""", (name_key(PM_NAME),))
     assert len(files) == 2 and files[0][1] == files[1][1]
     (first, rows), (second, _) = files
     # history: both deliveries' rows in raw and in staging
@@ -151,7 +153,7 @@ def test_a_withdrawn_delivery_is_left_out_of_staging(redelivered, db):
     from lensan.db import warehouse as wh
     from lensan.transform import dbt as lensan_dbt
 
-    (second,), = _query(db, "select max(file_id) from raw.landed_files where original_name = %s", (PM_NAME,))
+    (second,), = _query(db, "select max(file_id) from raw.landed_files where name_hash = %s", (name_key(PM_NAME),))
     conn = wh.connect()
     try:
         with conn.cursor() as cur:

@@ -38,6 +38,7 @@ from lensan.db.warehouse import scratch_database
 from fixtures.landing_builders import (LOCAL_TZ, PM_ORDER_HEADINGS, big_postmart_orders_csv, build_form,
                                        build_postmart_csv, build_register_xlsx, pm_order)
 from lensan import settings
+from lensan.landing.ledger import name_key
 from lensan.settings import PROJECT_ROOT, SOURCES
 
 pytestmark = pytest.mark.integration
@@ -369,8 +370,8 @@ def test_two_processes_over_one_folder_land_each_file_once(warehouse, tmp_path):
 
 def _quarantined(conn, name: str) -> list[tuple]:
     with conn.cursor() as cur:
-        cur.execute("select status, reason_code, archive_path from raw.landed_files where original_name = %s",
-                    (name,))
+        cur.execute("select status, reason_code, archive_dir from raw.landed_files where name_hash = %s",
+                    (name_key(name),))
         rows = cur.fetchall()
     conn.rollback()
     return rows
@@ -575,7 +576,7 @@ def test_path_tricks_never_write_outside_home(scratch, tmp_path):
     conn = scratch.connect()
     try:
         with conn.cursor() as cur:
-            cur.execute("select archive_path, status from raw.landed_files")
+            cur.execute("select archive_dir, status from raw.landed_files")
             recorded = cur.fetchall()
         assert len(recorded) == len(HOSTILE_NAMES) + 4
         for where, status in recorded:

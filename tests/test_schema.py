@@ -43,7 +43,7 @@ def test_the_ddl_runs_twice_idempotently(db):
     assert {"landed_files", "weekly_forms", "weekly_form_rows", "household_register",
             "postmart_orders", "voso_orders"} <= _tables(db, "raw")
     assert _tables(db, "ops") == {"run_log", "alerts", "gate_results", "publications", "published_values",
-                                  "build_watermarks"}
+                                  "build_watermarks", "revision_watermarks", "portal_codes", "portal_audit"}
 
 
 def test_unknown_schema_is_refused():
@@ -113,4 +113,5 @@ def test_dbt_on_run_start_creates_the_same_ops_tables(warehouse, monkeypatch, tm
         finally:
             conn.close()
     assert {row[0] for row in expected if isinstance(row[1], int)} == {
-        "run_log", "alerts", "gate_results", "publications", "published_values", "build_watermarks"}
+        "run_log", "alerts", "gate_results", "publications", "published_values", "build_watermarks",
+        "revision_watermarks", "portal_codes", "portal_audit"}

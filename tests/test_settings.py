@@ -92,6 +92,9 @@ def test_defaults(clean_environment):
     assert loaded.delivery_channels == ("outbox",)
     assert (loaded.sftp_conn_id, loaded.smtp_conn_id) == ("lensan_sftp", "lensan_smtp")
     assert (loaded.airflow_retries, loaded.airflow_retry_delay_s, loaded.dag_timeout_s) == (2, 300, 1800)
+    assert (loaded.portal_host, loaded.portal_port, loaded.portal_insecure_cookies, loaded.portal_max_upload_mb,
+            loaded.portal_secret, loaded.portal_signin_per_min, loaded.portal_uploads_per_min) == (
+        "127.0.0.1", 8090, False, 10, None, 10, 6)
 
 
 def test_overrides(clean_environment, tmp_path):
@@ -112,10 +115,18 @@ def test_overrides(clean_environment, tmp_path):
         "LENSAN_SMTP_CONN_ID": "my_smtp",
         "LENSAN_REPORT_RECIPIENTS": "a@example.org,b@example.org",
         "LENSAN_REPORT_SENDER": "lensan@example.org",
+        "LENSAN_NATIONAL_ISSUING_BODY": "BỘ KHOA HỌC VÀ CÔNG NGHỆ",
         "LENSAN_AIRFLOW_RETRIES": "0",
         "LENSAN_AIRFLOW_RETRY_DELAY_S": "7",
         "LENSAN_DAG_TIMEOUT": "60",
         "LENSAN_PORTAL_URL": "https://portal.example.org",
+        "LENSAN_PORTAL_HOST": "0.0.0.0",
+        "LENSAN_PORTAL_PORT": "8443",
+        "LENSAN_PORTAL_INSECURE_COOKIES": "1",
+        "LENSAN_PORTAL_MAX_UPLOAD_MB": "2.5",
+        "LENSAN_PORTAL_SECRET": "s3cret",
+        "LENSAN_PORTAL_SIGNIN_PER_MIN": "4",
+        "LENSAN_PORTAL_UPLOADS_PER_MIN": "3",
     }
     assert set(values) == {v.name for v in settings.VARIABLES}   # a new variable needs a case here
     for name, value in values.items():
@@ -126,8 +137,11 @@ def test_overrides(clean_environment, tmp_path):
         bi_reader_password="bi", checker_password="chk", embedded_fast=True, max_file_mb=1.5,
         max_xlsx_uncompressed_mb=2, max_xlsx_ratio=3, max_gzip_uncompressed_mb=4, max_line_kb=5,
         delivery_channels=("outbox", "sftp", "email"), sftp_conn_id="my_sftp", smtp_conn_id="my_smtp",
-        report_recipients="a@example.org,b@example.org", report_sender="lensan@example.org", airflow_retries=0,
-        airflow_retry_delay_s=7, dag_timeout_s=60, portal_url="https://portal.example.org")
+        report_recipients="a@example.org,b@example.org", report_sender="lensan@example.org",
+        national_issuing_body="BỘ KHOA HỌC VÀ CÔNG NGHỆ", airflow_retries=0,
+        airflow_retry_delay_s=7, dag_timeout_s=60, portal_url="https://portal.example.org",
+        portal_host="0.0.0.0", portal_port=8443, portal_insecure_cookies=True, portal_max_upload_mb=2.5,
+        portal_secret="s3cret", portal_signin_per_min=4, portal_uploads_per_min=3)
 
 
 def test_blank_is_unset_and_a_bad_number_is_refused(clean_environment):

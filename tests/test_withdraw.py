@@ -77,9 +77,9 @@ def test_withdrawal_revises_the_week_it_fed(published, db, capsys):
     orders_before = _orders_of_week(db)
 
     with db.cursor() as cur:
-        cur.execute("select sha256, archive_path, row_count from raw.landed_files where original_name = %s",
-                    (WITHDRAWN,))
-        (sha, archive_path, rows), = cur.fetchall()
+        cur.execute("select sha256, archive_dir, row_count from raw.landed_files where name_hash = %s",
+                    (ledger.name_key(WITHDRAWN),))
+        (sha, archive_dir, rows), = cur.fetchall()
     db.rollback()
     assert rows > 0
 
@@ -95,7 +95,7 @@ def test_withdrawal_revises_the_week_it_fed(published, db, capsys):
                     "where f.sha256 = %s", (sha,))
         assert cur.fetchone()[0] == rows            # history kept in raw
     db.rollback()
-    assert Path(archive_path).exists()              # and in the archive
+    assert (Path(archive_dir) / f"{sha}__{WITHDRAWN}").exists()     # and in the archive, under its name
 
     # again, by SHA-256 prefix: already withdrawn, nothing changes
     assert cli.main(["withdraw", sha[:16], "--reason", "again"]) == 0
@@ -119,11 +119,11 @@ def test_withdraw_refuses_unknown_ambiguous_and_quarantined(published, db, capsy
     # a corrected file delivered under the very same name: the name now means two files
     name = "postmart_don_hang_20261120.csv"
     with db.cursor() as cur:
-        cur.execute("select sha256, archive_path from raw.landed_files where original_name = %s", (name,))
-        (first_sha, archive_path), = cur.fetchall()
+        cur.execute("select sha256, archive_dir from raw.landed_files where name_hash = %s", (ledger.name_key(name),))
+        (first_sha, archive_dir), = cur.fetchall()
     db.rollback()
     corrected = settings.landing_dir("postmart") / name
-    lines = Path(archive_path).read_bytes().splitlines(keepends=True)
+    lines = (Path(archive_dir) / f"{first_sha}__{name}").read_bytes().splitlines(keepends=True)
     corrected.write_bytes(b"".join(lines[:-1]))      # the last order taken out
     summary = land_pending(["postmart"])
     assert [x.name for x in summary.landed] == [name]
@@ -131,8 +131,8 @@ def test_withdraw_refuses_unknown_ambiguous_and_quarantined(published, db, capsy
     err = capsys.readouterr().err
     assert first_sha in err and "SHA-256" in err
     with db.cursor() as cur:
-        cur.execute("select count(*) from raw.landed_files where original_name = %s and withdrawn_at is not null",
-                    (name,))
+        cur.execute("select count(*) from raw.landed_files where name_hash = %s and withdrawn_at is not null",
+                    (ledger.name_key(name),))
         assert cur.fetchone()[0] == 0
     db.rollback()
     # naming it by SHA-256 works
@@ -158,7 +158,7 @@ def test_key_rotation_keeps_withdrawals_and_deliveries(published, db):
             cur.execute("select sha256, withdrawn_at, withdrawn_reason from raw.landed_files "
                         "where withdrawn_at is not null order by 1")
             withdrawn = cur.fetchall()
-            cur.execute("select delivery_id, file_id, original_name from raw.deliveries order by 1")
+            cur.execute("select delivery_id, file_id, public_name, name_hash from raw.deliveries order by 1")
             deliveries = cur.fetchall()
         db.rollback()
         return withdrawn, deliveries

@@ -46,13 +46,16 @@
 {%- endmacro %}
 
 {#- SQL: the weeks a week-keyed quality model recomputes: those ending on or after this model's
-    earliest changed date, and the weeks of the weekly forms landed since its last build -#}
+    earliest changed date, the weeks of the weekly forms landed since its last build, and the weeks
+    after the last one it holds (a quiet week added to the calendar by extracts without events: no
+    row changed, but the week is new; ISO week keys sort in time order) -#}
 {% macro changed_weeks() -%}
     (select chw.period_key from {{ ref('int_calendar__periods') }} as chw
      where chw.period_type = 'week'
        and (chw.period_end >= {{ changed_from() }}
             or chw.period_key in (select frm.week_key from {{ ref('stg_weekly_forms__forms') }} as frm
-                                  where frm.file_id > {{ build_watermark() }})))
+                                  where frm.file_id > {{ build_watermark() }})
+            or chw.period_key > (select max(chl.week_key) from {{ this }} as chl)))
 {%- endmacro %}
 
 {#- pre-hook of a week-keyed quality model: drop the weeks it recomputes (incremental runs only);
@@ -99,12 +102,27 @@ create {{ 'unique ' if unique }}index if not exists {{ this.identifier }}__{{ su
     and {{ a }}.platform = {{ b }}.platform
 {%- endmacro %}
 
+{#- SQL: the same scope (any indicator, any platform) -#}
+{% macro same_scope(a, b) -%}
+    {{ a }}.scope_level = {{ b }}.scope_level and {{ a }}.scope_code = {{ b }}.scope_code
+    and {{ a }}.map_version = {{ b }}.map_version
+{%- endmacro %}
+
 {#- pre-hook of int_indicators__running_levels: the window, and the series that no longer have any
     delta (e.g. the only foreign market of a unit, whose order was returned). Such a series had all
     its deltas in the window, so its level before the window is 0: only those are checked. -#}
+{#- SQL: the window of int_indicators__running_levels: the earliest changed date, or an earlier as-of
+    date not computed yet (a quiet week: extracts without events add a period to the calendar, so its
+    end's level must be computed although no row changed); LEAST ignores NULL -#}
+{% macro levels_window() -%}
+    least({{ changed_from() }},
+          (select min(lvd.as_of_date) from {{ ref('int_calendar__asof_dates') }} as lvd
+           where not exists (select 1 from {{ this }} as lvt where lvt.as_of_date = lvd.as_of_date)))
+{%- endmacro %}
+
 {% macro running_levels_pre_hook() -%}
     {%- if is_incremental() -%}
-    delete from {{ this }} where as_of_date >= {{ changed_from() }};
+    delete from {{ this }} where as_of_date >= {{ levels_window() }};
     delete from {{ this }} as t
     using (
         select z.indicator_code, z.scope_level, z.scope_code, z.map_version, z.platform
@@ -119,7 +137,9 @@ create {{ 'unique ' if unique }}index if not exists {{ this.identifier }}__{{ su
 {%- endmacro %}
 
 {#- pre-hook of fct_indicator_values: the periods of the window (everything after a raw reset), and
-    the rows of series that no longer exist (see running_levels_pre_hook: 0 at the last week kept). -#}
+    the rows of scopes that no longer have any series (see running_levels_pre_hook: 0 at the last week
+    kept); a zero series of a scope that still has data stays (every indicator of a scope with data
+    has its rows, 0 where nothing happened). -#}
 {% macro indicator_values_pre_hook() -%}
     {%- if is_incremental() -%}
     delete from {{ this }}
@@ -134,8 +154,11 @@ create {{ 'unique ' if unique }}index if not exists {{ this.identifier }}__{{ su
           and f.period_key = (select max(period_key) from {{ this }} where period_type = 'week')
           and coalesce(f.cumulative_value, 0) = 0
           and f.indicator_kind in ('stock', 'flow', 'distinct_in_period')
-          and not exists (select 1 from {{ ref('int_indicators__running_levels') }} as r where {{ same_series('r', 'f') }})
-          and not exists (select 1 from {{ ref('int_households__running_levels') }} as h where {{ same_series('h', 'f') }})
+          -- every series has a level at every as-of date: the last one tells which scopes still have data
+          and not exists (select 1 from {{ ref('int_indicators__running_levels') }} as r
+                          where r.as_of_date = (select max(rl.as_of_date) from {{ ref('int_indicators__running_levels') }} as rl)
+                            and {{ same_scope('r', 'f') }})
+          and not exists (select 1 from {{ ref('int_households__running_levels') }} as h where {{ same_scope('h', 'f') }})
     ) as gone
     where {{ same_series('t', 'gone') }}
     {%- else -%}

@@ -109,3 +109,10 @@ def provinces() -> dict[tuple[str, str], dict[str, str]]:
 def province_crosswalk() -> dict[str, str]:
     """Pre-reform province code → the post-reform province it merged into."""
     return {r["old_province_code"]: r["new_province_code"] for r in _read("ref_province_crosswalk.csv")}
+
+
+@lru_cache
+def issuing_bodies() -> tuple[dict[str, str], ...]:
+    """Who heads each report (ref_issuing_bodies.csv): scope level/code, map ('' = any), body, parent body,
+    validity — the 2025 handover of the programme from Bộ TTTT to Bộ KH&CN is two rows, not code."""
+    return tuple(_read("ref_issuing_bodies.csv"))

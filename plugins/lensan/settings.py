@@ -89,12 +89,26 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("LENSAN_REPORT_RECIPIENTS", "report_recipients", None, "e-mail recipients (comma-separated) when the "
              "SMTP connection's extra names none"),
     Variable("LENSAN_REPORT_SENDER", "report_sender", None, "e-mail sender when the SMTP connection's extra names none"),
+    Variable("LENSAN_NATIONAL_ISSUING_BODY", "national_issuing_body", None, "body heading the national and "
+             "regional reports (e.g. BỘ KHOA HỌC VÀ CÔNG NGHỆ); unset: dbt_project/seeds/ref_issuing_bodies.csv"),
     Variable("LENSAN_AIRFLOW_RETRIES", "airflow_retries", "2", "retries of every lensan task", _whole),
     Variable("LENSAN_AIRFLOW_RETRY_DELAY_S", "airflow_retry_delay_s", "300", "seconds between retries", _number),
     Variable("LENSAN_DAG_TIMEOUT", "dag_timeout_s", "1800",
              "seconds an `airflow dags test` run of the CLI/tests may take", _number),
     Variable("LENSAN_PORTAL_URL", "portal_url", None, "URL of the reporting units' portal, linked from the Airflow "
              "UI; unset: no link"),
+    Variable("LENSAN_PORTAL_HOST", "portal_host", "127.0.0.1", "address `lensan portal serve` listens on"),
+    Variable("LENSAN_PORTAL_PORT", "portal_port", "8090", "port `lensan portal serve` listens on", _whole),
+    Variable("LENSAN_PORTAL_INSECURE_COOKIES", "portal_insecure_cookies", None,
+             "set: the portal's cookies lack the Secure flag (plain http on localhost only)", _flag),
+    Variable("LENSAN_PORTAL_MAX_UPLOAD_MB", "portal_max_upload_mb", "10",
+             "largest form the portal accepts; enforced while the upload streams in", _number),
+    Variable("LENSAN_PORTAL_SECRET", "portal_secret", None, "key signing the portal's session cookies; unset: a "
+             "random key created once in LENSAN_HOME/secrets/portal.key (0600)"),
+    Variable("LENSAN_PORTAL_SIGNIN_PER_MIN", "portal_signin_per_min", "10",
+             "sign-in attempts per minute from one client address (burst of the same size)", _number),
+    Variable("LENSAN_PORTAL_UPLOADS_PER_MIN", "portal_uploads_per_min", "6",
+             "uploads per minute of one signed-in account (burst of the same size)", _number),
 )
 
 
@@ -116,10 +130,18 @@ class Settings:
     smtp_conn_id: str
     report_recipients: str | None
     report_sender: str | None
+    national_issuing_body: str | None
     airflow_retries: int
     airflow_retry_delay_s: float
     dag_timeout_s: float
     portal_url: str | None
+    portal_host: str
+    portal_port: int
+    portal_insecure_cookies: bool
+    portal_max_upload_mb: float
+    portal_secret: str | None
+    portal_signin_per_min: float
+    portal_uploads_per_min: float
 
 
 def _value(variable: Variable):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lensan import settings
 
 from lensan.cli.args import DEMO_WEEKS, latest_complete_weeks, local_now, parse_provinces
-from lensan.cli.generate import generate_sample
+from lensan.cli.generate import generate_sample, report_planted
 from lensan.cli.output import fail, say
 from lensan.cli.run import prepare_runtime, run_pipeline
 
@@ -30,6 +30,7 @@ def cmd_demo(args) -> int:
     say("2/4 Khởi động kho dữ liệu, dbt manifest, Airflow (SQLite)",
         "2/4 Starting the warehouse, dbt manifest, Airflow (SQLite metadata)")
     prepare_runtime()
+    portal_upload = _upload_through_portal(provinces[0], weeks[-1])
     say("3/4 Chạy 3 DAG thật bằng `airflow dags test`", "3/4 Running the three DAGs with `airflow dags test`")
     try:
         run_pipeline(weeks[-1], echo=args.verbose, start=now)
@@ -51,4 +52,34 @@ def cmd_demo(args) -> int:
             f"  Index (also {others} other scopes: regions, provinces): {week_dir / 'index.json'}")
     say(f"Tất cả báo cáo: {exports}\nTrạng thái: `lensan status`",
         f"All reports: {exports}\nStatus: `lensan status`")
+    _print_portal(portal_upload)
+    # the generator made a few units diverge on purpose: the gate must raise exactly those warnings
+    if not report_planted(weeks[-1]):
+        return fail("cảnh báo chất lượng khác với những gì bộ sinh dữ liệu đã cài",
+                    "the quality warnings raised differ from the ones the generator planted")
     return 0
+
+
+def _upload_through_portal(province: str, week: str) -> dict | None:
+    """One unit's weekly form handed in through the portal's real HTTP path before the DAGs run."""
+    from lensan.portal import demo as portal_demo
+
+    upload = portal_demo.upload_one_form(province, week)
+    if upload:
+        say(f"  Cổng nộp báo cáo: {upload['unit_code']} {upload['unit_name']} đã nộp biểu mẫu tuần {week} qua cổng "
+            f"(SHA-256 {upload['sha256'][:16]}…)",
+            f"  Portal: {upload['unit_code']} {upload['unit_name']} handed in its {week} form through the portal")
+    return upload
+
+
+def _print_portal(upload: dict | None) -> None:
+    config = settings.load()
+    url = config.portal_url or f"http://{config.portal_host}:{config.portal_port}/"
+    say(f"Cổng nộp báo cáo: {url} (chạy `lensan portal serve`; http trên máy này: "
+        "LENSAN_PORTAL_INSECURE_COOKIES=1)",
+        f"Portal: {url} (start it with `lensan portal serve`; plain http on this machine needs "
+        "LENSAN_PORTAL_INSECURE_COOKIES=1)")
+    if upload:
+        say(f"  Mã truy cập thử của {upload['unit_code']} {upload['unit_name']}: {upload['code']}",
+            f"  Demo access code of {upload['unit_code']}: {upload['code']}")
+

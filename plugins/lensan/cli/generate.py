@@ -35,6 +35,33 @@ def generate_sample(provinces: list[str], weeks: list[str], seed: int, late: int
                         progress=lambda message: print(f"  {message}", flush=True))
 
 
+def report_planted(week: str) -> bool:
+    """Print the quality warnings the generator planted for `week` against those the marts raised
+    (reconciliation, where the published report's 'Chênh lệch' warnings come from), per unit; True
+    when the two sets are the same (also used by `lensan demo`)."""
+    from lensan_dev.generate import planted
+
+    plants = [p for p in planted.load() if p["week"] == week]
+    raised = planted.raised_divergences(week)
+    result = planted.compare(plants, raised, week)
+    say(f"Cảnh báo chất lượng tuần {week}: đã cài {result['planted']}, kiểm tra phát hiện {result['raised']} — "
+        + ("khớp" if result["match"] else "KHÔNG khớp"),
+        f"Quality warnings of {week}: {result['planted']} planted, {result['raised']} raised — "
+        + ("they match" if result["match"] else "they DO NOT match"))
+    raised_keys = {(r["unit_code"], r["indicator"]) for r in raised}
+    planted_keys = {(p["unit_code"], p["indicator"]) for p in plants}
+    rows = [(p["unit_code"], p["unit_name"], p["indicator"], p["reported"], p["computed"]) for p in plants]
+    rows += [(r["unit_code"], r["unit_name"], r["indicator"], r["reported"], r["computed"]) for r in raised
+             if (r["unit_code"], r["indicator"]) not in planted_keys]
+    for code, name, indicator, reported, computed in sorted(rows):
+        key = (code, indicator)
+        status = ("cài + phát hiện / planted + raised" if key in planted_keys and key in raised_keys
+                  else "chỉ cài / planted only" if key in planted_keys else "chỉ phát hiện / raised only")
+        print(f"  {code} {name}: {indicator} báo cáo/reported {reported:g}, dữ liệu sàn/platforms "
+              f"{(computed or 0):g} — {status}", flush=True)
+    return result["match"]
+
+
 def _generate_national(args) -> int:
     from lensan_dev.generate.scale import generate_national
 

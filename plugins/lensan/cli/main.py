@@ -11,10 +11,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lensan.cli import bench, check, dbt_manifest, demo, generate, land, publish, run, status, warehouse, withdraw
+from lensan.cli import (bench, check, dbt_manifest, demo, generate, land, portal, publish, run, status, warehouse,
+                        withdraw)
 
 # in the order `lensan --help` lists them
-COMMANDS = (demo, generate, land, check, status, withdraw, publish, warehouse, run, dbt_manifest, bench)
+COMMANDS = (demo, generate, land, check, status, withdraw, publish, warehouse, run, dbt_manifest, bench, portal)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -49,12 +49,14 @@ def status_report(limit: int = 20) -> dict:
                                                 "else status end, count(*), coalesce(sum(row_count), 0) "
                                                 "from raw.landed_files group by 1, 2 order by 1, 2") or []
             ]
-            withdrawn = _query(conn, "select original_name, source, sha256, withdrawn_at, withdrawn_reason, "
-                                     "count(*) over () from raw.landed_files where withdrawn_at is not null "
+            withdrawn = _query(conn, "select public_name, archive_dir, source, sha256, withdrawn_at, "
+                                     "withdrawn_reason, count(*) over () from raw.landed_files "
+                                     "where withdrawn_at is not null "
                                      "order by withdrawn_at desc limit %s", (limit,)) or []
-            report["withdrawn"] = [{"file": name, "source": s, "sha256": sha, "withdrawn_at": str(at), "reason": why}
-                                   for name, s, sha, at, why, _ in withdrawn]
-            report["withdrawn_total"] = withdrawn[0][5] if withdrawn else 0
+            report["withdrawn"] = [{"file": _delivered_name(folder, sha) or public, "public_name": public,
+                                    "source": s, "sha256": sha, "withdrawn_at": str(at), "reason": why}
+                                   for public, folder, s, sha, at, why, _ in withdrawn]
+            report["withdrawn_total"] = withdrawn[0][6] if withdrawn else 0
         else:
             report["landed"], report["withdrawn"], report["withdrawn_total"] = [], [], 0
         report["publications"] = [
@@ -87,6 +89,15 @@ def status_report(limit: int = 20) -> dict:
     report["exports"] = [str(p) for p in sorted(week_root.glob("*/index.json"))][-limit:]
     report["data_docs"] = _data_docs_path()
     return report
+
+
+def _delivered_name(folder: str, sha: str) -> str | None:
+    """The name a landed file was delivered under, read from its archive copy's name (the warehouse keeps
+    none): shown on this console only."""
+    from lensan.landing import archive
+
+    copy = archive.kept_copy(Path(folder), sha)
+    return archive.delivered_name(copy, sha) if copy is not None else None
 
 
 def quarantined_files(limit: int) -> tuple[list[dict], int]:

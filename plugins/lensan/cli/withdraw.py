@@ -9,7 +9,8 @@ from lensan.cli.output import fail, say
 
 def add_parser(sub) -> None:
     p = sub.add_parser("withdraw", help="rút một file đã nhận / withdraw a landed file")
-    p.add_argument("file", help="tên file hoặc SHA-256 / the file's name or SHA-256 (or its first 12+ hex digits)")
+    p.add_argument("file", help="tên file (như đã gửi) hoặc SHA-256 / the file's name as delivered (found in the "
+                                "archive) or its SHA-256 (or its first 12+ hex digits)")
     p.add_argument("--reason", required=True, help="lý do / why it is withdrawn (kept with the file)")
     p.set_defaults(func=cmd_withdraw)
 
@@ -28,18 +29,18 @@ def cmd_withdraw(args) -> int:
     finally:
         conn.close()
     when = f"{done.withdrawn_at:%Y-%m-%d %H:%M:%S %Z}"
+    name = f"{done.source}/{done.public_name}"
     if done.already:
-        say(f"Tệp {done.source}/{done.original_name} đã được rút trước đó ({when}: {done.withdrawn_reason}); "
-            "không thay đổi gì.",
-            f"The file {done.source}/{done.original_name} was withdrawn before ({when}: {done.withdrawn_reason}); "
-            "nothing changed.")
+        say(f"Tệp {name} đã được rút trước đó ({when}: {done.withdrawn_reason}); không thay đổi gì.",
+            f"The file {name} was withdrawn before ({when}: {done.withdrawn_reason}); nothing changed.")
         return 0
-    say(f"Đã rút tệp {done.source}/{done.original_name} (SHA-256 {done.sha256}) lúc {when}.\n"
-        f"  Tệp vẫn được lưu tại {done.archive_path}.\n"
+    # the archive path (the name as delivered) only here, on the operator's console
+    say(f"Đã rút tệp {name} (SHA-256 {done.sha256}) lúc {when}.\n"
+        f"  Tệp vẫn được lưu tại {done.archived}.\n"
         "  Lần dựng dữ liệu tiếp theo (dbt build) sẽ bỏ tệp này và tính lại các kỳ bị ảnh hưởng; "
         "công bố lại sẽ tạo bản sửa đổi mới.",
-        f"Withdrew {done.source}/{done.original_name} (SHA-256 {done.sha256}) at {when}.\n"
-        f"  The file is kept at {done.archive_path}.\n"
+        f"Withdrew {name} (SHA-256 {done.sha256}) at {when}.\n"
+        f"  The file is kept at {done.archived}.\n"
         "  The next build (dbt build) leaves it out and recomputes the periods it fed; publishing again "
         "writes new revisions.")
     return 0

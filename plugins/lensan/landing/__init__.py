@@ -17,9 +17,9 @@ Reason codes: `lensan.landing.errors.CODES` (messages in Vietnamese and English 
 Modules: `loader` (the orchestrator: land_pending, check_file, ensure_raw_schema), the steps of one file —
 `names` (source from the content or the file name), `archive` (byte-for-byte copy + SHA-256), `load` (parse, insert raw
 rows), `quarantine` (bad files + reason.json), `ledger` (raw.landed_files, raw.deliveries, withdrawal, the per-SHA-256 lock) —
-`results` (what landing reports), `reland` (key rotation).
+`results` (what landing reports), `reland` (key rotation), `migrations` (older raw schemas).
 Parsers: `landing.parsers.weekly_form`, `landing.parsers.household_register`; platform extracts:
-`landing.platforms.spec` / `.reference` / `.fast`; numbers: `landing.numbers.parse_vn_number`; file
+`landing.platforms.spec` / `.reference` / `.fast` (its COPY text: `.copy_text`); numbers: `landing.numbers.parse_vn_number`; file
 limits: `landing.safety`; keyed hashes: `landing.pseudonymise` (of the canonical phones and citizen IDs
 of `landing.identity`).
 """

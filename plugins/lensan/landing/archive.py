@@ -126,15 +126,43 @@ def store(copy: ArchiveCopy, source: str, name: str) -> Path:
     return target
 
 
-def verified(path: Path, sha: str, file_id: int, name: str) -> Path:
-    """The archive copy of a loaded file, refused unless it lies in LENSAN_HOME/archive and still has
-    its SHA-256."""
+def kept_copy(folder: Path, sha: str) -> Path | None:
+    """The copy of the file with SHA-256 `sha` kept in `folder` (raw.landed_files.archive_dir): the
+    archive's `<sha256>__<name>`, or, for a file refused before archiving, the quarantined file (or
+    the reason file of a link or special file) whose reason names that SHA-256. None if gone."""
+    found = next((p for p in folder.glob(f"{sha}__*") if not p.name.endswith(".reason.json")), None)
+    if found is not None or not folder.is_dir():
+        return found
+    import json
+
+    for reason in folder.glob("*.reason.json"):
+        try:
+            if json.loads(reason.read_text(encoding="utf-8")).get("sha256") == sha:
+                kept = reason.with_name(reason.name[:-len(".reason.json")])
+                return kept if kept.exists() else reason
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def delivered_name(copy: Path, sha: str) -> str:
+    """The name a kept copy was delivered under, as the archive keeps it (safe_name form): for the
+    operator's console only (`lensan land`, `status`, `withdraw`), never for the warehouse or a log."""
+    return copy.name[len(sha) + 2:] if copy.name.startswith(f"{sha}__") else copy.name
+
+
+def verified(folder: Path, sha: str, file_id: int) -> Path:
+    """The archive copy of a loaded file (found in its folder by SHA-256), refused unless it lies in
+    LENSAN_HOME/archive and still has its SHA-256. Messages name the file by id and SHA-256 only."""
+    path = kept_copy(folder, sha)
+    if path is None:
+        raise FileNotFoundError(f"no archive copy of file {file_id} (SHA-256 {sha}) in {folder}")
     if not path.resolve().is_relative_to(settings.home_dir("archive")) or path.is_symlink():
-        raise RuntimeError(f"archive path of file {file_id} lies outside LENSAN_HOME/archive: {path}")
+        raise RuntimeError(f"the archive copy of file {file_id} (SHA-256 {sha}) lies outside LENSAN_HOME/archive")
     with open(path, "rb") as fh:
         digest = hashlib.file_digest(fh, "sha256").hexdigest()
     if digest != sha:
-        raise RuntimeError(f"archive copy of file {file_id} ({name}) no longer matches its SHA-256")
+        raise RuntimeError(f"the archive copy of file {file_id} (SHA-256 {sha}) no longer matches its SHA-256")
     return path
 
 

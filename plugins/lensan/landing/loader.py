@@ -22,7 +22,7 @@ from typing import Callable
 
 from lensan import settings
 from lensan.db import ddl
-from lensan.landing import archive, ledger, load, names, quarantine, safety
+from lensan.landing import archive, ledger, load, migrations, names, quarantine, safety
 from lensan.landing.errors import LandingError, warning
 from lensan.landing.parsers import household_register, weekly_form
 from lensan.landing.platforms import fast
@@ -39,8 +39,19 @@ def ensure_raw_schema(conn=None) -> None:
     """Create the raw schema and tables (idempotent, safe when several processes start at once).
 
     Without `conn`, on a connection of its own to the warehouse (closed afterwards). The DDL is
-    lensan/db/schema/raw.sql, run by `lensan.db.ddl`."""
+    lensan/db/schema/raw.sql, run by `lensan.db.ddl`; an older warehouse's names as delivered are then
+    replaced (`migrations`)."""
+    if conn is None:
+        from lensan.db import warehouse
+
+        conn = warehouse.connect()
+        try:
+            ensure_raw_schema(conn)
+        finally:
+            conn.close()
+        return
     ddl.ensure(conn, "raw")
+    migrations.forget_delivered_names(conn)
 
 
 # ------------------------------------------------------------------------------------ check
@@ -97,14 +108,14 @@ def _land_one(conn, source: str, path: Path, summary: LandingSummary, hasher) ->
     with ledger.sha_lock(conn, copy.sha256), copy:
         existing = ledger.find(conn, copy.sha256)
         if existing is not None:
-            _known_bytes(conn, source, path, copy, existing, summary)
+            _known_bytes(conn, source, path, copy, existing, summary, hasher)
             return
         if copy.tmp is None:   # over the size limit: refused without archiving (the quarantine keeps it)
             archive_path = settings.home_dir("quarantine") / source / names.safe_name(path.name)
         else:
             archive_path = archive.store(copy, source, path.name)
-        record = dict(sha=copy.sha256, source=source, name=path.name, archive_path=archive_path, size=copy.size,
-                      arrived_at=copy.arrived_at)
+        record = dict(sha=copy.sha256, source=source, name=path.name, name_hash=ledger.name_key(path.name, hasher),
+                      archive_path=archive_path, size=copy.size, arrived_at=copy.arrived_at)
         try:
             rows, warnings = _parse_and_load(conn, path, copy, record, hasher)
         except Exception as exc:
@@ -126,7 +137,7 @@ def _land_one(conn, source: str, path: Path, summary: LandingSummary, hasher) ->
 
 
 def _known_bytes(conn, source: str, path: Path, copy: archive.ArchiveCopy, existing: ledger.Existing,
-                 summary: LandingSummary) -> None:
+                 summary: LandingSummary, hasher) -> None:
     """A file whose SHA-256 has landed (or been quarantined) before: its rows are never loaded again.
     Under a name it was delivered under before, nothing changes. Under a new name it is one more
     delivery of the same archived bytes (raw.deliveries), with the date the new name gives; a name
@@ -141,10 +152,11 @@ def _known_bytes(conn, source: str, path: Path, copy: archive.ArchiveCopy, exist
         log.info("skip %s: already quarantined", names.log_name(source, path.name, copy.sha256))
         error = LandingError.from_row(existing.reason_code, existing.reason_vi, existing.reason_en,
                                       existing.reason_detail)
-        error.detail["duplicate_of"] = existing.original_name
+        error.detail["duplicate_of"] = existing.public_name
         quarantine.move(path, source, path.name, copy.sha256, error)
         return
-    if path.name in ledger.delivered_names(conn, existing.file_id):
+    key = ledger.name_key(path.name, hasher)
+    if ledger.delivered_under(conn, existing.file_id, key):
         summary.duplicates.append(Skipped(source, path.name))
         log.info("skip %s: already landed", names.log_name(source, path.name, copy.sha256))
         path.unlink(missing_ok=True)
@@ -159,13 +171,17 @@ def _known_bytes(conn, source: str, path: Path, copy: archive.ArchiveCopy, exist
                     names.scrub(error.message_en, path.name))
         return
     with conn.cursor() as cur:
-        ledger.insert_delivery(cur, file_id=existing.file_id, name=path.name, arrived_at=copy.arrived_at, **meaning)
+        ledger.insert_delivery(cur, file_id=existing.file_id, sha=copy.sha256, source=source, name=path.name,
+                               name_hash=key, arrived_at=copy.arrived_at, **meaning)
         if meaning["file_date"] != existing.file_date:
             ledger.reset_build_watermarks(cur)   # a register's new snapshot date changes past periods
     conn.commit()
     path.unlink(missing_ok=True)
     file_date = meaning["file_date"].isoformat() if meaning["file_date"] else None
-    summary.redelivered.append(Redelivered(source, path.name, existing.original_name, file_date))
+    # the first name as the archive keeps it, for the operator's console (the warehouse keeps no name)
+    first = archive.kept_copy(Path(existing.archive_dir), copy.sha256)
+    first_name = archive.delivered_name(first, copy.sha256) if first is not None else existing.public_name
+    summary.redelivered.append(Redelivered(source, path.name, first_name, file_date))
     log.info("redelivered %s: same bytes as file %s, date %s", names.log_name(source, path.name, copy.sha256),
              existing.file_id, file_date)
 
@@ -221,13 +237,15 @@ def pending_files(source: str) -> list[Path]:
 
 
 def land_pending(sources: list[str] | None = None, conn=None,
-                 progress: Callable[[str], None] | None = None, progress_every_s: float = 2.0) -> LandingSummary:
+                 progress: Callable[[str], None] | None = None, progress_every_s: float = 2.0,
+                 files: list[tuple[str, Path]] | None = None) -> LandingSummary:
     """Land every file waiting in LENSAN_HOME/landing/<source>/ (all four sources by default).
 
     Bad files are quarantined and the batch goes on. Files that fail for infrastructure reasons stay in
     landing; after the batch, LandingIncomplete (carrying the summary) is raised so a scheduler retries.
     `progress` receives a one-line report (files, rows, MB, MB/s, ETA) every `progress_every_s` seconds
-    and at the end.
+    and at the end. `files` ((source, path) in landing order, e.g. one group of lensan.landing.groups)
+    lands those of the pending files instead of all of them.
     """
     from lensan.db import warehouse
 
@@ -243,7 +261,8 @@ def land_pending(sources: list[str] | None = None, conn=None,
         ensure_raw_schema(conn)
         archive.sweep_stale_temp_files(wanted)
         hasher = load.make_hasher()
-        queue = [(source, path) for source in wanted for path in pending_files(source)]
+        queue = ([(source, Path(path)) for source, path in files if source in wanted] if files is not None
+                 else [(source, path) for source in wanted for path in pending_files(source)])
         meter = _ProgressMeter(queue, progress, progress_every_s)
         for source, path in queue:
             meter.tick(path, summary)

@@ -1,6 +1,7 @@
 """What a landing file's name says: its source (by prefix), the name each source expects, the safe
-base name under which archive/ and quarantine/ keep it, and the public name (no personal data) under
-which manifests and logs name a landed file."""
+base name under which archive/ and quarantine/ keep it (the name as delivered, path-safe: it may hold
+personal data, so only those two folders keep it), and the public name (no personal data) under which
+the warehouse, manifests and logs name a landed file."""
 
 from __future__ import annotations
 
@@ -92,6 +93,18 @@ def public_name(source: str, sha256: str, *, subject: str | None = None, when: s
     lower = (original_name or "").lower()
     ext = next((e for e in _PUBLIC_EXTENSIONS if lower.endswith("." + e)), "bin")
     return f"{stem}.{ext}"
+
+
+def landed_public_name(source: str, sha256: str, *, entity: str | None = None, unit_code: str | None = None,
+                       period_key: str | None = None, file_date=None, original_name: str | None = None) -> str:
+    """`public_name` of a landed file (or delivery) from what landing identified: the unit code (forms,
+    registers) or entity (extracts), and the week key (forms) or file date (registers, extracts).
+    Stored in raw.landed_files.public_name / raw.deliveries.public_name at landing, and what manifests
+    list; a quarantined file, identified by nothing, is `<source>_<sha256[:12]>.<ext>`."""
+    platform = source in ("postmart", "voso")
+    subject = entity if platform else unit_code
+    when = period_key if source == "weekly_form" else (file_date.isoformat() if file_date is not None else None)
+    return public_name(source, sha256, subject=subject, when=when, original_name=original_name)
 
 
 def log_name(source: str, name: str, sha256: str | None = None) -> str:

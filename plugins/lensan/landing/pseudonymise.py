@@ -9,7 +9,7 @@ import unicodedata
 from lensan import settings
 from lensan.landing import identity
 
-KINDS = ("name", "phone", "citizen_id")
+KINDS = ("name", "phone", "citizen_id", "file_name")
 
 
 def normalise(kind: str, value: object) -> str:
@@ -21,6 +21,10 @@ def normalise(kind: str, value: object) -> str:
         return identity.citizen_id(value) or ""
     if kind == "name":
         return " ".join(unicodedata.normalize("NFC", str(value)).casefold().split())
+    if kind == "file_name":     # a delivered file's name as the archive keeps it (names.safe_name)
+        from lensan.landing.names import safe_name
+
+        return safe_name(str(value))
     raise ValueError(f"unknown personal-data kind {kind!r}")
 
 

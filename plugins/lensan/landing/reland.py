@@ -9,7 +9,7 @@ from pathlib import Path
 
 from psycopg2 import sql
 
-from lensan.landing import archive, load
+from lensan.landing import archive, ledger, load
 from lensan.landing.loader import ensure_raw_schema
 from lensan.landing.results import Landed, LandingSummary
 
@@ -24,6 +24,9 @@ def reland_all(conn=None) -> LandingSummary:
     replace LENSAN_HOME/secrets/pseudonym.key), call this, then rebuild dbt (`dbt build --full-refresh`).
     One transaction: the raw layer is swapped whole or not at all (a missing or unreadable archive
     file aborts it). file_id, arrival times and quarantined rows are kept; landing is blocked meanwhile.
+    The keyed hash of each file's first name is recomputed from its archive name; those of later
+    deliveries (raw.deliveries), whose names no file keeps, stay under the old key: such a name
+    delivered again counts as one more delivery (same meaning, so nothing changes downstream).
     """
     from lensan.db import warehouse
 
@@ -36,8 +39,8 @@ def reland_all(conn=None) -> LandingSummary:
         hasher = load.make_hasher()
         with conn.cursor() as cur:
             cur.execute("lock table raw.landed_files in exclusive mode")
-            cur.execute("""select file_id, sha256, source, original_name, archive_path, size_bytes, arrived_at,
-                                  withdrawn_at, withdrawn_reason
+            cur.execute("""select file_id, sha256, source, archive_dir, size_bytes, arrived_at, withdrawn_at,
+                                  withdrawn_reason
                            from raw.landed_files where status = 'loaded' order by file_id""")
             files = cur.fetchall()
             # the tables of rows (not views; raw.deliveries is kept: it points at file_ids that stay)
@@ -50,10 +53,13 @@ def reland_all(conn=None) -> LandingSummary:
                 cur.execute(sql.SQL("delete from raw.{} where file_id in (select file_id from raw.landed_files "
                                     "where status = 'loaded')").format(sql.Identifier(table)))
             cur.execute("delete from raw.landed_files where status = 'loaded'")
-            for file_id, sha, source, name, archive_path, size, arrived_at, withdrawn_at, withdrawn_reason in files:
-                path = archive.verified(Path(archive_path), sha, file_id, name)
-                record = dict(sha=sha, source=source, name=name, archive_path=path, size=size,
-                              arrived_at=arrived_at, file_id=file_id, withdrawn_at=withdrawn_at,
+            for file_id, sha, source, folder, size, arrived_at, withdrawn_at, withdrawn_reason in files:
+                path = archive.verified(Path(folder), sha, file_id)
+                # the name the archive keeps (safe_name form: what the parsers read unit and date from,
+                # and what the name's keyed hash is recomputed from under the new key)
+                name = archive.delivered_name(path, sha)
+                record = dict(sha=sha, source=source, name=name, name_hash=ledger.name_key(name, hasher),
+                              archive_path=path, size=size, arrived_at=arrived_at, file_id=file_id, withdrawn_at=withdrawn_at,
                               withdrawn_reason=withdrawn_reason)
                 parsed = load.parse(path, source, name, arrived_at, hasher)
                 rows = load.load_parsed(cur, parsed, record, hasher)

@@ -30,7 +30,7 @@ class Redelivered:
     (a register's new snapshot date takes effect through raw.household_register_snapshots)."""
     source: str
     name: str
-    first_name: str          # the name the bytes first landed under
+    first_name: str          # the name the bytes first landed under, as the archive keeps it (console only)
     file_date: str | None
 
 

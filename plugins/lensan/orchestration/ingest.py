@@ -1,4 +1,5 @@
-"""The tasks of lensan_ingest: warehouse up, land every pending file, announce new raw data."""
+"""The tasks of lensan_ingest: warehouse up, plan the pending files in groups, land each group (a mapped
+task: workers share the batch), sum up, announce new raw data."""
 
 from __future__ import annotations
 
@@ -19,19 +20,48 @@ def prepare_warehouse() -> str:
     return f"{info.host}:{info.port}/{info.dbname}"
 
 
-def land(context) -> dict:
-    """Land every pending file; the LandingSummary as a dict (XCom) with its `_counts`."""
-    from lensan import landing
+def plan_groups() -> list[list[list[str]]]:
+    """The pending files as groups of [source, path] for the mapped `land` task (lensan.landing.groups:
+    the files of one entity-day, of one register unit, and all weekly forms stay in one group, in
+    delivery order). One empty group when nothing is pending, so the run still records its summary."""
+    from lensan.landing import groups
 
-    summary = landing.land_pending()
-    counts = {"loaded": len(summary.landed), "quarantined": len(summary.quarantined),
-              "duplicates": len(summary.duplicates), "rows": summary.rows}
+    planned = groups.plan_groups()
+    log.info("%d file(s) in %d group(s)", sum(len(g) for g in planned), len(planned))
+    return [[list(entry) for entry in group] for group in planned] or [[]]
+
+
+def land_group(group: list[list[str]]) -> dict:
+    """Land one group; its LandingSummary as a dict (XCom), names as delivered scrubbed, with `_counts`."""
+    from lensan.landing import groups
+
+    summary = groups.land_group([(source, path) for source, path in group])
     data = without_delivered_names(ops.to_jsonable(summary.as_dict()))
+    data["_counts"] = _counts(data)
     log.info("Đã nhận %(loaded)d file, cách ly %(quarantined)d, trùng %(duplicates)d, %(rows)d dòng / "
              "landed %(loaded)d files, quarantined %(quarantined)d, duplicates %(duplicates)d, %(rows)d rows. "
-             "Summary: %(summary)s", {**counts, "summary": data})
-    data["_counts"] = counts
-    ops.record_run(context, {**counts, "quarantined_files": [[q.source, q.code] for q in summary.quarantined]})
+             "Summary: %(summary)s", {**data["_counts"], "summary": data})
+    return data
+
+
+def _counts(data: dict) -> dict:
+    return {"loaded": len(data.get("landed") or []), "quarantined": len(data.get("quarantined") or []),
+            "duplicates": len(data.get("duplicates") or []), "rows": data.get("rows") or 0}
+
+
+def summarize(summaries: list[dict], context) -> dict:
+    """The batch summary of every group (lists joined, rows and seconds added), recorded in ops.run_log."""
+    data: dict = {}
+    for part in summaries:
+        for key, value in part.items():
+            if isinstance(value, list):
+                data.setdefault(key, []).extend(value)
+            elif isinstance(value, (int, float)) and key != "_counts":
+                data[key] = data.get(key, 0) + value
+    data["_counts"] = counts = _counts(data)
+    log.info("Cả đợt / whole batch: %s", counts)
+    ops.record_run(context, {**counts, "groups": len(summaries),
+                             "quarantined_files": [[q.get("source"), q.get("code")] for q in data.get("quarantined") or []]})
     return data
 
 

@@ -26,11 +26,8 @@ def resolve_period(period_type: str, context) -> str:
 def gate_period(period_type: str, key: str, context) -> dict:
     """The GX marts gate of the period (its own rows and each of its weeks) under the publication
     policy; no mart rows for the period skips the run."""
-    from lensan.quality import checkpoints, policy
-
     noun_vi, noun_en = NOUNS[period_type]
-    decision = policy.evaluate(
-        lambda: checkpoints.run_period_checkpoint(period_type, key, run_id=gate_run_id(context)))
+    decision = publication.decide(period_type, key, gate_run_id(context))
     return publication.gate_outcome(
         decision, f"Dừng công bố báo cáo {noun_vi} {key} / publication of the {noun_en} report {key} stopped",
         nothing=_nothing_to_publish(period_type, key))

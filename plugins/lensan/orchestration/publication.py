@@ -1,5 +1,6 @@
-"""What the weekly and periodic publication DAGs share: the gate task's outcome under the policy, the
-run-log summary of a publication, delivery and the as-of-deadline snapshot."""
+"""What the weekly and periodic publication DAGs and `lensan publish` share: the marts gate of a period
+under the policy, the gate task's outcome, the run-log summary of a publication, delivery and the
+as-of-deadline snapshot."""
 
 from __future__ import annotations
 
@@ -8,6 +9,16 @@ import logging
 from lensan.orchestration import ops
 
 log = logging.getLogger(__name__)
+
+
+def decide(period_type: str, key: str, run_id: str | None = None):
+    """The marts gate of one period under lensan.quality.policy: a week runs the `marts` checkpoint on the
+    week, a month / half-year / year `run_period_checkpoint` (its own rows and each of its weeks)."""
+    from lensan.quality import checkpoints, policy
+
+    if period_type == "week":
+        return policy.evaluate(lambda: checkpoints.run_checkpoint("marts", {"week_key": key}, run_id=run_id))
+    return policy.evaluate(lambda: checkpoints.run_period_checkpoint(period_type, key, run_id=run_id))
 
 
 def gate_outcome(decision, stopped: str, nothing: str | None = None) -> dict:

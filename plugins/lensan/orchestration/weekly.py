@@ -22,9 +22,7 @@ def resolve_week(context) -> str:
 
 
 def _decide(week: str, run_id: str):
-    from lensan.quality import checkpoints, policy
-
-    return policy.evaluate(lambda: checkpoints.run_checkpoint("marts", {"week_key": week}, run_id=run_id))
+    return publication.decide("week", week, run_id)
 
 
 def gate_week(week: str, context) -> dict:
@@ -56,20 +54,30 @@ def report_locations(summary: dict) -> None:
 
 
 def revise_earlier_weeks(week: str, context) -> dict:
-    """Gate and publish again every week published before `week`: late reports and changed order
-    statuses yield a new revision; an unchanged week writes nothing (publish_weekly compares content).
+    """Gate and publish again the weeks published before `week` whose data changed since the last
+    revision pass (late reports, changed order statuses: lensan.orchestration.changed); a week whose
+    content is the same writes nothing (publish_weekly compares content), the other weeks are not
+    touched. A successful pass records its watermark, so a rerun revises nothing.
 
-    Returns {weeks: {week: outcome}, published: [new revisions]} for deliver_revisions. A week whose
-    gate says Stop fails the task, after every other week was revised and its new revisions delivered
-    (deliver_revisions will not run then).
+    Returns {weeks: {week: outcome}, published: [new revisions], untouched: n, everything: why | None}
+    for deliver_revisions. A week whose gate says Stop fails the task, after every other week was
+    revised and its new revisions delivered (deliver_revisions will not run then); the watermark is
+    not recorded then, so the next run revises those weeks again.
     """
     from lensan import settings
+    from lensan.db.ddl import ops_cursor
+    from lensan.orchestration import changed
     from lensan.publish import service as publish
     from lensan.quality import policy
 
     week_root = settings.home_dir("exports") / "week"
-    earlier = sorted(p.name for p in week_root.iterdir()
-                     if p.is_dir() and (p / "index.json").exists() and p.name < week)
+    published_before = [p.name for p in week_root.iterdir()
+                        if p.is_dir() and (p / "index.json").exists() and p.name < week] if week_root.is_dir() else []
+    with ops_cursor() as cur:
+        found = changed.since_last_revision(cur, "week")
+    earlier = found.select(published_before)
+    log.info("Sửa đổi / revising %d of %d earlier week(s)%s", len(earlier), len(published_before),
+             f" (all: {found.everything})" if found.everything else "")
     outcome: dict[str, str] = {}
     revisions: list[dict] = []
     errors = []
@@ -95,4 +103,7 @@ def revise_earlier_weeks(week: str, context) -> dict:
             except delivery.DeliveryError as exc:
                 errors.append(str(exc))
         raise AirflowFailException("Không sửa đổi được / could not revise:\n" + "\n".join(errors))
-    return ops.to_jsonable({"weeks": outcome, "published": revisions})
+    with ops_cursor() as cur:
+        changed.record(cur, found)
+    return ops.to_jsonable({"weeks": outcome, "published": revisions,
+                            "untouched": len(published_before) - len(earlier), "everything": found.everything})

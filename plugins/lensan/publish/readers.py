@@ -11,7 +11,7 @@ import datetime as dt
 from lensan.db import warehouse
 from lensan.publish.render.formatting import iso_utc
 from lensan.publish.rows import to_number
-from lensan.publish.template import MAP_VERSION, NATION_NAME, PERIOD_TYPE_VI, PRODUCT_FIELDS, Period
+from lensan.publish.template import MAP_VERSION, NATION_NAME, PERIOD_TYPE_VI, PLATFORMS, PRODUCT_FIELDS, Period
 from lensan.settings import NATION_CODE
 
 
@@ -39,39 +39,47 @@ def deadline_from_mart(conn, period_type: str, period_key: str) -> dt.datetime |
 
 
 PERIOD_FACTS_SQL = """
-    select scope_level, scope_code, indicator_code, value_in_period, growth_pct, cumulative_value,
+    select scope_level, scope_code, indicator_code, platform, value_in_period, growth_pct, cumulative_value,
            target_year, target_value, target_attainment_pct, is_sample_target
     from marts.fct_indicator_values
-    where period_type = %(type)s and period_key = %(key)s and platform = 'all' and map_version = %(map)s
-      and scope_level in ('province', 'region', 'nation')
-    order by scope_level, scope_code, indicator_code
+    where period_type = %(type)s and period_key = %(key)s and platform in ('all', 'postmart', 'voso')
+      and map_version = %(map)s and scope_level in ('province', 'region', 'nation')
+    order by scope_level, scope_code, indicator_code, platform
 """
 
 
 def read_period_facts(conn, period: Period) -> list[dict]:
-    """Rows of marts.fct_indicator_values for a month/half-year/year, in the shape of the weekly report
-    rows (section, tt, labels from the indicator catalogue; scope names from the province reference)."""
+    """Rows of marts.fct_indicator_values for a period on the period's map (today's unless --map
+    as-reported), in the shape of the weekly report rows (section, tt, labels from the indicator
+    catalogue; scope names from the province reference of that map): platform 'all', with the postmart
+    and voso figures beside it (`<value field>_<platform>`, `cumulative_value_<platform>`)."""
     from lensan import reference
 
     with conn.cursor() as cur:
         cur.execute("select to_regclass('marts.fct_indicator_values') is not null")
         if not cur.fetchone()[0]:
             return []
-        cur.execute("select exists (select 1 from information_schema.columns where table_schema = 'marts'"
-                    " and table_name = 'fct_indicator_values' and column_name = 'notes')")
-        has_notes = cur.fetchone()[0]
-        sql = PERIOD_FACTS_SQL.replace("is_sample_target\n", "is_sample_target, notes\n", 1) if has_notes \
-            else PERIOD_FACTS_SQL
-        cur.execute(sql, {"type": period.type, "key": period.key, "map": MAP_VERSION})
+        cur.execute("select column_name from information_schema.columns where table_schema = 'marts'"
+                    " and table_name = 'fct_indicator_values' and column_name in ('notes', 'platforms_additive')")
+        extra = sorted(r[0] for r in cur.fetchall())
+        sql = PERIOD_FACTS_SQL.replace("is_sample_target\n", ", ".join(["is_sample_target", *extra]) + "\n", 1)
+        cur.execute(sql, {"type": period.type, "key": period.key, "map": period.map_version})
         names = [d[0] for d in cur.description]
         facts = [dict(zip(names, r)) for r in cur.fetchall()]
+    by_platform = {(f["scope_level"], f["scope_code"], f["indicator_code"], f["platform"]): f for f in facts}
     catalogue = {i.code: i for i in reference.indicators()}
-    names_by_scope = scope_names()
+    names_by_scope = scope_names(period.map_version)
     rows = []
     for fact in facts:
         ind = catalogue.get(fact["indicator_code"])
-        if ind is None or fact["indicator_code"].startswith("_"):
+        if ind is None or fact["indicator_code"].startswith("_") or fact["platform"] != "all":
             continue
+        fact = {k: v for k, v in fact.items() if k != "platform"}
+        fact[period.value_field] = fact.pop("value_in_period")   # a week's rows say value_in_week
+        for p in PLATFORMS:
+            split = by_platform.get((fact["scope_level"], fact["scope_code"], fact["indicator_code"], p)) or {}
+            fact[f"{period.value_field}_{p}"] = split.get("value_in_period")
+            fact[f"cumulative_value_{p}"] = split.get("cumulative_value")
         rows.append(fact | {
             "scope_name": names_by_scope.get((fact["scope_level"], fact["scope_code"]), fact["scope_code"]),
             "section": ind.section, "tt": ind.tt, "sort_order": ind.sort_order,
@@ -98,7 +106,7 @@ def read_product_types(conn, period: Period) -> dict[str, list[dict]] | None:
         cur.execute("select to_regclass('marts.fct_product_type_monthly') is not null")
         if not cur.fetchone()[0]:
             return None
-        cur.execute(PRODUCT_TYPES_SQL, {"key": period.key, "map": MAP_VERSION})
+        cur.execute(PRODUCT_TYPES_SQL, {"key": period.key, "map": period.map_version})
         names = [d[0] for d in cur.description]
         out: dict[str, list[dict]] = {}
         for values in cur.fetchall():
@@ -109,13 +117,14 @@ def read_product_types(conn, period: Period) -> dict[str, list[dict]] | None:
         return out
 
 
-def scope_names() -> dict[tuple[str, str], str]:
-    """(scope_level, scope_code) -> name, for the nation, the regions and the provinces of MAP_VERSION."""
+def scope_names(map_version: str = MAP_VERSION) -> dict[tuple[str, str], str]:
+    """(scope_level, scope_code) -> name, for the nation, the regions and the provinces of a map (the
+    pre-reform names for the map of its time)."""
     from lensan import reference
 
     names = {("nation", NATION_CODE): NATION_NAME}
-    for (map_version, code), prov in reference.provinces().items():
-        if map_version != MAP_VERSION:
+    for (version, code), prov in reference.provinces().items():
+        if version != map_version:
             continue
         names[("province", code)] = prov["province_name"]
         names[("region", prov["region_code"])] = prov["region_name"]
@@ -149,115 +158,6 @@ def no_period_rows_message(period: Period) -> str:
             f"{period.key}: {detail_en}")
 
 
-def read_completeness(conn, week_key: str, week_start: dt.date, week_end: dt.date) -> dict[str, dict]:
-    """Reporting completeness per scope key: expected units (the week's map), received, on time,
-    late, missing, and the late and missing units by code and name — from marts.rpt_reporting_completeness
-    and marts.fct_reporting_completeness (dbt models/marts/quality). Falls back to the counts from
-    marts.dim_admin_unit and marts.fct_reported_values when those marts are absent; {} when all are."""
-    from lensan.reference import map_version_for
-
-    with conn.cursor() as cur:
-        cur.execute("select to_regclass('marts.rpt_reporting_completeness') is not null"
-                    " and to_regclass('marts.fct_reporting_completeness') is not null")
-        if cur.fetchone()[0]:
-            return _completeness_from_marts(conn, week_key)
-        cur.execute("select to_regclass('marts.dim_admin_unit') is not null"
-                    " and to_regclass('marts.fct_reported_values') is not null")
-        if not cur.fetchone()[0]:
-            return {}
-        cur.execute(
-            """
-            with expected as (
-                select unit_code, map_version, current_province_code, region_code
-                from marts.dim_admin_unit
-                where is_reporting_unit and map_version = %(map)s
-                  and coalesce(valid_from, date '1900-01-01') <= %(end)s
-                  and coalesce(valid_to, date '9999-12-31') >= %(start)s
-            ),
-            received as (
-                select map_version, unit_code, bool_or(is_late) as is_late
-                from marts.fct_reported_values where week_key = %(week)s
-                group by 1, 2
-            ),
-            units as (
-                select e.current_province_code, e.region_code, r.unit_code is not null as has_report, r.is_late
-                from expected as e
-                left join received as r on r.map_version = e.map_version and r.unit_code = e.unit_code
-            )
-            select grouping(current_province_code) as g_province, grouping(region_code) as g_region,
-                   current_province_code, region_code, count(*),
-                   count(*) filter (where has_report), count(*) filter (where has_report and not is_late),
-                   count(*) filter (where has_report and is_late)
-            from units
-            group by grouping sets ((current_province_code), (region_code), ())
-            """,
-            {"map": map_version_for(week_end), "start": week_start, "end": week_end, "week": week_key},
-        )
-        result = {}
-        for g_province, g_region, province, region, expected, received, on_time, late in cur.fetchall():
-            if not g_province:
-                key = f"province-{province}"
-            elif not g_region:
-                key = f"region-{region}"
-            else:
-                key = f"nation-{NATION_CODE}"
-            result[key] = {"expected": expected, "received": received, "on_time": on_time, "late": late,
-                           "missing": expected - received,
-                           "received_pct": round(100.0 * received / expected, 1) if expected else None}
-        return result
-
-
-def _completeness_from_marts(conn, week_key: str) -> dict[str, dict]:
-    """The completeness annex from the quality marts. Provinces list every late / missing unit; regions
-    and the nation list those of provinces that reported, and name the provinces where no unit
-    reported at all (`silent_provinces`) instead of listing their units one by one."""
-    with conn.cursor() as cur:
-        cur.execute("select scope_level, scope_code, expected_units, received_units, on_time_units, late_units,"
-                    " missing_units, received_pct from marts.rpt_reporting_completeness where week_key = %s",
-                    (week_key,))
-        result = {}
-        for level, code, expected, received, on_time, late, missing, pct in cur.fetchall():
-            result[f"{level}-{code}"] = {
-                "expected": expected, "received": received, "on_time": on_time, "late": late,
-                "missing": missing, "received_pct": float(pct) if pct is not None else None,
-                "late_units": [], "missing_units": [], "silent_provinces": []}
-        cur.execute(
-            """
-            select current_province_code, current_province_name, region_code, unit_code, unit_name,
-                   reporting_status, first_received_at, hours_late,
-                   count(*) filter (where is_received) over (partition by current_province_code) as province_received,
-                   count(*) over (partition by current_province_code) as province_expected
-            from marts.fct_reporting_completeness
-            where week_key = %s
-            order by current_province_code, unit_code
-            """, (week_key,))
-        silent_seen = set()
-        for (province, province_name, region, unit, unit_name, status, received_at, hours_late,
-             province_received, province_expected) in cur.fetchall():
-            if status == "on_time":
-                continue
-            keys = [f"province-{province}", f"region-{region}", f"nation-{NATION_CODE}"]
-            if status == "late":
-                item = {"unit_code": unit, "unit_name": unit_name, "province_code": province,
-                        "received_at": iso_utc(received_at),
-                        "hours_late": float(hours_late) if hours_late is not None else None}
-                for key in keys:
-                    if key in result:
-                        result[key]["late_units"].append(item)
-                continue
-            item = {"unit_code": unit, "unit_name": unit_name, "province_code": province}
-            for key in keys:
-                if key not in result:
-                    continue
-                if key.startswith("province-") or province_received:
-                    result[key]["missing_units"].append(item)
-                elif (key, province) not in silent_seen:
-                    silent_seen.add((key, province))
-                    result[key]["silent_provinces"].append(
-                        {"province_code": province, "province_name": province_name, "expected": province_expected})
-        return result
-
-
 SOURCE_FILES_SQL = """
     with units as (
         select map_version, unit_code, current_province_code as province_code,
@@ -267,14 +167,14 @@ SOURCE_FILES_SQL = """
         where is_reporting_unit
     ),
     loaded as (
-        select file_id, sha256, source, entity, original_name, arrived_at, unit_code, file_date
+        select file_id, sha256, source, entity, public_name, arrived_at, unit_code, file_date
         from raw.landed_files
         where status = 'loaded' {not_withdrawn}
     ),
     -- forms of the weeks that end in the period (for a week: that week), located by their header's unit
     forms as (
         select l.file_id, l.sha256, l.source, f.unit_code as subject, f.week_key as when_key,
-               f.week_key as period_key, l.file_date, l.arrived_at, l.original_name, u.province_code
+               f.week_key as period_key, l.file_date, l.arrived_at, l.public_name, u.province_code
         from loaded as l
         join raw.weekly_forms as f on f.file_id = l.file_id
         join units as u on u.map_version = f.map_version and u.unit_code = f.unit_code
@@ -283,7 +183,7 @@ SOURCE_FILES_SQL = """
     -- every register snapshot as delivered: the file at its own date, and a byte-identical file
     -- re-delivered under a new snapshot date at that date
     register_files as (
-        select file_id, sha256, source, unit_code, file_date, arrived_at, original_name
+        select file_id, sha256, source, unit_code, file_date, arrived_at, public_name
         from loaded where source = 'household_register'
         {redeliveries}
     ),
@@ -303,16 +203,16 @@ SOURCE_FILES_SQL = """
          order by map_version, unit_code, file_date < %(start)s desc,
                   case when file_date < %(start)s then file_date end desc nulls last, file_date, file_id desc)
     )
-    select file_id, sha256, source, subject, when_key, period_key, file_date, arrived_at, original_name,
+    select file_id, sha256, source, subject, when_key, period_key, file_date, arrived_at, public_name,
            province_code, false as national
     from forms
     union all
-    select file_id, sha256, source, unit_code, file_date::text, null, file_date, arrived_at, original_name,
+    select file_id, sha256, source, unit_code, file_date::text, null, file_date, arrived_at, public_name,
            province_code, false
     from registers_in_force
     union all
     -- platform extracts are national: the days of the period feed every scope
-    select file_id, sha256, source, entity, file_date::text, null, file_date, arrived_at, original_name, null,
+    select file_id, sha256, source, entity, file_date::text, null, file_date, arrived_at, public_name, null,
            true
     from loaded
     where source not in ('weekly_form', 'household_register') and file_date between %(start)s and %(end)s
@@ -323,20 +223,18 @@ SOURCE_FILES_SQL = """
 REDELIVERIES_SQL = """
         union all
         select l.file_id, l.sha256, l.source, coalesce(d.unit_code, l.unit_code), d.file_date, d.arrived_at,
-               l.original_name
+               d.public_name
         from raw.deliveries as d
         join loaded as l on l.file_id = d.file_id
         where l.source = 'household_register' and d.file_date is distinct from l.file_date"""
 
 
 def read_source_files(conn, period: Period) -> list[dict]:
-    """The loaded raw files that fed the period, each named by SHA-256, source, date and a name that
-    holds no personal data (lensan.landing.names.public_name; the name as delivered stays in the
-    archive). `province_code` (post-2025) says which province's scopes a unit's file fed; `national`
+    """The loaded raw files that fed the period, each named by SHA-256, source, date and the public name
+    landing stored, which holds no personal data (lensan.landing.names.landed_public_name; the name as
+    delivered stays in the archive). `province_code` (post-2025) says which province's scopes a unit's file fed; `national`
     marks a platform extract, which feeds every scope. Withdrawn files are left out. [] without
     raw.landed_files; extracts only without marts.dim_admin_unit."""
-    from lensan.landing.names import public_name
-
     with conn.cursor() as cur:
         cur.execute("select to_regclass('raw.landed_files') is not null,"
                     " to_regclass('raw.weekly_forms') is not null,"
@@ -360,9 +258,9 @@ def read_source_files(conn, period: Period) -> list[dict]:
     # no file_id: a warehouse-internal number, meaningless to a recipient (the SHA-256 names the file)
     return [{"sha256": sha, "source": source, "period_key": period_key,
              "file_date": file_date.isoformat() if file_date else None,
-             "safe_name": public_name(source, sha, subject=subject, when=when, original_name=original_name),
-             "arrived_at": iso_utc(arrived_at), "province_code": province, "national": national}
-            for file_id, sha, source, subject, when, period_key, file_date, arrived_at, original_name, province,
+             "safe_name": public_name, "arrived_at": iso_utc(arrived_at), "province_code": province,
+             "national": national}
+            for file_id, sha, source, subject, when, period_key, file_date, arrived_at, public_name, province,
             national in rows]
 
 

@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from lensan.publish.template import MAP_VERSION
+from lensan.publish.template import MAP_VERSION, PLATFORMS
 
 FIRST_ROW_INDICATOR = "ocop_listed"   # row I: scope-wide quality flags go there (as in rpt_weekly_report)
 
@@ -50,7 +50,16 @@ def clean_row(row: dict, scope_key: str, gate_summary: dict | None, value_field:
         "is_sample_target": bool(row["is_sample_target"]) if row.get("is_sample_target") is not None else None,
         "notes": row.get("notes") or None,
         "quality_flags": flags,
-    }
+    } | platform_values(row, value_field)
+
+
+def platform_values(row: dict, value_field: str) -> dict:
+    """The per-platform figures of a row (NULL where an indicator has no per-platform series, e.g. the
+    household register's), and whether postmart + voso add up to the total."""
+    out = {f"{field}_{p}": to_number(row.get(f"{field}_{p}"))
+           for p in PLATFORMS for field in (value_field, "cumulative_value")}
+    additive = row.get("platforms_additive")
+    return out | {"platforms_additive": bool(additive) if additive is not None else None}
 
 
 def clean_rows(raw_rows: list[dict], scope_key: str, gate_summary: dict | None, value_field: str) -> list[dict]:
@@ -107,8 +116,9 @@ def section_blocks(rows: list[dict]):
         yield section, [r for r in rows if r.get("section") == section]
 
 
-def province_values(scopes: dict[str, list[dict]], blocked: dict[str, str]):
-    """Headline-indicator attainment of every published province, for the per-province charts."""
+def province_values(scopes: dict[str, list[dict]], blocked: dict[str, str], map_version: str = MAP_VERSION):
+    """Headline-indicator attainment of every published province (of `map_version`), for the per-province
+    charts."""
     from lensan import reference
     from lensan.publish.render import charts
 
@@ -119,7 +129,7 @@ def province_values(scopes: dict[str, list[dict]], blocked: dict[str, str]):
             continue
         rows = scopes[key]
         code = rows[0]["scope_code"]
-        ref = refs.get((MAP_VERSION, code)) or {}
+        ref = refs.get((map_version, code)) or {}
         values = {r["indicator_code"]: to_number(r.get("target_attainment_pct")) for r in rows
                   if r.get("indicator_code") in charts.HEADLINE_INDICATORS}
         out.append(charts.ProvinceValues(code, ref.get("province_short_name") or rows[0].get("scope_name") or code,

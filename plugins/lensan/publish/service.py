@@ -45,6 +45,11 @@ Monthly reports also carry the platforms' statistics per product type (DOMAIN §
 `marts.fct_product_type_monthly` (when that mart exists): a sheet `Thống kê theo loại sản phẩm` in the
 XLSX, `product_types` in the JSON and a second CSV `<base>_loai_san_pham.csv`.
 
+Every report carries the postmart and voso figures beside the total (CSV columns 9–12, JSON
+`<field>_<platform>`, the XLSX sheet `Theo sàn`), the body that issues it (template.issuing_body) and,
+for a week, the form rows each unit filled out of those it owes (lensan.publish.completeness). Fields and
+folders: docs/exports.md.
+
 This module runs a publication; the marts are read by lensan.publish.readers, the rows shaped by
 lensan.publish.rows, the wording comes from lensan.publish.template and the files are rendered by
 lensan.publish.render.{csv,json,xlsx,html,charts}.
@@ -64,13 +69,14 @@ from lensan.calendar import periods
 from lensan.db import ddl, warehouse
 from lensan.db.locks import file_lock
 from lensan.publish import readers, records, revisions
+from lensan.publish.completeness import read_completeness
 from lensan.publish.render import csv as csv_render
 from lensan.publish.render import html as html_render
 from lensan.publish.render import json as json_render
 from lensan.publish.render import xlsx as xlsx_render
 from lensan.publish.render.formatting import iso_utc
 from lensan.publish.rows import clean_rows, is_own_row, province_values, section_blocks
-from lensan.publish.template import Period, scope_sort_key
+from lensan.publish.template import MAP_VERSION, Period, issuing_body, scope_sort_key
 from lensan.quality import summary as gate_summaries
 
 
@@ -105,6 +111,7 @@ class PublishSummary:
     blocked: dict[str, str] = field(default_factory=dict)  # scope key → reason
     summary_html: str | None = None                        # exports/<type>/<key>/tom_tat_<key>.html
     completeness: dict[str, dict] = field(default_factory=dict)  # scope key → reporting completeness
+    map_version: str = MAP_VERSION                         # pre2025: published on the map of its time
 
     @property
     def period_key(self) -> str:
@@ -122,7 +129,7 @@ class PublishSummary:
 def publish_weekly(week_key: str, gate_summary: dict | None = None,
                    blocked_scopes: dict[str, str] | None = None,
                    logical_date: dt.datetime | None = None,
-                   generated_at: dt.datetime | None = None) -> PublishSummary:
+                   generated_at: dt.datetime | None = None, map_version: str = MAP_VERSION) -> PublishSummary:
     """Publish the weekly report of `week_key` for every province, region and the nation.
 
     `gate_summary` is the marts gate summary (lensan.quality.checkpoints.run_checkpoint); its status goes into every
@@ -132,18 +139,24 @@ def publish_weekly(week_key: str, gate_summary: dict | None = None,
     """
     periods.week_bounds(week_key)   # ValueError on a malformed key, as before
     return publish_period("week", week_key, gate_summary=gate_summary, blocked_scopes=blocked_scopes,
-                          logical_date=logical_date, generated_at=generated_at)
+                          logical_date=logical_date, generated_at=generated_at, map_version=map_version)
 
 
 def publish_period(period_type: str, period_key: str, gate_summary: dict | None = None,
                    blocked_scopes: dict[str, str] | None = None,
                    logical_date: dt.datetime | None = None,
-                   generated_at: dt.datetime | None = None) -> PublishSummary:
+                   generated_at: dt.datetime | None = None, map_version: str = MAP_VERSION) -> PublishSummary:
     """Publish the report of one period for every province (post-2025 map), region and the nation.
 
     period_type 'week' reads marts.rpt_weekly_report (with the completeness annex); 'month',
-    'half_year' and 'year' read marts.fct_indicator_values (platform 'all'), with the target
-    attainment for the period's year. Raises NothingToPublish when the mart has no rows for it.
+    'half_year' and 'year' read marts.fct_indicator_values (platform 'all', the postmart and voso
+    figures beside it), with the target attainment for the period's year. Raises NothingToPublish when
+    the mart has no rows for it.
+
+    `map_version` 'pre2025' (`lensan publish --map as-reported`) publishes a period before 1 July 2025 on
+    the map of its time — its 63 provinces, from marts.fct_indicator_values — into exports/<type>/<key>/
+    pre2025/, beside today's boundaries; such a view on request is not entered in the publication log
+    (ops.publications / published_values follow today's map, the as-of-deadline mart reads them).
     """
     start, end = periods.period_bounds(period_type, period_key)
     now = (generated_at or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
@@ -155,20 +168,21 @@ def publish_period(period_type: str, period_key: str, gate_summary: dict | None 
         ddl.ensure(conn, "ops")
         deadline = (readers.deadline_from_mart(conn, period_type, period_key)
                     or periods.period_deadline(period_type, period_key))
-        period = Period(period_type, period_key, start, end, deadline)
-        if period_type == "week":
+        period = Period(period_type, period_key, start, end, deadline, map_version)
+        if period_type == "week" and not period.as_reported:
             rows = readers.read_report(conn, period_key)
-            completeness = readers.read_completeness(conn, period_key, start, end) if rows else {}
+            completeness = read_completeness(conn, period_key, start, end) if rows else {}
         else:
             rows = readers.read_period_facts(conn, period)
-            completeness = {}
+            completeness = (read_completeness(conn, period_key, start, end, map_version)
+                            if period_type == "week" and rows else {})
         product_types = readers.read_product_types(conn, period) if period_type == "month" else None
         source_files = readers.read_source_files(conn, period)
         conn.commit()
     finally:
         conn.close()
     if not rows:
-        if period_type == "week":
+        if period_type == "week" and not period.as_reported:
             raise NothingToPublish(
                 f"Không có dữ liệu marts.rpt_weekly_report cho tuần {period_key} / "
                 f"no rows in marts.rpt_weekly_report for week {period_key}")
@@ -178,14 +192,16 @@ def publish_period(period_type: str, period_key: str, gate_summary: dict | None 
     for row in rows:
         scopes.setdefault(f"{row['scope_level']}-{row['scope_code']}", []).append(row)
     ordered = sorted(scopes, key=lambda k: scope_sort_key(scopes[k][0]["scope_level"], k))
-    provinces = province_values(scopes, blocked)
+    provinces = province_values(scopes, blocked, map_version)
 
     period_dir = settings.home_dir("exports") / period_type / period_key
+    if period.as_reported:   # beside today's boundaries, never in place of them
+        period_dir = period_dir / period.map_version
     period_dir.mkdir(parents=True, exist_ok=True)
     gate_compact = gate_summaries.compact(gate_summary)
     summary = PublishSummary(period_type=period_type, week_key=period_key, generated_at=iso_utc(now),
                              export_dir=str(period_dir), index_path=str(period_dir / "index.json"),
-                             gate_status=(gate_summary or {}).get("status"),
+                             gate_status=(gate_summary or {}).get("status"), map_version=map_version,
                              completeness={k: v for k, v in completeness.items() if k not in blocked})
     with file_lock(period_dir / ".lock"):
         for key in ordered:
@@ -217,10 +233,13 @@ def _publish_scope(period_dir: Path, period: Period, key: str, raw_rows: list[di
     name = first.get("scope_name") or key
     rows = clean_rows(raw_rows, key, gate_summary, period.value_field)
     base = period.file_base(key)
-    fed = readers.scope_source_files(source_files, level, code)   # by SHA-256 and safe name, never as delivered
+    # by SHA-256 and safe name, never as delivered; files are located by today's province
+    fed = readers.scope_source_files(source_files, level, _todays_code(period, level, code))
+    body = issuing_body(level, code, now.astimezone(settings.LOCAL_TZ).date(), period.map_version)
 
     json_bytes = json_render.render_json(period, level=level, code=code, name=name, rows=rows,
-                                         completeness=completeness, product_types=product_types)
+                                         completeness=completeness, product_types=product_types,
+                                         issuing_body=body)
     csv_bytes = csv_render.render_csv(rows, period)
     product_csv = csv_render.render_product_csv(product_types) if product_types else None
     content_hash = revisions.content_hash(csv_bytes, json_bytes, product_csv)
@@ -256,6 +275,7 @@ def _publish_scope(period_dir: Path, period: Period, key: str, raw_rows: list[di
         "period_start": period.start.isoformat(), "period_end": period.end.isoformat(),
         "deadline_at": period.deadline_at.isoformat() if period.deadline_at else None,
         "scope_level": level, "scope_code": code, "scope_name": name, "scope_key": key,
+        "map_version": period.map_version, "issuing_body": body,
         "revision": revision, "previous_revision": latest,
         "generated_at": iso_utc(now),
         "content_hash": content_hash,
@@ -274,12 +294,24 @@ def _publish_scope(period_dir: Path, period: Period, key: str, raw_rows: list[di
     }
     final = revisions.write_revision(scope_dir, revision, files, manifest)
     manifest_sha = hashlib.sha256((final / "manifest.json").read_bytes()).hexdigest()
+    if period.as_reported:   # a view on request: the publication log follows today's map
+        return ScopePublication(key, level, code, name, "new", revision, str(final), content_hash,
+                                changed_rows=len(changes))
     records.record_revision(period_type=period.type, period_key=period.key, level=level, code=code,
                             revision=revision, path=final, content_hash=content_hash, manifest_sha256=manifest_sha,
                             published_at=now, gate_status=(gate_summary or {}).get("status"),
                             changed_rows=len(changes), rows=rows, value_field=period.value_field)
     return ScopePublication(key, level, code, name, "new", revision, str(final), content_hash,
                             changed_rows=len(changes))
+
+
+def _todays_code(period: Period, level: str, code: str) -> str:
+    """A province of the map of its time as today's province (the source files are located by it)."""
+    if period.as_reported and level == "province":
+        from lensan import reference
+
+        return reference.province_crosswalk().get(code, code)
+    return code
 
 
 # --------------------------------------------------------------------------------------------
@@ -302,6 +334,7 @@ def _write_index(period_dir: Path, summary: PublishSummary, scopes: dict[str, li
     entries.sort(key=lambda e: scope_sort_key(e["scope_level"], e["scope_key"]))
     index = {
         "period_type": summary.period_type, "period_key": summary.week_key, "generated_at": summary.generated_at,
+        "map_version": summary.map_version,
         "gate_status": summary.gate_status,
         "counts": {"new": len(summary.published), "unchanged": len(summary.unchanged),
                    "blocked": len(summary.blocked)},

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from lensan import settings
 from lensan.calendar import periods
 
-ISSUING_BODY = "BỘ NÔNG NGHIỆP VÀ MÔI TRƯỜNG"
 SYSTEM_LINE = "Hệ thống giám sát Chương trình 1034 (lensan)"
 TEMPLATE_LINE = ("Mẫu Phụ lục 02 — Kế hoạch số 201/KH-UBND ngày 18/10/2021 của UBND tỉnh Quảng Ninh "
                  "(báo cáo trước 14h00 thứ 5 hằng tuần)")
@@ -43,16 +42,48 @@ SCOPE_ORDER = {"nation": 0, "region": 1, "province": 2}
 SCOPE_LEVEL_VI = {"nation": "Toàn quốc", "region": "Vùng", "province": "Tỉnh/thành phố"}
 NATION_NAME = "Toàn quốc"
 MAP_VERSION = "post2025"   # periodic reports: provinces on today's boundaries
+MAP_LINES = {"post2025": "Địa giới hành chính hiện hành (34 tỉnh/thành phố, từ 01/7/2025)",
+             "pre2025": "Địa giới hành chính tại thời điểm báo cáo (63 tỉnh/thành phố, cấp huyện; trước 01/7/2025)"}
 GATE_VI = {"passed": "đạt", "warning": "đạt, có cảnh báo", "failed": "không đạt"}
 GATE_NOT_RUN_VI = "không chạy"
 PLATFORM_NOTE = ("Hộ bán trên cả hai sàn (postmart.vn, voso.vn) được đếm một lần trong tổng; số liệu theo "
-                 "từng sàn có thể có tổng lớn hơn tổng chung. \"Chưa báo cáo\" (ô trống) khác với 0.")
+                 "từng sàn có thể có tổng lớn hơn tổng chung. Ô trống: đơn vị không báo cáo ô này của biểu mẫu; "
+                 "0: không phát sinh (không có gì xảy ra trong kỳ).")
+PLATFORMS = ("postmart", "voso")   # the per-platform figures beside 'all' (DOMAIN §6)
+PLATFORM_SPLIT_NOTE = (
+    "Số liệu theo từng sàn: một hộ (hoặc sản phẩm, thị trường, tài khoản) có mặt trên cả postmart.vn và voso.vn "
+    "được tính ở cả hai sàn nhưng chỉ một lần trong cột \"Cả hai sàn\", nên postmart.vn + voso.vn có thể lớn hơn "
+    "tổng. / Per-platform figures: a household (or product, market, account) on both postmart.vn and voso.vn "
+    "counts on each platform but once in the total, so postmart.vn + voso.vn can exceed the total.")
+PLATFORM_SHEET = "Theo sàn"
 PRODUCT_FIELDS = ("platform", "product_group", "product_type", "orders", "volume_t", "revenue_vnd")
 PRODUCT_HEADINGS = ("Sàn", "Nhóm sản phẩm", "Loại sản phẩm", "Số đơn hàng thành công", "Sản lượng (tấn)",
                     "Doanh thu (VNĐ)")
 PLATFORM_VI = {"all": "Cả hai sàn", "postmart": "postmart.vn", "voso": "voso.vn"}
 PRODUCT_GROUP_VI = {"agricultural": "Nông sản", "input": "Đầu vào", "unknown": "Không rõ"}
 PERIOD_TYPE_VI = {period_type: vi for period_type, (vi, _) in periods.PERIOD_NAMES.items()}
+
+
+def issuing_body(level: str, code: str, on: dt.date, map_version: str = MAP_VERSION) -> str:
+    """The body heading a scope's report issued on `on` (ref_issuing_bodies.csv; a parent body on the line
+    above): a province's UBND or department, the ministry in charge of the programme for a region and the
+    nation (LENSAN_NATIONAL_ISSUING_BODY overrides it). A scope whose body no longer exists on `on` (a
+    pre-2025 province) keeps its last one; a scope without any row is headed by the ministry."""
+    from lensan import reference
+
+    override = settings.load().national_issuing_body
+    if override and level in ("nation", "region"):
+        return override
+    rows = [r for r in reference.issuing_bodies() if r["scope_level"] == level and r["scope_code"] == code
+            and r["map_version"] in ("", map_version)]
+    if not rows:
+        if level == "nation":
+            raise LookupError("ref_issuing_bodies.csv không có cơ quan cấp quốc gia / has no national body row")
+        return override or issuing_body("nation", settings.NATION_CODE, on)
+    day = on.isoformat()
+    current = [r for r in rows if r["valid_from"] <= day <= r["valid_to"]]
+    row = current[0] if current else max(rows, key=lambda r: r["valid_to"])
+    return "\n".join(part for part in (row["parent_body"], row["body_name"]) if part)
 
 
 def scope_sort_key(scope_level: str, scope_key: str) -> tuple[int, str]:
@@ -68,6 +99,16 @@ class Period:
     start: dt.date
     end: dt.date
     deadline_at: dt.datetime | None = None
+    map_version: str = MAP_VERSION   # 'pre2025': the map of its time (--map as-reported), on request
+
+    @property
+    def as_reported(self) -> bool:
+        """Drawn on an earlier map than today's (63 provinces, districts), beside today's boundaries."""
+        return self.map_version != MAP_VERSION
+
+    @property
+    def map_line(self) -> str:
+        return MAP_LINES.get(self.map_version, self.map_version)
 
     @property
     def year(self) -> int:
@@ -117,6 +158,8 @@ class Period:
 
     def file_base(self, scope_key: str) -> str:
         """Base name of a scope's files, e.g. 'bao_cao_tuan_2026-W47_province-22' (+ .xlsx / .csv / .json)."""
+        if self.as_reported:
+            return f"{self.file_prefix}_{self.key}_{self.map_version}_{scope_key}"
         return f"{self.file_prefix}_{self.key}_{scope_key}"
 
     @property
@@ -131,6 +174,21 @@ class Period:
     @property
     def value_fields(self) -> tuple[str, ...]:
         return (self.value_field,) + VALUE_FIELDS[1:]
+
+    @property
+    def platform_fields(self) -> tuple[str, ...]:
+        """The per-platform columns of a row: value in the period and cumulative, postmart then voso."""
+        return tuple(f for p in PLATFORMS for f in (f"{self.value_field}_{p}", f"cumulative_value_{p}"))
+
+    @property
+    def platform_headings(self) -> tuple[str, ...]:
+        return self.split_headings(PLATFORMS)
+
+    def split_headings(self, platforms: tuple[str, ...]) -> tuple[str, ...]:
+        """'postmart.vn: đạt được trong tuần', 'postmart.vn: lũy kế', … for each of `platforms`."""
+        noun = PERIOD_TYPE_VI[self.type]
+        return tuple(h for p in platforms for h in (f"{PLATFORM_VI[p]}: đạt được trong {noun}",
+                                                    f"{PLATFORM_VI[p]}: lũy kế"))
 
     @property
     def headings(self) -> tuple[str, ...]:

@@ -10,6 +10,9 @@ returned so the publisher can flag them.
     summary["blocked_scopes"]  # {"province-22": "reason"} for scope-attributable error failures
     summary["flagged_scopes"]  # {"region-bac": "...", "nation-VN": "..."}: aggregates containing a blocked province
     summary["blocks_all"]      # an error no publishing scope explains (lensan.quality.scopes)
+    summary["no_data"]         # data missing: no rows for the period, or no platform input for it (below)
+    summary["quiet"]           # nothing happened: the period's rows exist, no platform event, extracts landed
+    summary["period_inputs"]   # the facts judged by judge_period_inputs (marts gates with a period)
 
 `merge_summaries` folds the runs of a periodic gate into one summary of the same shape; `compact` is
 the part a publication manifest carries.
@@ -112,6 +115,39 @@ def execution_error_summary(name, run_name, params, period_key, started, exc) ->
     summary["status"] = "failed"
     summary["blocks_all"] = True
     summary["counts"]["failed_error"] = 1
+    return summary
+
+
+def judge_period_inputs(summary: dict, inputs: dict | None) -> dict:
+    """Tell "nothing happened" from "data missing" for a marts gate of one period (the rule is documented
+    in lensan.quality.policy). `inputs`: rows (marts.fct_indicator_values rows of the period), events
+    (nation / all rows of flow and distinct-in-period indicators with a non-zero value) and extracts
+    (platform extracts landed or delivered for a day of the period). A summary that already says
+    no_data (no batch at all) is left as it is."""
+    if not inputs or summary.get("no_data"):
+        return summary
+    summary["period_inputs"] = dict(inputs)
+    if not inputs.get("rows") or inputs.get("events"):
+        return summary
+    period = summary.get("period_key")
+    if inputs.get("extracts"):
+        summary["quiet"] = True
+        summary["quiet_note"] = (f"kỳ {period} không phát sinh giao dịch/hoạt động trên sàn (đã nhận tệp trích xuất): "
+                                 f"lũy kế giữ nguyên, số trong kỳ bằng 0 / nothing happened in period {period} "
+                                 "(platform extracts landed, no event): stocks carried forward, flows 0")
+        return summary
+    message = (f"thiếu dữ liệu kỳ {period}: không có sự kiện nào và không có tệp trích xuất nào của sàn cho các ngày "
+               f"của kỳ / data missing for period {period}: no platform event and no platform extract landed for "
+               "any day of the period (not a quiet period)")
+    summary["failed"].append({"validation": None, "name": f"{summary['checkpoint']}: period inputs",
+                              "expectation_type": None, "column": None, "severity": "error", "success": False,
+                              "observed_value": dict(inputs), "unexpected_count": None, "exception": message,
+                              "affected_scopes": [], "sample_unexpected": []})
+    summary["no_data"] = True
+    summary["blocks_all"] = True
+    summary["success"] = False
+    summary["status"] = "failed"
+    summary["counts"]["failed_error"] += 1
     return summary
 
 
@@ -276,6 +312,8 @@ def merge_summaries(parts: list[dict], run_id: str, period_key: str, started: dt
                 merged[field][scope] = f"{merged[field][scope]}; {text}" if scope in merged[field] else text
         merged["blocks_all"] = merged["blocks_all"] or bool(part.get("blocks_all"))
         merged["no_data"] = merged.get("no_data", False) or (tag == period_key and bool(part.get("no_data")))
+        if tag == period_key and part.get("quiet"):
+            merged["quiet"], merged["quiet_note"] = True, part.get("quiet_note")
         merged["gx_success"] = merged["gx_success"] and bool(part.get("gx_success", True))
     for scope in list(merged["flagged_scopes"]):
         if scope in merged["blocked_scopes"]:
@@ -292,7 +330,7 @@ def compact(summary: dict | None) -> dict | None:
     keep = ("run_id", "checkpoint", "period_key", "run_at", "success", "status", "counts", "blocked_scopes",
             "flagged_scopes", "blocks_all")
     out = {k: summary.get(k) for k in keep}
-    for extra in ("period_type", "weeks", "parts"):   # run_period_checkpoint summaries
+    for extra in ("period_type", "weeks", "parts", "quiet"):   # run_period_checkpoint summaries; a quiet period
         if extra in summary:
             out[extra] = summary[extra]
     out["failed"] = [f["name"] for f in summary.get("failed") or []]

@@ -1,6 +1,7 @@
 """National-scale benchmark: generate a national week, then load its orders three ways, side by side.
 
     bench/run [--scale 1] [--week 2026-W46] [--home /tmp/bench_home] [--out DIR] [--to-sql-sample 100000]
+    bench/run rush [--communes N] [--clients 50]     (the portal's Thursday rush: lensan_dev.bench.rush)
 
 In a throw-away LENSAN_HOME with the embedded warehouse (`lensan.db.warehouse`):
 
@@ -235,6 +236,11 @@ STEPS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["rush"]:   # the portal's Thursday rush (lensan_dev.bench.rush), options of its own
+        from lensan_dev.bench import rush
+
+        return rush.main(argv[1:])
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="SF: ~scale million orders (default 1)")
     parser.add_argument("--week", default=None, help="ISO week on the post-reform map (default: the week before "

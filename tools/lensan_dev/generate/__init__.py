@@ -17,11 +17,18 @@ purpose, so the same arguments give byte-identical files (XLSX zip entries and c
 fixed, gzip mtime 0). Each file's mtime is its simulated delivery time. The generator's ground
 truth goes to ``<home>/generated/truth.json`` (tests only; the pipeline never reads it).
 
+The forms agree with the platform data up to typing noise inside dbt's reconciliation tolerance,
+except a few units of the last week made divergent on purpose (`planted`), recorded in
+``<home>/generated/planted_divergences.json`` for `lensan demo` to compare with the warnings raised.
+The sample rows of the seeds ref_bases.csv / ref_targets.csv are derived from the same population
+(`python -m lensan_dev.generate.bases`; a test keeps the committed seeds equal to its output).
+
 This package's public API is what it exports here: `generate()`, `GenerateSummary` and
 `provinces_for_map()`; `lensan_dev.generate.scale.generate_national()` writes one national week.
 Modules: `population` (households, shops, products, orders), `truth` (what the warehouse should
 compute), `forms` (S1), `register` (S2), `platforms` (S3/S4 rows), `delivery` (file names, delivery
-times, mtimes), `encoding` (byte-identical XLSX/CSV/gzip), `people`, `lookups`, `common`, `api`, `scale`.
+times, mtimes), `encoding` (byte-identical XLSX/CSV/gzip), `planted` (divergences on purpose), `bases`
+(the seeds' sample rows), `people`, `lookups`, `common`, `api`, `scale`.
 """
 
 from lensan_dev.generate.api import GenerateSummary, generate

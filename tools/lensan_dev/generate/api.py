@@ -12,6 +12,7 @@ from typing import Callable
 from lensan import settings, reference
 
 from lensan.calendar import periods
+from lensan_dev.generate import planted
 from lensan_dev.generate.common import days_of_week, rng_for
 from lensan_dev.generate.delivery import Writer, deliver_form, deliver_register, extract_delivery, extract_name, \
     unit_reporter
@@ -47,6 +48,7 @@ def generate(provinces: list[str] | None, weeks: list[str], seed: int = 1034, ho
     week_map = {w: reference.map_version_for(periods.week_bounds(w)[0]) for w in weeks}
     first_map = week_map[weeks[0]]
     truth_out: dict = {"seed": seed, "weeks": weeks, "provinces": {}, "units": {}, "forms": {}}
+    planted_out: list[dict] = []
 
     pm_rows: dict[tuple[str, dt.date], list] = defaultdict(list)
     vs_rows: dict[tuple[str, dt.date], list] = defaultdict(list)
@@ -84,8 +86,16 @@ def generate(provinces: list[str] | None, weeks: list[str], seed: int = 1034, ho
             pool = [u.code for u in units if not (w == weeks[-1] and u.code in missing)]
             late_by_week[w] = set(rng_for(seed, "late", mv, w).sample(pool, min(late_units, len(pool))))
 
-        for index, ref_unit in enumerate(units):
-            u = build_unit(seed, ref_unit, mv_weeks, orders_per_unit_week)
+        built = [build_unit(seed, ref_unit, mv_weeks, orders_per_unit_week) for ref_unit in units]
+        # divergences planted on purpose in the forms of the last generated week (the one published)
+        plants = planted.choose(seed, mv, weeks[-1], {u.code: week_truth(u, weeks[-1], posts_by_prov[u.province])
+                                                      for u in built},
+                                {u.code: u.province for u in built}) if mv_weeks[-1] == weeks[-1] else {}
+        for code, plant in plants.items():
+            unit = next(u for u in built if u.code == code)
+            planted_out.append({**plant, "unit_code": code, "unit_name": unit.name, "province_code": unit.province})
+
+        for index, u in enumerate(built):
             key = f"{mv}:{u.code}"
             unit_truth = {"map_version": mv, "unit_code": u.code, "unit_name": u.name, "province_code": u.province,
                           "weeks": {}}
@@ -108,7 +118,8 @@ def generate(provinces: list[str] | None, weeks: list[str], seed: int = 1034, ho
                 if w == weeks[-1] and u.code in missing:
                     form_info["missing"] = True
                     continue
-                form_info["files"].extend(deliver_form(writer, seed, u, w, t, prev_truth, reporter, late))
+                plant = plants.get(u.code) if w == weeks[-1] else None
+                form_info["files"].extend(deliver_form(writer, seed, u, w, t, prev_truth, reporter, late, plant))
 
             # register snapshot for the last week of this map
             deliver_register(writer, seed, u, periods.week_bounds(mv_weeks[-1])[1])
@@ -133,5 +144,7 @@ def generate(provinces: list[str] | None, weeks: list[str], seed: int = 1034, ho
     truth_path = home / "generated" / "truth.json"
     truth_path.parent.mkdir(parents=True, exist_ok=True)
     truth_path.write_text(json.dumps(truth_out, ensure_ascii=False, sort_keys=True, indent=1), encoding="utf-8")
-    say(f"wrote {len(writer.paths)} files; truth in {truth_path}")
+    planted_path = planted.write(home, planted_out)
+    say(f"wrote {len(writer.paths)} files; truth in {truth_path}; {len(planted_out)} divergence(s) planted on "
+        f"purpose in {planted_path.name}")
     return GenerateSummary(dict(writer.files_by_source), dict(writer.rows_by_entity), sorted(writer.paths))

@@ -15,6 +15,7 @@ from lensan_dev.generate.common import local_time, rng_for
 from lensan_dev.generate.encoding import csv_bytes
 from lensan_dev.generate.forms import form_rows, form_workbook
 from lensan_dev.generate.people import format_phone, person_name, random_phone
+from lensan_dev.generate.planted import form_truth
 from lensan_dev.generate.population import Unit
 from lensan_dev.generate.register import REGISTER_HEADINGS, REGISTER_XLSX_SHARE, register_rows, register_xlsx
 
@@ -66,9 +67,14 @@ def unit_reporter(seed: int, u: Unit) -> tuple[str, str]:
 
 
 def deliver_form(writer: Writer, seed: int, u: Unit, w: str, t: dict, prev_truth: dict,
-                 reporter: tuple[str, str], late: bool) -> list[dict]:
-    """Write the unit's weekly form for `w` (and its resend, if any); the files as {name, delivered_at}."""
+                 reporter: tuple[str, str], late: bool, plant: dict | None = None) -> list[dict]:
+    """Write the unit's weekly form for `w` (and its resend, if any); the files as {name, delivered_at}.
+
+    `plant` (planted.choose) is a divergence the form carries on purpose, in every file of the week.
+    """
     fr = rng_for(seed, "form", u.map_version, u.code, w)
+    typed = form_truth(t, plant)
+    exact = frozenset({plant["indicator"]}) if plant else frozenset()
     deadline = periods.weekly_deadline(w)
     files = []
     _, sunday = periods.week_bounds(w)
@@ -81,13 +87,13 @@ def deliver_form(writer: Writer, seed: int, u: Unit, w: str, t: dict, prev_truth
         delivered = min(local_time(sunday + dt.timedelta(days=day_offset), hour, fr.randint(0, 59)),
                         deadline - dt.timedelta(minutes=fr.randint(5, 60)))
     phone_typed = format_phone(fr, reporter[1])
-    rows = form_rows(fr, u, w, t, prev_truth, noise=0.12)
+    rows = form_rows(fr, u, w, typed, prev_truth, noise=0.12, exact=exact)
     name = f"bao_cao_tuan_{u.code}_{w}.xlsx"
     data = form_workbook(random.Random(fr.random()), u, w, (reporter[0], phone_typed), rows)
     writer.write("weekly_form", name, data, delivered, "weekly_form", len(rows))
     files.append({"name": name, "delivered_at": delivered.isoformat()})
     if fr.random() < RESEND_PROBABILITY:
-        rows2 = form_rows(random.Random(fr.random()), u, w, t, prev_truth, noise=0.0)
+        rows2 = form_rows(random.Random(fr.random()), u, w, typed, prev_truth, noise=0.0, exact=exact)
         resent = delivered + dt.timedelta(hours=fr.randint(2, 30))
         name2 = f"bao_cao_tuan_{u.code}_{w}_2.xlsx"
         data2 = form_workbook(random.Random(fr.random()), u, w, (reporter[0], phone_typed), rows2)

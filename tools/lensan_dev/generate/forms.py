@@ -13,18 +13,13 @@ from xml.sax.saxutils import escape as xml_escape
 from lensan import reference
 
 from lensan.calendar import periods
+from lensan.portal.form_template import (DEADLINE_NOTE, FORM_HEADINGS, SECTION_TITLES, TITLE,
+                                         authority_line, week_line)
 from lensan_dev.generate.encoding import FixedZip, xlsx_bytes
 from lensan_dev.generate.lookups import countries, indicator_base_codes, targets, unit_bases
+from lensan_dev.generate.planted import form_noise_pct
 from lensan_dev.generate.population import Unit
 
-FORM_HEADINGS = ("TT", "Chỉ tiêu", "Đơn vị tính", "Chỉ tiêu đạt được trong tuần (Số lượng)",
-                 "Tăng trưởng so với tuần trước (%)", "Chỉ tiêu đạt được lũy kế đến hiện tại (Số lượng)",
-                 "Tỉ lệ hoàn thành chỉ tiêu đến thời điểm hiện tại (%)", "Ghi chú thông tin bổ sung")
-SECTION_TITLES = {
-    "II": "Chỉ tiêu hỗ trợ đưa hộ SXNN lên sàn TMĐT",
-    "III": "Chỉ tiêu hỗ trợ đẩy mạnh tiêu thụ sản phẩm nông nghiệp",
-    "IV": "Chỉ tiêu hỗ trợ cung cấp thông tin, nguyên liệu đầu vào phục vụ sản xuất, kinh doanh",
-}
 # Labels as people actually type them (the Quảng Ninh appendix itself says "gần mark", "trên sán").
 LABEL_VARIANTS = {
     "ocop_listed": ("Chỉ tiêu đưa sản phẩm OCOP tỉnh lên sàn TMĐT", "SP OCOP (từ 3 sao) đưa lên sàn TMĐT"),
@@ -101,33 +96,43 @@ def _countries_note(rng: random.Random, codes: list[str]) -> str:
     return f"Danh sách các quốc gia:\n{text}" if rng.random() < 0.3 else text
 
 
-def form_rows(rng: random.Random, u: Unit, week: str, truth: dict, prev: dict | None, noise: float) -> list[list]:
-    """The 17 indicator rows (values + notes) as the unit types them."""
+def form_rows(rng: random.Random, u: Unit, week: str, truth: dict, prev: dict | None, noise: float,
+              exact: frozenset[str] = frozenset()) -> list[list]:
+    """The 17 indicator rows (values + notes) as the unit types them.
+
+    A share `noise` of the cells carries a typing error, never larger than `planted.form_noise_pct()`
+    of the value (so it stays inside the reconciliation tolerance); the indicators in `exact` (planted
+    divergences, already in `truth`) are typed as they are and always reported.
+    """
     ws, we = periods.week_bounds(week)
+    spread_pct = form_noise_pct() / 100
     ind = truth["indicators"]
     prev_ind = prev["indicators"] if prev else None
     rows = []
     for spec in reference.weekly_form_indicators():
         code = spec.code
         level = ind[code]
-        typo = rng.random() < noise and code not in ("info_items", "info_update_days")
+        typo = rng.random() < noise and code not in ("info_items", "info_update_days") and code not in exact
         if code == "volume_sold_t":
             week_val, cum = ind[code], ind["volume_sold_t_ytd"]
             if typo:
-                factor = rng.uniform(0.85, 1.15)
-                week_val, cum = round(week_val * factor, 3), round(cum * factor, 3)
+                factor = rng.uniform(1 - spread_pct, 1 + spread_pct)
+                week_val, cum = round(week_val * factor, 6), round(cum * factor, 6)
             prev_week = prev_ind[code] if prev_ind else None
             growth = (week_val - prev_week) / prev_week * 100 if prev_week else None
-            decimals = 3
+            decimals = 6   # tonnes to the gram: a few kilograms sold must not round away
         elif code == "info_update_days":
             week_val, cum, growth, decimals = level, level, None, 0
         else:
             before = prev_ind[code] if prev_ind else None
-            cum = max(0, level + rng.choice((-2, -1, 1, 1, 2, 3))) if typo else level
+            spread = int(level * spread_pct)   # small counts are typed right: one off would exceed it
+            cum = level + rng.choice([d for d in range(-spread, spread + 1) if d]) if typo and spread else level
+            if code.startswith("hh_"):   # a typo never claims more households than the unit has (its base)
+                cum = min(cum, truth["households"])
             week_val = max(0, cum - before) if before is not None else None
             growth = (week_val / before * 100) if before and week_val is not None else None
             decimals = 0
-        not_reported = rng.random() < noise * 0.4
+        not_reported = rng.random() < noise * 0.4 and code not in exact
         completion = None
         basis, base_code = indicator_base_codes()[code]
         target = targets().get((u.map_version, u.province, code, we.year))
@@ -242,7 +247,7 @@ def form_workbook(rng: random.Random, u: Unit, week: str, reporter: tuple[str, s
         merges.append(f"A{r}:H{r}")
         r += 1
 
-    header(f"UBND {u.name.upper()}", "bold")
+    header(authority_line(u.name), "bold")
     label = rng.choice(CODE_LABELS)
     style = rng.random()
     if style < 0.6:
@@ -251,10 +256,10 @@ def form_workbook(rng: random.Random, u: Unit, week: str, reporter: tuple[str, s
         cells[(r, 1)] = (label, None)
         cells[(r, 2)] = (int(u.code) if style < 0.8 else u.code, None)
         r += 1
-    header("BÁO CÁO TUẦN", "title")
+    header(TITLE, "title")
     if rng.random() < 0.2:
-        header("(trước 14h00 thứ 5 hằng tuần)")
-    header(f"Tuần {int(wk)}/{year} (từ ngày {ws_start:%d/%m/%Y} đến ngày {ws_end:%d/%m/%Y})")
+        header(DEADLINE_NOTE)
+    header(week_line(week))
     header(f"Người báo cáo: {reporter[0]}")
     header(f"Số điện thoại: {reporter[1]}")
     r += 1

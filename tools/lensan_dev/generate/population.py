@@ -4,6 +4,7 @@ and the information posts of a province."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass, field
 
 from lensan import reference
@@ -141,6 +142,14 @@ class Unit:
     activities: list[tuple[str, dt.datetime, str, str, str]] = field(default_factory=list)
 
 
+def household_count(map_version: str, unit_code: str,
+                    households_per_unit: tuple[int, int] = HOUSEHOLDS_PER_UNIT) -> int:
+    """How many households a unit's population has: a property of the unit, the same for every seed
+    (the seed draws who they are and what they do), so the sample bases (lensan_dev.generate.bases)
+    are the population's size whatever the seed."""
+    return random.Random(f"households|{map_version}|{unit_code}").randint(*households_per_unit)
+
+
 def build_unit(seed: int, unit: reference.AdminUnit, weeks: list[str], orders_per_week: int,
                households_per_unit: tuple[int, int] = HOUSEHOLDS_PER_UNIT,
                search_per_order: float = 1.0) -> Unit:
@@ -157,7 +166,7 @@ def build_unit(seed: int, unit: reference.AdminUnit, weeks: list[str], orders_pe
     communes = [unit.code] if mv == "post2025" else (communes_by_district().get(unit.code) or [unit.code])
 
     # Households ------------------------------------------------------------------------------
-    n = rng.randint(*households_per_unit)
+    n = household_count(mv, unit.code, households_per_unit)
     types, weights = zip(*HOUSEHOLD_TYPES)
     for i in range(n):
         hh_type = "Hộ SXNN" if i == 0 else rng.choices(types, weights)[0]

@@ -40,7 +40,9 @@ def week_truth(u: Unit, week: str, posts: list[tuple]) -> dict:
             "hh_trained_logistics": sum(1 for h in sxnn if h.trained_logistics and h.trained_logistics <= we),
             "hh_with_shop": len(shop_hh),
             "hh_with_epay": len(epay_hh),
-            "products_promoted": len(agri),
+            # "Số/loại": distinct product types, as the warehouse counts them (the products are products_listed)
+            "products_promoted": len({p.type.strip().lower() for p in agri}),
+            "products_listed": len(agri),
             "volume_sold_t": round(sum(o.weight_kg for o in week_ok) / 1000, 6),
             "volume_sold_t_ytd": round(sum(o.weight_kg for o in ytd_ok) / 1000, 6),
             "products_branded": sum(1 for p in agri if p.brand),

@@ -1,8 +1,19 @@
 {#- Reporting periods (ISO week, month, half-year, year) covering the data's date range, all in
     local time (Asia/Ho_Chi_Minh). Deadlines: macros/calendar.sql period_deadline_sql() (week ->
     Thursday 14:00 of the next week; month -> end of the 3rd day of the next month; half-year -> end
-    of 10 July / 10 January; year -> 15 December 00:00). -#}
+    of 10 July / 10 January; year -> 15 December 00:00). The data's date range includes the days of
+    the platform extracts delivered (raw.landed_files, raw.deliveries), so a week whose extracts
+    carried no event still is a period (published with zeros; lensan.quality.policy). -#}
 with
+
+extracts as (
+
+    select f.file_id, f.file_date
+    from {{ source('raw', 'landed_files') }} as f
+    where f.source in ('postmart', 'voso') and f.status = 'loaded' and f.withdrawn_at is null
+      and f.file_date is not null
+
+),
 
 data_dates as (
 
@@ -19,6 +30,12 @@ data_dates as (
     union all select week_start from {{ ref('stg_weekly_forms__forms') }}
     union all select week_end from {{ ref('stg_weekly_forms__forms') }}
     union all select snapshot_date from {{ ref('stg_household_register__households') }}
+    -- the days platform extracts were delivered for, events or not: a quiet week (extracts without a
+    -- single event) is a period of the calendar, published with its stocks carried forward and flows 0
+    union all select file_date from extracts
+    union all select d.file_date from {{ source('raw', 'deliveries') }} as d
+              join extracts as e on e.file_id = d.file_id
+              where d.file_date is not null
 
 ),
 

@@ -9,8 +9,9 @@
     Incremental: with D = the earliest changed date, the as-of dates on or after D are deleted and
     recomputed as R(D - 1) + the deltas from D on; a series new in the window also gets its zero
     levels at the as-of dates before D (a full build has them too); a series left without any delta
-    is dropped (a full build does not have it). -#}
-{% set window = changed_from() if is_incremental() else none %}
+    is dropped (a full build does not have it). D is also the first as-of date not computed yet when
+    earlier (macros/incremental.sql levels_window(): a quiet week added to the calendar). -#}
+{% set window = levels_window() if is_incremental() else none %}
 -- depends_on: {{ ref('int_indicators__changes') }}  {# the change driver: hooks, changed_from() #}
 with
 

@@ -3,7 +3,8 @@
     ('["Cảnh báo: 2 đơn vị báo cáo trễ", ...]'; JSON because flags contain decimal commas).
     * completeness (on the report's first row, ocop_listed): late and missing units;
     * plausibility (fct_plausibility outliers): 'Bất thường (MAD=5,2) tại <unit>';
-    * reconciliation (fct_reconciliation divergent): 'Chênh lệch 18% so với dữ liệu sàn tại <unit>';
+    * reconciliation (fct_reconciliation divergent): 'Chênh lệch 18% so với dữ liệu sàn tại <unit>'
+      (beyond the tolerance), 'Báo cáo 5 nhưng dữ liệu sàn ghi nhận 0 tại <unit>' (none on the platforms);
     * consistency (fct_quality_checks violations): stock decreased, shops > digitized, ... -#}
 {%- set nation = var('nation_code') -%}
 with
@@ -34,8 +35,9 @@ unit_findings as (
            unit_code, unit_name, robust_score as measure
     from plaus
     union all
-    select 'reconciliation', week_key, current_province_code, region_code, indicator_code,
-           unit_code, unit_name, relative_divergence_pct
+    select case when divergence_kind = 'none_on_platforms' then 'reconciliation_none' else 'reconciliation' end,
+           week_key, current_province_code, region_code, indicator_code, unit_code, unit_name,
+           case when divergence_kind = 'none_on_platforms' then reported_value else relative_divergence_pct end
     from recon
     union all
     select 'check:' || c.rule_code || ':' || c.severity, c.week_key, c.province_code, p.region_code,
@@ -70,7 +72,7 @@ grouped as (
 finding_flags as (
 
     select g.week_key, g.scope_level, g.scope_code, g.indicator_code,
-           case when g.kind = 'plausibility' then 3 when g.kind = 'reconciliation' then 4 else 5 end as flag_order,
+           case when g.kind = 'plausibility' then 3 when g.kind like 'reconciliation%' then 4 else 5 end as flag_order,
            case
              when g.kind = 'plausibility' then
                  'Bất thường' || coalesce(' (MAD=' || replace(round(g.max_measure, 1)::text, '.', ',') || ')', '')
@@ -79,6 +81,12 @@ finding_flags as (
                  'Chênh lệch ' || case when g.units > 1 then 'tới ' else '' end
                  || coalesce(replace(round(g.max_measure, 0)::text, '.', ',') || '%', 'lớn')
                  || case when i.primary_source ilike '%register%' then ' so với danh sách hộ' else ' so với dữ liệu sàn' end
+                 || case when g.units = 1 then ' tại ' || g.one_unit else ' tại ' || g.units || ' đơn vị' end
+             when g.kind = 'reconciliation_none' then
+                 'Báo cáo ' || case when g.units = 1 then replace(trim_scale(g.max_measure)::text, '.', ',') || ' '
+                                    else 'có số liệu ' end
+                 || 'nhưng ' || case when i.primary_source ilike '%register%' then 'danh sách hộ' else 'dữ liệu sàn' end
+                 || ' ghi nhận 0'
                  || case when g.units = 1 then ' tại ' || g.one_unit else ' tại ' || g.units || ' đơn vị' end
              else
                  case when g.kind like '%:error' then 'Lỗi: ' else 'Cảnh báo: ' end

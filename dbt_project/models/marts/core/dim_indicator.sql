@@ -13,5 +13,8 @@ select
     nullif(target_basis, '')::text as target_basis,
     nullif(base_code, '')::text as base_code,
     in_weekly_form::boolean     as in_weekly_form,
+    base_vi::text               as base_vi,
+    base_en::text               as base_en,
+    base_source::text           as base_source,
     (kind = 'flow')::boolean    as platforms_additive
 from indicators

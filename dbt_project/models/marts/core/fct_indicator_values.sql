@@ -2,6 +2,7 @@
     pre_hook=["set local enable_mergejoin = off",
               "{{ indicator_values_pre_hook() }}"],
     post_hook=["{{ create_index('period_type, period_key', 'period') }}",
+               "{{ create_index('period_key', 'period_key') }}",
                "{{ create_index('scope_level, scope_code, indicator_code, platform, map_version, period_type, period_key', 'key', unique=true) }}"]
 ) }}  {#- hash joins (enable_mergejoin off): the merge-join plans of these wide composite keys rescan millions of rows #}
 {#- Every indicator for every period x scope x map version x platform.
@@ -14,9 +15,20 @@
     gauge (info_update_days): longest gap in days between consecutive posts in the period.
     ratio: numerator / denominator of the same scope, platform and period, in value_in_period.
     Per-platform rows of distinct counts may sum to more than 'all' (platforms_additive = false).
+    Zero, not blank: every scope with any data (a unit, province, region or the nation some value is
+    attributed to) has every computed indicator on every platform it has (platform data: postmart,
+    voso, all; the register: all) in every period, 0 where nothing happened; a blank (NULL) is left
+    only where a value is undefined (a ratio over 0, the gauge IV.2 without a post in the period).
+    Validity: a scope has rows only in the periods overlapping the days it existed
+    (int_geography__scopes: a district abolished on 1 July 2025 has none after June 2025, a commune
+    created that day none before July 2025).
+    attainment_flag: 'above_target' (attainment > 100 %) or 'implausibly_low' (< var
+    attainment_low_pct in a period ending on or after the first day of month var
+    attainment_low_from_month of the target year, i.e. after the first quarter), else NULL.
     Incremental (macros/incremental.sql): the periods ending on or after the earliest changed date are
-    deleted (pre-hook) and recomputed; a series new in this build gets its rows for every period;
-    growth uses the stored value of the period before the window. -#}
+    deleted (pre-hook) and recomputed, and so are periods without any row yet (a quiet week: new
+    extracts without events add the week to the calendar); a series new in this build gets its rows
+    for every period; growth uses the stored value of the period before the window. -#}
 -- depends_on: {{ ref('int_indicators__changes') }}  {# the change driver: hooks, changed_from() #}
 with
 
@@ -24,11 +36,16 @@ periods as (select * from {{ ref('int_calendar__periods') }}),
 -- the periods recomputed: all of them in a full build, else those ending on or after the change
 window_periods as (
     select period_type, period_key from periods
-    {% if is_incremental() %} where period_end >= {{ changed_from() }} {% endif %}
+    {% if is_incremental() %}
+    where period_end >= {{ changed_from() }}
+       or not exists (select 1 from {{ this }} as t
+                      where t.period_type = periods.period_type and t.period_key = periods.period_key)
+    {% endif %}
 ),
 indicators as (select * from {{ ref('ref_indicators') }}),
 targets as (select * from {{ ref('int_targets__resolved') }}),
 same_scope_targets as (select * from {{ ref('int_targets__same_scope') }}),
+scopes as (select * from {{ ref('int_geography__scopes') }}),
 
 levels as (
 
@@ -40,9 +57,37 @@ levels as (
 
 ),
 
-series as (
+level_series as (
 
     select distinct indicator_code, scope_level, scope_code, map_version, platform from levels
+
+),
+
+-- every computed indicator on each platform it has (platform data: postmart, voso, all; the register:
+-- all), plus the helper series (_products_listed, _hh_orders, ...) as they occur
+indicator_platforms as (
+
+    select i.indicator_code, p.platform
+    from indicators as i
+    cross join (values ('postmart'::text), ('voso'), ('all')) as p (platform)
+    where i.kind in ('stock', 'flow', 'distinct_in_period')
+      and (i.primary_source = 'platforms' or p.platform = 'all')
+    union
+    select indicator_code, platform from level_series
+
+),
+
+-- zero, not blank: every scope with any data gets every indicator x platform, with its validity
+series as (
+
+    select ip.indicator_code, d.scope_level, d.scope_code, d.map_version, ip.platform,
+           coalesce(sc.valid_from, '-infinity'::date) as valid_from,
+           coalesce(sc.valid_to, 'infinity'::date)    as valid_to
+    from (select distinct scope_level, scope_code, map_version from level_series) as d
+    cross join indicator_platforms as ip
+    left join scopes as sc using (scope_level, scope_code, map_version)
+    -- information posts are province-level: IV.1 has no unit series
+    where not (d.scope_level = 'unit' and ip.indicator_code = 'info_items')
 
 ),
 
@@ -97,12 +142,12 @@ period_levels as (
 
 grid as (
 
-    select s.*, p.period_type, p.period_key, p.period_start, p.period_end, p.year, p.previous_period_key
+    select s.indicator_code, s.scope_level, s.scope_code, s.map_version, s.platform,
+           p.period_type, p.period_key, p.period_start, p.period_end, p.year, p.previous_period_key
     from series as s
     cross join periods as p
-    -- provinces as reported on the old map exist for pre-reform periods only
-    where not (s.scope_level = 'province' and s.map_version = 'pre2025'
-               and p.period_start >= date '{{ var("reform_date") }}')
+    -- a scope has rows only in the periods overlapping its days (units, provinces as reported)
+    where p.period_end >= s.valid_from and p.period_start <= s.valid_to
       {% if is_incremental() %}
       and ((p.period_type, p.period_key) in (select period_type, period_key from window_periods)
            or (s.scope_level, s.scope_code, s.map_version, s.platform)
@@ -180,8 +225,9 @@ info_gaps as (
         null::numeric as detail_value
     from {{ ref('int_indicators__info_update_gaps') }} as g
     join periods as p using (period_type, period_key)
-    where not (g.scope_level = 'province' and g.map_version = 'pre2025'
-               and p.period_start >= date '{{ var("reform_date") }}')
+    left join scopes as sc using (scope_level, scope_code, map_version)
+    where p.period_end >= coalesce(sc.valid_from, '-infinity'::date)
+      and p.period_start <= coalesce(sc.valid_to, 'infinity'::date)
       {% if is_incremental() %}
       and (g.period_type, g.period_key) in (select period_type, period_key from window_periods)
       {% endif %}
@@ -263,6 +309,7 @@ ordered as (
     select
         v.*,
         p.period_start,
+        p.period_end,
         lag(v.value_in_period) over w as lag_value,
         lag(v.period_key) over w      as lag_period_key
     from valued as v
@@ -310,9 +357,12 @@ select
     end::numeric                                          as growth_pct,
     w.year::integer                                       as target_year,
     trim_scale(round(coalesce(t.target_value, st.target_value), 4))::numeric as target_value,
-    case when coalesce(t.target_value, st.target_value) > 0 and i.kind in ('stock', 'flow', 'distinct_in_period')
-         then round(100.0 * w.cumulative_value / coalesce(t.target_value, st.target_value), 2)
-    end::numeric                                          as target_attainment_pct,
+    a.attainment_pct::numeric                             as target_attainment_pct,
+    case when a.attainment_pct > 100 then 'above_target'
+         when a.attainment_pct < {{ var('attainment_low_pct') }}
+              and w.period_end >= make_date(w.year, {{ var('attainment_low_from_month') }}, 1)
+         then 'implausibly_low'
+    end::text                                             as attainment_flag,
     coalesce(t.is_sample_target, st.is_sample_target)::boolean as is_sample_target,
     i.primary_source::text                                as source,
     (i.kind = 'flow')::boolean                            as platforms_additive,
@@ -330,3 +380,8 @@ left join same_scope_targets as st
     on st.period_type = w.period_type and st.period_key = w.period_key
    and st.scope_level = w.scope_level and st.scope_code = w.scope_code and st.map_version = w.map_version
    and st.indicator_code = w.indicator_code and w.platform = 'all'
+cross join lateral (
+    select case when coalesce(t.target_value, st.target_value) > 0 and i.kind in ('stock', 'flow', 'distinct_in_period')
+                then round(100.0 * w.cumulative_value / coalesce(t.target_value, st.target_value), 2)
+           end as attainment_pct
+) as a

@@ -1,9 +1,16 @@
+{{ config(post_hook=["{{ create_index('week_key', 'week') }}"]) }}  {#- the quality gate reads one week #}
 {#- Reconciliation of the weekly forms with the warehouse: per reporting unit, week and weekly-form
     indicator, the form's self-reported cumulative figure (fct_reported_values, the winning form)
     against the same indicator computed from platform / register data (fct_indicator_values, unit
-    scope, platform 'all'). relative_divergence_pct = |reported - computed| / |computed| x 100;
-    when computed = 0 it is NULL and a non-zero report is divergent. Divergent (severity warning)
-    above var reconciliation_threshold_pct (default 10). Not-reported cells (NULL) are not compared. -#}
+    scope, platform 'all'). relative_divergence_pct = |reported - computed| / |computed| x 100.
+    Divergent (severity warning), the one rule (divergence_kind):
+      none_on_platforms  computed = 0 and reported > 0: the unit reports what the platforms / register
+                         do not show at all (5 foreign markets against none), whatever the size;
+      beyond_tolerance   computed > 0 and relative_divergence_pct > var reconciliation_threshold_pct
+                         (dbt_project.yml, 10): the single tolerance for both-positive differences.
+    A unit with no computed row for an indicator computed at unit level (it has no platform / register
+    data at all) counts as computed 0. Not compared: cells the unit did not report (NULL) and the
+    indicators without a unit-level computation (IV.1, IV.2: information posts are province-level). -#}
 {%- set threshold = var('reconciliation_threshold_pct', 10) -%}
 with
 
@@ -14,6 +21,34 @@ computed as (
     select period_key, map_version, scope_code, indicator_code, cumulative_value
     from {{ ref('fct_indicator_values') }}
     where period_type = 'week' and platform = 'all' and scope_level = 'unit'
+
+),
+
+-- the indicators computed at unit level (every unit with data has them, 0 where nothing happened)
+unit_indicators as (select distinct indicator_code from computed),
+
+compared as (
+
+    select r.*,
+           case when c.cumulative_value is not null then c.cumulative_value
+                when r.indicator_code in (select indicator_code from unit_indicators) then 0
+           end as computed_value
+    from reported as r
+    left join computed as c
+        on c.period_key = r.week_key and c.map_version = r.map_version and c.scope_code = r.unit_code
+       and c.indicator_code = r.indicator_code
+
+),
+
+judged as (
+
+    select r.*,
+           case when r.computed_value = 0 and r.cumulative_value > 0 then 'none_on_platforms'
+                when r.computed_value > 0
+                     and 100.0 * abs(r.cumulative_value - r.computed_value) / r.computed_value > {{ threshold }}
+                then 'beyond_tolerance'
+           end as divergence_kind
+    from compared as r
 
 )
 
@@ -27,20 +62,15 @@ select
     ('province-' || r.current_province_code)::text      as scope_key,
     r.indicator_code::text                              as indicator_code,
     r.cumulative_value::numeric                         as reported_value,
-    c.cumulative_value::numeric                         as computed_value,
-    (r.cumulative_value - c.cumulative_value)::numeric  as difference,
-    round(100.0 * abs(r.cumulative_value - c.cumulative_value) / nullif(abs(c.cumulative_value), 0), 1)::numeric
+    r.computed_value::numeric                           as computed_value,
+    (r.cumulative_value - r.computed_value)::numeric    as difference,
+    round(100.0 * abs(r.cumulative_value - r.computed_value) / nullif(abs(r.computed_value), 0), 1)::numeric
                                                         as relative_divergence_pct,
     {{ threshold }}::numeric                            as threshold_pct,
-    (case when c.cumulative_value is null then false
-          when c.cumulative_value = 0 then r.cumulative_value <> 0
-          else 100.0 * abs(r.cumulative_value - c.cumulative_value) / abs(c.cumulative_value) > {{ threshold }}
-     end)::boolean                                      as is_divergent,
+    (r.divergence_kind is not null)::boolean            as is_divergent,
+    r.divergence_kind::text                             as divergence_kind,
     'warning'::text                                     as severity,
     r.file_id::bigint                                   as file_id
-from reported as r
-left join computed as c
-    on c.period_key = r.week_key and c.map_version = r.map_version and c.scope_code = r.unit_code
-   and c.indicator_code = r.indicator_code
+from judged as r
 left join {{ ref('ref_admin_units') }} as u
     on u.map_version = r.map_version and u.unit_code = r.unit_code and u.is_reporting_unit

@@ -1,3 +1,4 @@
+{{ config(post_hook=["{{ create_index('week_key', 'week') }}"]) }}  {#- the quality gate reads one week #}
 {#- Completeness and timeliness of the weekly forms: one row per ISO week x EXPECTED reporting unit.
 
     Expected units = the reporting units (ref_admin_units.is_reporting_unit) of the map in force on
@@ -13,7 +14,11 @@
     * missing  when no accepted form arrived (yet).
     A unit that reported on time and resent a corrected form after the deadline stays on time
     (is_corrected_after_deadline = true): the report was there at the deadline. The latest accepted
-    form wins for the values (fct_reported_values); resend_count = versions - 1. -#}
+    form wins for the values (fct_reported_values); resend_count = versions - 1.
+
+    Completeness per cell: expected_rows = the rows of the weekly form (ref_indicators.in_weekly_form)
+    every expected unit owes; reported_rows = those the winning form filled (a value in the week or a
+    cumulative value); a missing unit reported 0 of them. -#}
 with
 
 weeks as (
@@ -31,6 +36,19 @@ deliveries as (select * from {{ ref('int_quality__form_deliveries') }}),
 units as (select * from {{ ref('ref_admin_units') }} where is_reporting_unit),
 geo as (select * from {{ ref('int_geography__reporting_units') }}),
 provinces as (select * from {{ ref('ref_provinces') }}),
+form_indicators as (select indicator_code from {{ ref('ref_indicators') }} where in_weekly_form),
+
+-- the filled rows of each unit-week's winning form
+reported_rows as (
+
+    select d.map_version, d.unit_code, d.week_key, count(distinct r.indicator_code) as reported_rows
+    from deliveries as d
+    join {{ ref('stg_weekly_forms__form_rows') }} as r on r.file_id = d.latest_file_id
+    join form_indicators as i on i.indicator_code = r.indicator_code
+    where r.value_in_week is not null or r.cumulative_value is not null
+    group by 1, 2, 3
+
+),
 
 active_provinces as (
 
@@ -86,10 +104,14 @@ select
     coalesce(d.first_received_at <= e.deadline_at and d.last_received_at > e.deadline_at,
              false)::boolean                                           as is_corrected_after_deadline,
     d.latest_file_id::bigint                                           as latest_file_id,
-    coalesce(d.winning_forms, 0)::integer                              as winning_forms
+    coalesce(d.winning_forms, 0)::integer                              as winning_forms,
+    (select count(*) from form_indicators)::integer                    as expected_rows,
+    coalesce(rr.reported_rows, 0)::integer                             as reported_rows
 from expected as e
 left join deliveries as d
     on d.map_version = e.map_version and d.unit_code = e.unit_code and d.week_key = e.week_key
+left join reported_rows as rr
+    on rr.map_version = e.map_version and rr.unit_code = e.unit_code and rr.week_key = e.week_key
 left join geo as g on g.map_version = e.map_version and g.unit_code = e.unit_code
 left join provinces as p_own on p_own.map_version = e.map_version and p_own.province_code = e.province_code
 left join provinces as p_cur on p_cur.map_version = 'post2025' and p_cur.province_code = g.current_province_code

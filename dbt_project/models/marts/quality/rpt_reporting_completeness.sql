@@ -7,7 +7,9 @@
 ) }}
 {#- Reporting completeness rates per ISO week for every province (today's boundaries), region and
     the nation: expected / received / on time / late / missing units, their shares (% of expected),
-    resends, and the missing and late units as text lists ("code name" joined by "; ").
+    resends, the missing and late units as text lists ("code name" joined by "; "), and per cell: the
+    form rows filled out of those owed by the expected units (reported_rows / expected_rows), with the
+    units that sent a form but left rows blank ("code name (filled/owed)").
     Incremental: a week's status changes only when forms for it land, or when it is new (its data
     lands): the weeks of changed_weeks() are aggregated again. -#}
 -- depends_on: {{ ref('int_indicators__changes') }}  {# the change driver: hooks, changed_from() #}
@@ -46,7 +48,11 @@ agg as (
         count(distinct current_province_code)                        as provinces_expected,
         count(distinct current_province_code) filter (where is_received) as provinces_reporting,
         string_agg(unit_code || ' ' || unit_name, '; ' order by unit_code) filter (where is_missing) as missing_unit_list,
-        string_agg(unit_code || ' ' || unit_name, '; ' order by unit_code) filter (where is_late)    as late_unit_list
+        string_agg(unit_code || ' ' || unit_name, '; ' order by unit_code) filter (where is_late)    as late_unit_list,
+        sum(expected_rows)                                           as expected_rows,
+        sum(reported_rows)                                           as reported_rows,
+        string_agg(unit_code || ' ' || unit_name || ' (' || reported_rows || '/' || expected_rows || ')', '; '
+                   order by unit_code) filter (where is_received and reported_rows < expected_rows) as incomplete_unit_list
     from scoped
     group by week_key, week_start, week_end, deadline_at, scope_level, scope_code
 
@@ -75,5 +81,9 @@ select
     provinces_expected::integer          as provinces_expected,
     provinces_reporting::integer         as provinces_reporting,
     missing_unit_list::text              as missing_unit_list,
-    late_unit_list::text                 as late_unit_list
+    late_unit_list::text                 as late_unit_list,
+    expected_rows::integer               as expected_rows,
+    reported_rows::integer               as reported_rows,
+    round(100.0 * reported_rows / nullif(expected_rows, 0), 1)::numeric as reported_rows_pct,
+    incomplete_unit_list::text           as incomplete_unit_list
 from agg

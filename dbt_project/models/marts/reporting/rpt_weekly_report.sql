@@ -1,8 +1,12 @@
+{{ config(post_hook=["{{ create_index('week_key', 'week') }}"]) }}  {#- the quality gate reads one week #}
 {#- The weekly report (appendix 02 layout) per ISO week for every province on today's boundaries,
     region and the nation, all platforms together: the 17 weekly-form rows in template order, then
     the N group. Notes: III.6 buyer provinces by region, III.7 buyer countries (Vietnamese names).
     quality_flags: short Vietnamese data-quality flags as a JSON array text (completeness, plausibility,
-    reconciliation, consistency warnings; int_quality__report_flags), NULL when there is none. -#}
+    reconciliation, consistency warnings; int_quality__report_flags), NULL when there is none.
+    Per-platform figures beside the total (DOMAIN §6): value_in_week_<platform> and
+    cumulative_value_<platform> for postmart and voso, NULL where an indicator has no per-platform series
+    (the household register's); platforms_additive false where postmart + voso may exceed the total. -#}
 with
 
 weeks as (select * from {{ ref('int_calendar__periods') }} where period_type = 'week'),
@@ -13,14 +17,14 @@ countries as (select * from {{ ref('ref_countries') }}),
 facts as (
 
     select * from {{ ref('fct_indicator_values') }}
-    where period_type = 'week' and platform = 'all' and map_version = 'post2025'
+    where period_type = 'week' and platform in ('all', 'postmart', 'voso') and map_version = 'post2025'
       and scope_level in ('province', 'region', 'nation')
 
 ),
 
 scopes as (
 
-    select distinct scope_level, scope_code from facts
+    select distinct scope_level, scope_code from facts where platform = 'all'
 
 ),
 
@@ -103,13 +107,25 @@ select
     f.cumulative_value::numeric                               as cumulative_value,
     f.target_value::numeric                                   as target_value,
     f.target_attainment_pct::numeric                          as target_attainment_pct,
+    f.attainment_flag::text                                   as attainment_flag,
     f.is_sample_target::boolean                               as is_sample_target,
     notes.notes::text                                         as notes,
-    qf.quality_flags::text                                    as quality_flags
+    qf.quality_flags::text                                    as quality_flags,
+    fp.value_in_period::numeric                               as value_in_week_postmart,
+    fp.cumulative_value::numeric                              as cumulative_value_postmart,
+    fv.value_in_period::numeric                               as value_in_week_voso,
+    fv.cumulative_value::numeric                              as cumulative_value_voso,
+    f.platforms_additive::boolean                             as platforms_additive
 from grid as g
 left join facts as f
     on f.period_key = g.week_key and f.scope_level = g.scope_level and f.scope_code = g.scope_code
-   and f.indicator_code = g.indicator_code
+   and f.indicator_code = g.indicator_code and f.platform = 'all'
+left join facts as fp
+    on fp.period_key = g.week_key and fp.scope_level = g.scope_level and fp.scope_code = g.scope_code
+   and fp.indicator_code = g.indicator_code and fp.platform = 'postmart'
+left join facts as fv
+    on fv.period_key = g.week_key and fv.scope_level = g.scope_level and fv.scope_code = g.scope_code
+   and fv.indicator_code = g.indicator_code and fv.platform = 'voso'
 left join notes
     on notes.week_key = g.week_key and notes.scope_level = g.scope_level and notes.scope_code = g.scope_code
    and notes.indicator_code = g.indicator_code

@@ -89,4 +89,42 @@ create table if not exists ops.build_watermarks (
     upto_sha256   text,
     built_at      timestamptz not null default now()
 );
+
+-- lensan.orchestration.changed: per period type, the newest landed file (of the build the marts
+-- reflected) and that build's time when earlier periods were last revised; files and withdrawals
+-- after it say which published periods to revise again
+create table if not exists ops.revision_watermarks (
+    period_type   text        primary key,
+    upto_file_id  bigint      not null,
+    upto_sha256   text,
+    built_at      timestamptz,
+    recorded_at   timestamptz not null default now()
+);
+
+-- lensan.portal: access codes of the reporting units and provinces (only a salted scrypt hash of the
+-- secret part is kept; code_ref, the public first part, finds the row) and the audit log of sign-ins
+-- and uploads (account codes, outcomes, SHA-256 and client address: no personal data)
+create table if not exists ops.portal_codes (
+    code_ref      text        primary key,
+    account_kind  text        not null check (account_kind in ('unit', 'province')),
+    account_code  text        not null,
+    secret_salt   bytea       not null,
+    secret_hash   bytea       not null,
+    issued_at     timestamptz not null default now(),
+    expires_on    date        not null,
+    revoked_at    timestamptz
+);
+create table if not exists ops.portal_audit (
+    event_id      bigserial   primary key,
+    at            timestamptz not null default now(),
+    event         text        not null,   -- sign_in | sign_out | upload | template | denied
+    account_kind  text,
+    account_code  text,
+    code_ref      text,
+    outcome       text        not null,   -- ok | refused | bad_code | expired | revoked | rate_limited | ...
+    reason_code   text,
+    week_key      text,
+    sha256        text,
+    client_ip     text
+);
 -- {% endmacro %}

@@ -13,8 +13,14 @@ create table if not exists raw.landed_files (
     sha256         text        not null unique,
     source         text        not null,   -- weekly_form | household_register | postmart | voso
     entity         text,                   -- postmart/voso entity; form | register otherwise
-    original_name  text        not null,
-    archive_path   text        not null,
+    -- No name as delivered (it may carry a person's name or phone; docs/security.md): the public name
+    -- (lensan.landing.names.landed_public_name, what manifests list), the keyed hash of the delivered
+    -- name (lensan.landing.ledger.name_key) and the folder of the kept copy, <sha256>__<name> there.
+    -- Warehouses from before issue 18 are migrated by lensan.landing.migrations (run by
+    -- ensure_raw_schema after this file: the backfill needs the pseudonym key and the public-name rule).
+    public_name    text        not null,
+    name_hash      text        not null,
+    archive_dir    text        not null,
     size_bytes     bigint      not null,
     arrived_at     timestamptz not null,
     status         text        not null check (status in ('loaded', 'quarantined')),
@@ -51,14 +57,15 @@ end $$;
 create table if not exists raw.deliveries (
     delivery_id    bigint      primary key,
     file_id        bigint      not null,   -- the landed file (raw.landed_files) whose bytes were delivered
-    original_name  text        not null,
+    public_name    text        not null,   -- as in landed_files, with this delivery's unit and date
+    name_hash      text        not null,   -- keyed hash of this delivery's name: what tells it apart
     arrived_at     timestamptz not null,   -- mtime in the landing folder, as for landed_files
     recorded_at    timestamptz not null default now(),
     entity         text,                   -- as the name says (an extract without rows is the same bytes for all)
     unit_code      text,
     period_key     text,
     file_date      date,                   -- the date this delivery's name gives (register: snapshot date)
-    unique (file_id, original_name)
+    unique (file_id, name_hash)
 );
 
 create table if not exists raw.weekly_forms (

@@ -28,9 +28,12 @@ from typing import Annotated, Callable, Iterator
 import msgspec
 import polars as pl
 
-from lensan.landing import identity, pseudonymise, safety
+from lensan.landing import pseudonymise, safety
 from lensan.landing.errors import LandingError
 from lensan.landing.platforms import duplicates, reference
+from lensan.landing.platforms.copy_text import Columns as _Columns
+from lensan.landing.platforms.copy_text import copy_value as _copy_value
+from lensan.landing.platforms.copy_text import text_frame as _text_frame
 from lensan.landing.platforms.spec import (BOOL, DATETIME, DATETIME_OPT, ID, NUM, PHONE, TEXT, VOSO, Extract,
                                            Hasher)
 
@@ -43,7 +46,6 @@ COPY_OPTIONS = "(null '')"          # '' is NULL: an empty raw value is always N
 # polars' own whitespace set lacks U+001C..U+001F.
 WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
               "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _PM_DT = (r"(?:0[1-9]|[12][0-9]|3[01])/(?:0[1-9]|1[0-2])/[0-9]{4} "
           r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]")
 _VS_DT = (r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
@@ -74,25 +76,17 @@ def _valid_days(days: set, day_month_year: bool) -> bool:
     return True
 
 
-def _copy_value(value: str | None) -> str:
-    return "" if value is None else value.translate(_COPY_ESCAPES)
-
-
 def _escaped(column: pl.Expr) -> pl.Expr:
     """COPY text escaping of a string column (backslash first), as `_copy_value`."""
     return (column.str.replace_all("\\", "\\\\", literal=True).str.replace_all("\t", "\\t", literal=True)
             .str.replace_all("\n", "\\n", literal=True).str.replace_all("\r", "\\r", literal=True))
 
 
-def _text_frame(names, cols) -> pl.DataFrame:
-    return pl.DataFrame({name: col for name, col in zip(names, cols)}, schema={name: pl.String for name in names})
-
-
 def _checked(frame: pl.DataFrame, kinds: list[str], dt_kinds: dict[str, str], bools: list[str] | None,
              day_month_year: bool, exact: Callable[[int], list[str]], escapes_possible: bool = True) -> pl.DataFrame:
     """The frame (string columns, '' for blank) as COPY text, checked a column at a time in one polars pass.
     A column the checks cannot vouch for is replaced by `exact(i)` (the per-value functions); phone
-    columns are left raw for `_Columns.emit` to hash. `escapes_possible=False`: the caller knows no
+    columns are left raw for `Columns.emit` (platforms.copy_text) to hash. `escapes_possible=False`: the caller knows no
     value holds a backslash, tab or line break (nothing to escape)."""
     names = frame.columns
     checks, escapes = [], []
@@ -121,71 +115,6 @@ def _checked(frame: pl.DataFrame, kinds: list[str], dt_kinds: dict[str, str], bo
     if to_escape:
         frame = frame.with_columns(_escaped(pl.col(name)) for name in to_escape)
     return frame
-
-
-class _Columns:
-    """Shared end of both platforms: pseudonymise the phone columns, keep order ids' hashes, format COPY
-    text."""
-
-    def __init__(self, extract: Extract, hasher, prefix: str):
-        self.kinds = [k for _, _, k in extract.spec]
-        self.names = list(extract.columns)
-        self.phone_cols = [i for i, k in enumerate(self.kinds) if k == PHONE]
-        self.order_col = extract.columns.index("order_id") if "order_id" in extract.columns else None
-        # 8 bytes a row, not a set of strings (~100 bytes a row): order ids (orders), else whole rows
-        self.key_hashes: list[pl.Series] = []
-        self.hasher = hasher
-        self.prefix = prefix
-        self.rows = 0
-
-    def from_values(self, values: list[list[str | None]]) -> pl.DataFrame:
-        """COPY text of rows validated by the exact functions (None for blank); phone columns as given
-        (raw, or already hashed by records())."""
-        width = len(self.kinds)
-        cols = [[_copy_value(row[i]) for row in values] for i in range(width)]
-        for i in self.phone_cols:
-            cols[i] = [row[i] or "" for row in values]
-        return _text_frame(self.names, cols)
-
-    def emit(self, frame: pl.DataFrame, hashed: bool = False) -> tuple[int, bytes]:
-        """(rows, COPY text) of the frame (COPY text values, '' = NULL): `prefix`, the columns, row_number."""
-        n = frame.height
-        if not hashed:      # rows from records() are hashed already
-            frame = frame.with_columns(self.hash_phones(frame.get_column(self.names[i])) for i in self.phone_cols)
-        self.key_hashes.append(frame.get_column(self.names[self.order_col]).hash(seed=0)
-                               if self.order_col is not None else frame.hash_rows(seed=0))
-        first = self.rows + 1
-        self.rows += n
-        # the prefix ('file_id<TAB>extract_date') is one literal column; values hold no tab or newline
-        # unescaped, so the CSV writer without quoting writes exactly COPY text
-        lines = frame.select(pl.lit(self.prefix, dtype=pl.String).alias("\x00prefix"), pl.all(),
-                             pl.int_range(first, first + n, dtype=pl.Int64).alias("\x00row_number"))
-        out = io.BytesIO()
-        lines.write_csv(out, include_header=False, separator="\t", line_terminator="\n", quote_style="never",
-                        null_value="")
-        return n, out.getvalue()
-
-    def may_repeat(self) -> bool:
-        """False when the file's order ids (orders) or rows (other entities) are all distinct; True if two
-        of them share a 64-bit hash (a repeat, or very rarely a collision)."""
-        if not self.key_hashes:
-            return False
-        hashes = pl.concat(self.key_hashes)
-        return hashes.n_unique() != hashes.len()
-
-    def hash_phones(self, raw: pl.Series) -> pl.Series:
-        """Hex HMAC of each raw phone ('' when blank)."""
-        if self.hasher is None:
-            return pl.Series(raw.name, [""] * len(raw), dtype=pl.String)
-        hex_digest_expr = getattr(self.hasher, "hex_digest_expr", None)
-        hashed = hex_digest_expr("phone", pl.col("canonical")) if hex_digest_expr is not None else None
-        if hashed is None:
-            return pl.Series(raw.name, [_copy_value(self.hasher("phone", v) if v else None) for v in raw.to_list()],
-                             dtype=pl.String)
-        # identity.phone (the one rule), vectorised for the usual spellings, once per distinct value otherwise
-        return (identity.phone_series(raw).to_frame("canonical")
-                .select(pl.when(pl.col("canonical").is_not_null()).then(hashed).otherwise(pl.lit("")).alias(raw.name))
-                .to_series())
 
 
 # ---------------------------------------------------------------------------------- postmart (fast)
@@ -257,8 +186,11 @@ def _postmart_frames(path: Path, extract: Extract, out: _Columns) -> Iterator[pl
                     rest = data
                     continue
                 raw, rest = data[:cut], data[cut + 1:]
-            else:
+            else:                           # the last line, without a line end
                 raw, rest = data, b""
+                last = raw.decode("utf-8", "replace")
+                if reference.ends_after_separator(last, last.split(";")):
+                    raise reference.cut_after_separator(line0)
             plain = raw
             if b"\r" in plain:              # CRLF line ends (the csv module's default) are plain too
                 plain = plain.replace(b"\r\n", b"\n")

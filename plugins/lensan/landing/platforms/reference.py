@@ -124,6 +124,9 @@ class PostmartRecords:
         self._current = []
         values = next(self._reader)
         self.line += 1
+        if self._current and not self._current[-1].endswith(("\n", "\r")) \
+                and ends_after_separator(self._current[-1], values):
+            raise cut_after_separator(self.line)
         # only the file's last line lacks a line end; strict parsing tells a quote left open there
         if self._current and not self._current[-1].endswith(("\n", "\r")) \
                 and any('"' in text for text in self._current):
@@ -141,6 +144,18 @@ class PostmartRecords:
 def is_blank_record(values: list[str]) -> bool:
     """A record of nothing but separators (and spaces): not a row."""
     return all(not v.strip() for v in values)
+
+
+def ends_after_separator(last_line: str, values: list[str]) -> bool:
+    """The file's last line (it has no line end) stops right after a separator: the file was cut there,
+    its last field lost (a writer ends the last line with a line break). A line of nothing but
+    separators is no row, cut or not."""
+    return last_line.endswith(";") and not is_blank_record(values)
+
+
+def cut_after_separator(line: int) -> LandingError:
+    return LandingError("TRUNCATED_ROW", where_line(line), reason="the file ends right after a separator",
+                        reason_vi="tệp kết thúc ngay sau một dấu phân cách")
 
 
 def postmart_exact_rows(rows, line0: int, kinds: list[str], headings: list[str]):

@@ -1,16 +1,18 @@
 """The CSV files of a report, for a Vietnamese Excel: UTF-8 with BOM, ';' separator, decimal comma, CRLF.
 
-`render_csv` is the report itself (the 8 template headings, a header row per section); `render_product_csv`
+`render_csv` is the report itself (the 8 template headings, a header row per section, then the
+per-platform columns postmart.vn / voso.vn: in the period, cumulative); `render_product_csv`
 the per-product-type statistics of a monthly report (`<base>_loai_san_pham.csv`)."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 from lensan.publish.render.formatting import display_tt, neutralise, notes_text
 from lensan.publish.rows import is_own_row, section_blocks
-from lensan.publish.template import (HEADINGS, PLATFORM_VI, PRODUCT_GROUP_VI, PRODUCT_HEADINGS, SECTION_NUMERALS,
+from lensan.publish.template import (PLATFORM_VI, PRODUCT_GROUP_VI, PRODUCT_HEADINGS, SECTION_NUMERALS,
                                      SECTION_TITLES, Period)
 
 BOM = b"\xef\xbb\xbf"
@@ -33,14 +35,16 @@ def render_csv(rows: list[dict], period: Period | None = None) -> bytes:
     """UTF-8 with BOM, ';' separator (Vietnamese Excel), the 8 template headings, CRLF."""
     buffer = io.StringIO()
     writer = _writer(buffer)
-    writer.writerow(period.headings if period else HEADINGS)
-    value_field = period.value_field if period else "value_in_week"
+    period = period or Period("week", "", dt.date.min, dt.date.min)
+    # the 8 template columns, then the per-platform ones (added at the end: earlier readers keep working)
+    writer.writerow(period.headings + period.platform_headings)
     for section, section_rows in section_blocks(rows):
         if not is_own_row(section, section_rows):
-            writer.writerow([SECTION_NUMERALS.get(section, section), SECTION_TITLES.get(section, section),
-                             "", "", "", "", "", ""])
+            writer.writerow([SECTION_NUMERALS.get(section, section), SECTION_TITLES.get(section, section)]
+                            + [""] * (6 + len(period.platform_fields)))
         for row in section_rows:
-            writer.writerow(_csv_cells(row, value_field))
+            writer.writerow(_csv_cells(row, period.value_field)
+                            + [_csv_number(row.get(f)) for f in period.platform_fields])
     return BOM + buffer.getvalue().encode("utf-8")
 
 

@@ -16,7 +16,7 @@ from lensan import settings
 from lensan.publish.render import charts
 from lensan.publish.render.formatting import fixed_number, optional_float
 from lensan.publish.rows import clean_rows
-from lensan.publish.template import (GATE_NOT_RUN_VI, GATE_VI, ISSUING_BODY, PLATFORM_NOTE, SCOPE_LEVEL_VI, Period,
+from lensan.publish.template import (GATE_NOT_RUN_VI, GATE_VI, PLATFORM_NOTE, SCOPE_LEVEL_VI, Period, issuing_body,
                                      scope_sort_key)
 from lensan.settings import NATION_CODE
 
@@ -52,7 +52,7 @@ def render_summary(*, title: str, period_label: str, value_heading: str, generat
     out = ['<!DOCTYPE html>', '<html lang="vi">', '<head>', '<meta charset="utf-8">',
            f'<title>Tóm tắt {escape(title.lower())} — {escape(period_label)}</title>',
            f'<style>{CSS}</style>', '</head>', '<body>',
-           f'<div class="org">{ISSUING_BODY}</div>',
+           f'<div class="org">{escape(issuing_body("nation", NATION_CODE, local.date())).replace(chr(10), "<br>")}</div>',
            f'<h1>TÓM TẮT {escape(title)}</h1>',
            f'<div class="sub">{escape(period_label)} — Chương trình 1034 (hộ SXNN trên sàn postmart.vn, voso.vn)</div>',
            f'<div class="sub">Lập tự động lúc {local:%H:%M ngày %d/%m/%Y} (giờ Việt Nam); kiểm tra chất lượng '
@@ -81,7 +81,8 @@ def render_summary(*, title: str, period_label: str, value_heading: str, generat
                 f'<td class="n">{fixed_number(row.get("target_value"))}</td>'
                 f'<td class="n">{fixed_number(row.get("target_attainment_pct"), 1)}</td></tr>')
         out.append('</tbody></table>')
-        out.append('<p class="note">Ô trống: chưa báo cáo / chưa có số liệu (khác với 0).</p>')
+        out.append('<p class="note">Ô trống: đơn vị không báo cáo ô này của biểu mẫu; '
+                   '0: không phát sinh (không có gì xảy ra trong kỳ).</p>')
 
     # 2. attainment per indicator (nation) -------------------------------------------------------
     out.append('<h2>2. Tỉ lệ hoàn thành chỉ tiêu năm theo chỉ tiêu — Toàn quốc</h2>')
@@ -163,7 +164,8 @@ def render_period_summary(period: Period, period_dir: Path, *, generated_at: str
                       "scope_name": item["scope_name"], "revision": item["revision"], "status": item["status"],
                       "files": files})
     return render_summary(
-        title=period.title, period_label=period.label, value_heading=period.headings[3],
+        title=period.title, period_label=period.label + (f" — {period.map_line}" if period.as_reported else ""),
+        value_heading=period.headings[3],
         generated_at=dt.datetime.fromisoformat(generated_at.replace("Z", "+00:00")),
         gate_status=gate_status, nation_rows=nation_rows, value_field=period.value_field,
         provinces=provinces, completeness=completeness, scope_names={

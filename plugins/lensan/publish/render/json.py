@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 
-from lensan.publish.template import PLATFORM_NOTE, Period
+from lensan.publish.template import PLATFORM_NOTE, PLATFORM_SPLIT_NOTE, Period
 
 
 def render_json(period: Period, *, level: str, code: str, name: str, rows: list[dict],
-                completeness: dict | None, product_types: list[dict] | None) -> bytes:
+                completeness: dict | None, product_types: list[dict] | None, issuing_body: str | None = None) -> bytes:
     headings = period.headings
     payload = {
         "period_type": period.type, "period_key": period.key,
@@ -29,6 +29,11 @@ def render_json(period: Period, *, level: str, code: str, name: str, rows: list[
         "rows": rows,
         "completeness": completeness,
     }
+    # added fields (readers of the earlier files ignore them): the per-platform columns, the map, the issuer
+    payload["columns"] |= dict(zip(period.platform_fields, period.platform_headings))
+    payload["platform_note"] = PLATFORM_SPLIT_NOTE
+    payload["map_version"] = period.map_version
+    payload["issuing_body"] = issuing_body
     if product_types is not None:   # monthly report: per-platform statistics by product type
         payload["product_types"] = product_types
     return (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")

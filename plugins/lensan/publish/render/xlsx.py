@@ -15,15 +15,17 @@ import zipfile
 from lensan import settings
 from lensan.publish.render.formatting import FORMULA_PREFIXES, display_tt, notes_text, vn_number
 from lensan.publish.rows import is_own_row, section_blocks
-from lensan.publish.template import (GATE_NOT_RUN_VI, GATE_VI, ISSUING_BODY, PLATFORM_NOTE, PLATFORM_VI,
-                                     PRODUCT_GROUP_VI, PRODUCT_HEADINGS, SCOPE_LEVEL_VI, SECTION_NUMERALS,
-                                     SECTION_TITLES, SYSTEM_LINE, Period)
+from lensan.publish.template import (GATE_NOT_RUN_VI, GATE_VI, PLATFORM_NOTE, PLATFORM_SHEET,
+                                     PLATFORM_SPLIT_NOTE, PLATFORM_VI, PRODUCT_GROUP_VI, PRODUCT_HEADINGS, SCOPE_LEVEL_VI, SECTION_NUMERALS,
+                                     SECTION_TITLES, SYSTEM_LINE, Period, issuing_body)
 
 PRODUCT_SHEET = "Thống kê theo loại sản phẩm"
 COLUMN_WIDTHS = (6, 50, 12, 14, 13, 14, 14, 44)   # A–H of the report sheet (fits A4 landscape)
 COMPLETENESS_FIELDS = ("expected", "received", "on_time", "late", "missing", "received_pct")
 COMPLETENESS_HEADINGS = ("Số đơn vị phải báo cáo", "Số đơn vị đã báo cáo", "Đúng hạn", "Muộn",
-                         "Chưa báo cáo", "Tỉ lệ đã báo cáo (%)")
+                         "Chưa báo cáo", "Tỉ lệ đã báo cáo (%)", "Dòng chỉ tiêu đã báo cáo / phải báo cáo")
+UNITS_SHEET = "Tình hình báo cáo"
+UNIT_STATUS_VI = {"on_time": "Đúng hạn", "late": "Muộn", "missing": "Chưa báo cáo"}
 
 
 def _set_text(cell, text: str | None) -> None:
@@ -71,11 +73,13 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=8)
         text_cell(row, 1, value, font=Font(name=font, size=size, bold=bold, italic=italic), alignment=center)
 
-    banner(1, ISSUING_BODY, bold=True)
+    body = issuing_body(level, code, generated_at.astimezone(settings.LOCAL_TZ).date(), period.map_version)
+    banner(1, body, bold=True)
+    ws.row_dimensions[1].height = 16.0 * (body.count("\n") + 1)
     banner(2, f"{SYSTEM_LINE} — {SCOPE_LEVEL_VI.get(level, level)}: {name} (mã {code})")
     banner(3, period.title, size=14, bold=True)
     banner(4, period.label, bold=True)
-    banner(5, f"Phạm vi báo cáo: {name}")
+    banner(5, f"Phạm vi báo cáo: {name}" + (f" — {period.map_line}" if period.as_reported else ""))
     banner(6, period.template_line, size=10, italic=True)
     ws.row_dimensions[3].height = 22
 
@@ -128,7 +132,7 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
     gate_status = (gate_summary or {}).get("status")
     gate_vi = GATE_VI.get(gate_status or "", GATE_NOT_RUN_VI)
     footer = [
-        f"Ghi chú: {PLATFORM_NOTE}",
+        f"Ghi chú: {PLATFORM_NOTE} Số liệu theo từng sàn: trang \"{PLATFORM_SHEET}\".",
         f"Kiểm tra chất lượng dữ liệu (cổng GX): {gate_vi}.",
         f"Lần công bố (revision): {revision}. Lập tự động bởi lensan lúc "
         f"{generated_at.astimezone(settings.LOCAL_TZ):%H:%M ngày %d/%m/%Y} (giờ Việt Nam).",
@@ -144,7 +148,8 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=8)
         text_cell(r, 1, "PHỤ LỤC: TÌNH HÌNH GỬI BÁO CÁO TUẦN CỦA CÁC ĐƠN VỊ", font=bold_font, alignment=left)
         r += 1
-        for col, heading in enumerate(COMPLETENESS_HEADINGS, start=2):
+        per_cell = completeness.get("expected_rows") is not None
+        for col, heading in enumerate(COMPLETENESS_HEADINGS[:len(COMPLETENESS_FIELDS) + per_cell], start=2):
             text_cell(r, col, heading, font=bold_font, alignment=center, border=border, fill=fill)
         ws.row_dimensions[r].height = 45
         r += 1
@@ -153,6 +158,13 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
             cell.font, cell.border = body_font, border
             cell.alignment = Alignment(horizontal="center", vertical="center")
             cell.number_format = "#,##0.0" if key == "received_pct" else "#,##0"
+        if per_cell:   # the form rows filled of those owed
+            cell = ws.cell(row=r, column=8)
+            _set_text(cell, f"{vn_number(completeness['reported_rows'])} / {vn_number(completeness['expected_rows'])}"
+                            f" ({vn_number(completeness['reported_rows_pct'], 1)}%)"
+                      if completeness.get("reported_rows_pct") is not None else "")
+            cell.font, cell.border = body_font, border
+            cell.alignment = Alignment(horizontal="center", vertical="center")
         r += 1
         for label, text in _completeness_unit_lines(completeness):
             ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=8)
@@ -179,6 +191,9 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
     wb.properties.lastModifiedBy = "lensan"
     charts.add_chart_sheet(wb, rows=rows, scope_name=name, period_label=f"{period.title} — {period.label}",
                            provinces=provinces, font_name=font)
+    if completeness and completeness.get("units"):
+        _add_units_sheet(wb, completeness["units"], f"{period.title} — {period.label}", name, font)
+    _add_platform_sheet(wb, rows, period, f"{period.title} — {period.label}", name, font)
     if product_types is not None:
         _add_product_sheet(wb, product_types, f"{period.title} — {period.label}", name, font)
     wb.properties.title = f"{period.title} {period.key} — {name}"
@@ -186,6 +201,94 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
     buffer = io.BytesIO()
     wb.save(buffer)
     return _deterministic_zip(buffer.getvalue(), stamp)
+
+
+def _add_units_sheet(wb, units: list[dict], period_label: str, scope_name: str, font: str) -> None:
+    """Sheet `Tình hình báo cáo` of a province: every expected unit, its status and the form rows it filled
+    out of those it owes."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    ws = wb.create_sheet(UNITS_SHEET)
+    thin = Side(style="thin", color="000000")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    headings = ("Mã đơn vị", "Tên đơn vị", "Tình trạng báo cáo", "Số dòng chỉ tiêu đã báo cáo",
+                "Số dòng chỉ tiêu phải báo cáo")
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headings))
+    title = ws.cell(row=1, column=1)
+    _set_text(title, f"TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ — {period_label} — {scope_name}")
+    title.font, title.alignment = Font(name=font, size=12, bold=True), Alignment(horizontal="center", wrap_text=True)
+    ws.row_dimensions[1].height = 32
+    fill = PatternFill("solid", fgColor="D9E1F2")
+    for col, heading in enumerate(headings, start=1):
+        cell = ws.cell(row=3, column=col)
+        _set_text(cell, heading)
+        cell.font, cell.fill, cell.border = Font(name=font, bold=True), fill, border
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for r, unit in enumerate(units, start=4):
+        texts = (unit["unit_code"], unit["unit_name"], UNIT_STATUS_VI.get(unit["status"], unit["status"]))
+        for col, text in enumerate(texts, start=1):
+            cell = ws.cell(row=r, column=col)
+            _set_text(cell, text)
+            cell.border, cell.font = border, Font(name=font, size=10)
+        for col, key in ((4, "reported_rows"), (5, "expected_rows")):
+            cell = ws.cell(row=r, column=col, value=unit[key])
+            cell.border, cell.font = border, Font(name=font, size=10)
+    for col, width in zip("ABCDE", (11, 34, 16, 16, 16)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = ws.cell(row=4, column=1)
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+
+
+def _add_platform_sheet(wb, rows: list[dict], period: Period, period_label: str, scope_name: str,
+                        font: str) -> None:
+    """Sheet `Theo sàn`: every indicator for both platforms together, postmart.vn and voso.vn (in the
+    period, cumulative), with the note on households counted on both platforms."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    ws = wb.create_sheet(PLATFORM_SHEET)
+    thin = Side(style="thin", color="000000")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    value_fields = (period.value_field, "cumulative_value") + period.platform_fields
+    headings = ("TT", "Chỉ tiêu", "Đơn vị tính") + period.split_headings(("all",)) + period.platform_headings
+    width = len(headings)
+    for r, (text, size, bold) in enumerate((("SỐ LIỆU THEO TỪNG SÀN TMĐT", 13, True),
+                                            (f"{period_label} — {scope_name}", 11, False)), start=1):
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=width)
+        cell = ws.cell(row=r, column=1)
+        _set_text(cell, text)
+        cell.font, cell.alignment = Font(name=font, size=size, bold=bold), Alignment(horizontal="center")
+    ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=width)
+    note = ws.cell(row=3, column=1)
+    _set_text(note, PLATFORM_SPLIT_NOTE)
+    note.font = Font(name=font, size=10, italic=True)
+    note.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[3].height = 42
+    header = 5
+    fill = PatternFill("solid", fgColor="D9E1F2")
+    for col, heading in enumerate(headings, start=1):
+        cell = ws.cell(row=header, column=col)
+        _set_text(cell, heading)
+        cell.font, cell.fill, cell.border = Font(name=font, bold=True), fill, border
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.row_dimensions[header].height = 48
+    for r, row in enumerate(rows, start=header + 1):
+        for col, text in enumerate((display_tt(row), row["indicator_label_vi"], row["unit_vi"]), start=1):
+            cell = ws.cell(row=r, column=col)
+            _set_text(cell, text)
+            cell.border, cell.font = border, Font(name=font, size=10)
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+        for col, fld in enumerate(value_fields, start=4):
+            value = row.get(fld)
+            cell = ws.cell(row=r, column=col, value=value)
+            cell.border, cell.font = border, Font(name=font, size=10)
+            if value is not None:
+                cell.number_format = "#,##0" if float(value).is_integer() else "#,##0.00"
+        ws.row_dimensions[r].height = max(15.0, 13.5 * _wrapped_lines(row["indicator_label_vi"], 44))
+    for col, w in zip("ABCDEFGHI", (6, 44, 11, 14, 14, 14, 14, 14, 14)):
+        ws.column_dimensions[col].width = w
+    ws.freeze_panes = ws.cell(row=header + 1, column=4)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
 
 
 def _add_product_sheet(wb, product_types: list[dict], period_label: str, scope_name: str, font: str) -> None:
@@ -241,6 +344,10 @@ def _completeness_unit_lines(completeness: dict) -> list[tuple[str, str]]:
     missing = completeness.get("missing_units") or []
     if missing:
         lines.append(("Chưa báo cáo", "; ".join(f"{u['unit_code']} {u['unit_name']}" for u in missing)))
+    incomplete = completeness.get("incomplete_units") or []
+    if incomplete and completeness.get("units"):   # a province's own units (regions, nation: the counts)
+        lines.append(("Báo cáo thiếu chỉ tiêu", "; ".join(
+            f"{u['unit_code']} {u['unit_name']} ({u['reported_rows']}/{u['expected_rows']} dòng)" for u in incomplete)))
     silent = completeness.get("silent_provinces") or []
     if silent:
         lines.append(("Tỉnh chưa có đơn vị báo cáo", "; ".join(
