@@ -197,6 +197,31 @@ def test_register_resent_under_a_new_snapshot_date_takes_effect(home, db):
     assert reason["code"] == "UNKNOWN_SOURCE" and reason["message_vi"] and reason["message_en"]
 
 
+def test_relanding_reads_each_row_from_its_own_name_when_bytes_are_kept_under_several(home, db):
+    """The archive may keep the same bytes under several names (kept from before a raw reset, when the
+    same bytes had landed under another date); relanding (new pseudonym key) re-reads a row from the
+    copy whose name gives the row's own snapshot date."""
+    from lensan.landing import reland_all
+
+    rows = register_rows()
+    rows[0][0] = "HH205-09002"      # bytes of this test's own
+    first = build_register_csv(settings.landing_dir("household_register") / "danh_sach_ho_205_20241122.csv", rows)
+    land_pending(["household_register"])
+    file_id, _, _, _, _, _, _, _, folder, sha, _, _ = _landed(db, first.name)[-1]
+    kept = Path(folder) / f"{sha}__danh_sach_ho_205_20241122.csv"
+    older = Path(folder) / f"{sha}__danh_sach_ho_205_20241108.csv"   # sorts first
+    shutil.copy2(kept, older)
+    db.rollback()
+    try:
+        reland_all()
+    finally:
+        older.unlink()
+    with db.cursor() as cur:
+        cur.execute("select distinct snapshot_date from raw.household_register where file_id = %s", (file_id,))
+        assert cur.fetchall() == [(dt.date(2024, 11, 22),)]
+    db.rollback()
+
+
 def test_unidentified_new_files_are_quarantined_never_dropped(home, db):
     cases = {"household_register": "danh_sach_ho.csv", "postmart": "don_hang_thang_11.csv",
              "voso": "voso_orders_latest.jsonl.gz"}

@@ -130,7 +130,9 @@ def kept_copy(folder: Path, sha: str) -> Path | None:
     """The copy of the file with SHA-256 `sha` kept in `folder` (raw.landed_files.archive_dir): the
     archive's `<sha256>__<name>`, or, for a file refused before archiving, the quarantined file (or
     the reason file of a link or special file) whose reason names that SHA-256. None if gone."""
-    found = next((p for p in folder.glob(f"{sha}__*") if not p.name.endswith(".reason.json")), None)
+    # sorted: the same bytes may be kept under several names (see lensan.landing.reland), pick one
+    # deterministically
+    found = next((p for p in sorted(folder.glob(f"{sha}__*")) if not p.name.endswith(".reason.json")), None)
     if found is not None or not folder.is_dir():
         return found
     import json
@@ -151,10 +153,10 @@ def delivered_name(copy: Path, sha: str) -> str:
     return copy.name[len(sha) + 2:] if copy.name.startswith(f"{sha}__") else copy.name
 
 
-def verified(folder: Path, sha: str, file_id: int) -> Path:
-    """The archive copy of a loaded file (found in its folder by SHA-256), refused unless it lies in
-    LENSAN_HOME/archive and still has its SHA-256. Messages name the file by id and SHA-256 only."""
-    path = kept_copy(folder, sha)
+def verified(folder: Path, sha: str, file_id: int, path: Path | None = None) -> Path:
+    """The archive copy of a loaded file (`path`, or found in its folder by SHA-256), refused unless it
+    lies in LENSAN_HOME/archive and still has its SHA-256. Messages name the file by id and SHA-256 only."""
+    path = path or kept_copy(folder, sha)
     if path is None:
         raise FileNotFoundError(f"no archive copy of file {file_id} (SHA-256 {sha}) in {folder}")
     if not path.resolve().is_relative_to(settings.home_dir("archive")) or path.is_symlink():

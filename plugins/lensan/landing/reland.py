@@ -10,6 +10,9 @@ from pathlib import Path
 from psycopg2 import sql
 
 from lensan.landing import archive, ledger, load
+from lensan.landing.errors import LandingError
+from lensan.landing.parsers import household_register
+from lensan.landing.platforms import spec
 from lensan.landing.loader import ensure_raw_schema
 from lensan.landing.results import Landed, LandingSummary
 
@@ -40,7 +43,7 @@ def reland_all(conn=None) -> LandingSummary:
         with conn.cursor() as cur:
             cur.execute("lock table raw.landed_files in exclusive mode")
             cur.execute("""select file_id, sha256, source, archive_dir, size_bytes, arrived_at, withdrawn_at,
-                                  withdrawn_reason
+                                  withdrawn_reason, file_date
                            from raw.landed_files where status = 'loaded' order by file_id""")
             files = cur.fetchall()
             # the tables of rows (not views; raw.deliveries is kept: it points at file_ids that stay)
@@ -53,8 +56,8 @@ def reland_all(conn=None) -> LandingSummary:
                 cur.execute(sql.SQL("delete from raw.{} where file_id in (select file_id from raw.landed_files "
                                     "where status = 'loaded')").format(sql.Identifier(table)))
             cur.execute("delete from raw.landed_files where status = 'loaded'")
-            for file_id, sha, source, folder, size, arrived_at, withdrawn_at, withdrawn_reason in files:
-                path = archive.verified(Path(folder), sha, file_id)
+            for file_id, sha, source, folder, size, arrived_at, withdrawn_at, withdrawn_reason, file_date in files:
+                path = _landed_copy(Path(folder), sha, file_id, source, file_date)
                 # the name the archive keeps (safe_name form: what the parsers read unit and date from,
                 # and what the name's keyed hash is recomputed from under the new key)
                 name = archive.delivered_name(path, sha)
@@ -76,3 +79,27 @@ def reland_all(conn=None) -> LandingSummary:
     log.info("re-landed %d files (%d rows) with the current pseudonym key in %.1fs", len(summary.landed),
              summary.rows, summary.seconds)
     return summary
+
+
+def _landed_copy(folder: Path, sha: str, file_id: int, source: str, file_date) -> Path:
+    """The archive copy a landed row was read from. The same bytes may be kept under several names (an
+    extract without rows delivered for several days, a register re-sent under a new snapshot date; the
+    later names are raw.deliveries rows): the row's own copy is the one whose name gives the row's date."""
+    candidates = sorted(p for p in folder.glob(f"{sha}__*") if not p.name.endswith(".reason.json"))
+    if len(candidates) > 1 and file_date is not None:
+        for path in candidates:
+            if _date_in_name(source, archive.delivered_name(path, sha)) == file_date:
+                return archive.verified(folder, sha, file_id, path)
+    return archive.verified(folder, sha, file_id)
+
+
+def _date_in_name(source: str, name: str):
+    """The extract or snapshot date a delivered name gives (None for a form: its identity is its content)."""
+    try:
+        if source == "household_register":
+            return household_register.parse_name(name)[1]
+        if source in ("postmart", "voso"):
+            return spec.describe(name, source).extract_date
+    except LandingError:
+        return None
+    return None
