@@ -31,6 +31,24 @@ for ds in list(ctx.data_sources.all()):
 ds = ctx.data_sources.add_postgres("lensan_warehouse", connection_string="${LENSAN_GX_WAREHOUSE_URL}")
 
 WEEK = "to_char(({col} at time zone 'Asia/Ho_Chi_Minh'), 'IYYY-\"W\"IW')"
+# The gated period, from the connection's `lensan.gate_period` setting (lensan.quality.checkpoints puts it
+# in the connection URL of each run). GX lists an asset's batches with a DISTINCT over the whole query, so
+# without this filter every gate would read all history. Unset (a gate without a period): every row.
+# Range bounds on the plain column keep the period_key / week_key indexes usable; period keys start with
+# a 4-digit year, so '0' and '9' bound them in any collation.
+GATE_PERIOD = "nullif(current_setting('lensan.gate_period', true), '')"
+
+
+def in_gated_period(column: str) -> str:
+    return f"{column} between coalesce({GATE_PERIOD}, '0') and coalesce({GATE_PERIOD}, '9')"
+
+
+def in_gated_week(timestamp: str) -> str:
+    monday = f"to_date({GATE_PERIOD}, 'IYYY-\"W\"IW')"
+    return (f"{timestamp} >= coalesce({monday}::timestamp at time zone 'Asia/Ho_Chi_Minh', '-infinity')"
+            f" and {timestamp} < coalesce(({monday} + 7)::timestamp at time zone 'Asia/Ho_Chi_Minh', 'infinity')")
+
+
 QUERIES = {
     "staging_orders": f"""SELECT o.*,
        count(*) over (partition by o.platform, o.order_id, o.file_id) as versions_in_delivery,
@@ -40,12 +58,14 @@ QUERIES = {
   from (select platform, order_id, ordered_at, updated_at, order_status, quantity, weight_t, amount_vnd,
                file_id, row_number
           from staging.stg_postmart__orders
+         where {{ordered}}
         union all
         select platform, order_id, ordered_at, updated_at, order_status, quantity, weight_t, amount_vnd,
                file_id, row_number
-          from staging.stg_voso__orders) as o
+          from staging.stg_voso__orders
+         where {{ordered}}) as o
   left join (select platform as l_platform, order_id as l_order_id, count(*) as latest_rows
-               from intermediate.int_platforms__orders group by 1, 2) as l
+               from intermediate.int_platforms__orders where {{ordered}} group by 1, 2) as l
     on l.l_platform = o.platform and l.l_order_id = o.order_id""",
     # scope_key: the publishing scope a row is attributed to — the province (today's boundaries) of a
     # reporting unit, so an error blocks only that province (lensan.quality.scopes).
@@ -55,7 +75,8 @@ QUERIES = {
   from staging.stg_weekly_forms__form_rows as r
   join staging.stg_weekly_forms__forms as f on f.file_id = r.file_id
   left join intermediate.int_geography__reporting_units as g
-    on g.map_version = f.map_version and g.unit_code = f.unit_code""",
+    on g.map_version = f.map_version and g.unit_code = f.unit_code
+ where {form_week}""",
     "marts_indicator_values": """SELECT v.*,
        case when v.scope_level in ('unit', 'province') and u.current_province_code is not null
             then 'province-' || u.current_province_code
@@ -64,12 +85,14 @@ QUERIES = {
   from marts.fct_indicator_values as v
   left join marts.dim_admin_unit as u
     on v.scope_level in ('unit', 'province') and u.map_version = v.map_version and u.unit_code = v.scope_code
-   and (u.unit_level = 'province') = (v.scope_level = 'province')""",
+   and (u.unit_level = 'province') = (v.scope_level = 'province')
+ where {values_period}""",
     "marts_weekly_report": """SELECT r.*, r.scope_level || '-' || r.scope_code as scope_key,
        r.indicator_code as row_key, r.week_key as period_key,
        count(*) over (partition by r.week_key, r.scope_level, r.scope_code) as rows_in_scope,
        count(*) over (partition by r.week_key, r.scope_level, r.scope_code, r.indicator_code) as rows_per_key
-  from marts.rpt_weekly_report as r""",
+  from marts.rpt_weekly_report as r
+ where {report_week}""",
     # value / consistency rules and completeness / plausibility / reconciliation (dbt models/marts/quality),
     # rolled up to one row per week x province (scope_key) x rule, so a failure lists every affected
     # province (never truncated) and row_key names the units / indicators concerned. One neutral row per
@@ -78,40 +101,57 @@ QUERIES = {
        count(*) as checks, sum(c.is_violation) as violations,
        left(string_agg(case when c.is_violation = 1 then c.row_key end, ', ' order by c.row_key), 1000) as row_key
   from marts.fct_quality_checks as c
+ where {c_week}
  group by c.week_key, c.scope_key, c.rule_code, c.severity
 union all
 SELECT p.period_key, 'nation-VN', '_week_evaluated', 'info', 0, 0, null
-  from marts.dim_period as p where p.period_type = 'week'""",
+  from marts.dim_period as p where p.period_type = 'week' and {p_period}""",
     "marts_reporting_completeness": """SELECT c.week_key as period_key, c.scope_key,
        count(*) as expected_units, count(*) filter (where c.is_late) as late_units,
        count(*) filter (where c.is_missing) as missing_units, max(c.winning_forms) as max_winning_forms,
        left(string_agg(case when not c.is_on_time then c.unit_code || ':' || c.reporting_status end, ', '
                        order by c.unit_code), 1000) as row_key
   from marts.fct_reporting_completeness as c
+ where {c_week}
  group by c.week_key, c.scope_key
 union all
 SELECT p.period_key, 'nation-VN', 0, 0, 0, 0, null
-  from marts.dim_period as p where p.period_type = 'week'""",
+  from marts.dim_period as p where p.period_type = 'week' and {p_period}""",
     "marts_plausibility": """SELECT p.week_key as period_key, p.scope_key, count(*) as scored,
        count(*) filter (where p.is_outlier) as outliers,
        left(string_agg(case when p.is_outlier then p.unit_code || ':' || p.indicator_code || '='
                             || coalesce(p.robust_score::text, 'const') end,
                        ', ' order by p.unit_code, p.indicator_code), 1000) as row_key
   from marts.fct_plausibility as p
+ where {p_week}
  group by p.week_key, p.scope_key
 union all
 SELECT d.period_key, 'nation-VN', 0, 0, null
-  from marts.dim_period as d where d.period_type = 'week'""",
+  from marts.dim_period as d where d.period_type = 'week' and {d_period}""",
     "marts_reconciliation": """SELECT r.week_key as period_key, r.scope_key, count(*) as compared,
        count(*) filter (where r.is_divergent) as divergent,
        left(string_agg(case when r.is_divergent then r.unit_code || ':' || r.indicator_code end, ', '
                        order by r.unit_code, r.indicator_code), 1000) as row_key
   from marts.fct_reconciliation as r
+ where {r_week}
  group by r.week_key, r.scope_key
 union all
 SELECT d.period_key, 'nation-VN', 0, 0, null
-  from marts.dim_period as d where d.period_type = 'week'""",
+  from marts.dim_period as d where d.period_type = 'week' and {d_period}""",
 }
+PERIOD_FILTERS = {
+    "{ordered}": in_gated_week("ordered_at"),
+    "{form_week}": in_gated_period("f.week_key"),
+    "{values_period}": in_gated_period("v.period_key"),
+    "{report_week}": in_gated_period("r.week_key"),
+    "{c_week}": in_gated_period("c.week_key"),
+    "{p_week}": in_gated_period("p.week_key"),
+    "{r_week}": in_gated_period("r.week_key"),
+    "{p_period}": in_gated_period("p.period_key"),
+    "{d_period}": in_gated_period("d.period_key"),
+}
+for placeholder, condition in PERIOD_FILTERS.items():
+    QUERIES = {name: query.replace(placeholder, condition) for name, query in QUERIES.items()}
 batch_defs = {}
 for name, query in QUERIES.items():
     asset = ds.add_query_asset(name=name, query=query)

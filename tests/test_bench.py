@@ -69,6 +69,11 @@ def test_bench_json_has_every_figure(bench):
     to_sql = result["methods"][2]
     assert "scaled linearly" in to_sql["note"]
     assert _number(result["generate"]["peak_rss_mb"]) and result["generate"]["orders"] > 0
+    # the mapped-landing figures: the same rows again, by 1 and by 2 worker processes
+    assert [w["workers"] for w in result["land_workers"]] == [1, 2]
+    for w in result["land_workers"]:
+        assert w["rows"] == result["rows"] and w["quarantined"] == 0 and w["groups"] >= 2, w
+        assert _number(w["rows_per_s"]) and w["server_cpu_s"] > 0
 
 
 def test_bench_profile_and_hooks(bench):
@@ -81,6 +86,10 @@ def test_bench_profile_and_hooks(bench):
         assert isinstance(result[hook]["measured"], bool)
         if not result[hook]["measured"]:
             assert result[hook]["reason"]
+    # the closing table names every target with its verdict
+    assert "targets (issue #17):" in stdout
+    assert "landing / bare COPY (rows/s)" in stdout and "end to end" in stdout
+    assert "2 worker(s):" in stdout
     assert result["end_to_end"]["reason"].startswith("skipped")
     # the printed table
     assert "lensan / COPY" in stdout and "lensan / to_sql" in stdout

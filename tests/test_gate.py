@@ -32,7 +32,8 @@ drop schema if exists intermediate cascade;
 create schema staging;
 create schema intermediate;
 create schema marts;
-create table intermediate.int_platforms__orders (platform text, order_id text, order_status text);
+create table intermediate.int_platforms__orders (platform text, order_id text, order_status text,
+    ordered_at timestamptz);
 create table staging.stg_postmart__orders (platform text, order_id text, ordered_at timestamptz,
     updated_at timestamptz, order_status text, quantity numeric, weight_kg numeric, weight_t numeric,
     amount_vnd numeric, file_id bigint, row_number int);
@@ -116,7 +117,7 @@ def _seed_good(conn) -> None:
             insert into staging.stg_voso__orders values
               ('voso','VS1','2026-11-18 10:00+07','2026-11-18 10:00+07','success',2,2000,0.002,200000,3,1);
             insert into intermediate.int_platforms__orders values
-              ('postmart','PM1','returned'), ('voso','VS1','success');
+              ('postmart','PM1','returned','2026-11-17 10:00+07'), ('voso','VS1','success','2026-11-18 10:00+07');
             insert into staging.stg_weekly_forms__forms values
               (10,'205','Huyện Đông Triều','pre2025','2026-W47','2026-11-16','2026-11-22',now());
             insert into staging.stg_weekly_forms__form_rows values
@@ -192,7 +193,7 @@ def test_marts_gate_passes_on_good_rows_and_records_the_summary(conn):
     assert report["results"][0]["observed_value"] == 3 * 17
     rows = _gate_rows(conn, "marts_checkpoint")
     assert rows[-1][0] == summary["run_id"] and rows[-1][1] is True and rows[-1][2] == "passed"
-    assert os.environ[checkpoints.URL_VARIABLE].endswith(f"/{TEST_DB}")
+    assert os.environ[checkpoints.URL_VARIABLE].endswith(f"/{TEST_DB}?options=-c+lensan.gate_period%3D{WEEK}")
 
 
 def test_marts_gate_raises_naming_the_failed_expectation_on_negative_households(conn):
@@ -249,6 +250,44 @@ def test_the_run_validates_only_the_requested_week(conn):
     assert checkpoints.run_checkpoint("marts_checkpoint", {"week_key": WEEK})["success"] is True
     with pytest.raises(gate_summary.GateFailed):
         checkpoints.run_checkpoint("marts_checkpoint", {"week_key": OTHER_WEEK})
+
+
+def test_a_gate_of_one_week_reads_no_other_week(conn):
+    """GX lists batches with a DISTINCT over the whole asset query: under a gated URL that listing, and
+    so the gate's cost, sees only the requested period (issue #17: bounded by the period's rows)."""
+    import os
+
+    context = checkpoints.get_context()
+    source = context.data_sources.get("lensan_warehouse")
+
+    def periods_listed(asset_name):
+        asset = source.get_asset(asset_name)
+        request = asset.build_batch_request(partitioner=asset.batch_definitions[0].partitioner)
+        return sorted({ids["period_key"] for ids in asset.get_batch_identifiers_list(request)})
+
+    try:
+        assert OTHER_WEEK in periods_listed("marts_weekly_report")   # no period: every week, as before
+        os.environ[checkpoints.URL_VARIABLE] = checkpoints.gated_url(WEEK)
+        for asset_name in ("marts_weekly_report", "marts_indicator_values", "marts_quality_checks",
+                           "marts_reconciliation", "staging_form_rows", "staging_orders"):
+            assert periods_listed(asset_name) in ([WEEK], []), asset_name
+        assert periods_listed("marts_weekly_report") == [WEEK]
+    finally:
+        checkpoints.prepare_environment()
+
+
+def test_gated_url_keeps_the_url_options_and_refuses_odd_keys(monkeypatch):
+    from urllib.parse import parse_qs, urlsplit
+
+    from lensan.db import warehouse
+
+    monkeypatch.setattr(warehouse, "warehouse_url", lambda: "postgresql://u:p@h:5/db?sslmode=require")
+    url = checkpoints.gated_url("2026-W47")
+    query = parse_qs(urlsplit(url).query)
+    assert query == {"sslmode": ["require"], "options": ["-c lensan.gate_period=2026-W47"]}
+    assert checkpoints.gated_url(None) == "postgresql://u:p@h:5/db?sslmode=require"
+    with pytest.raises(ValueError):
+        checkpoints.gated_url("2026-W47 -c search_path=evil")
 
 
 def test_a_week_without_rows_fails_the_gate(conn):
@@ -341,7 +380,8 @@ def test_staging_gate_passes_then_names_negative_form_value_and_duplicate_order(
     # ... but twice within one delivery it is a duplicate order id
     _execute(conn, "insert into staging.stg_voso__orders values ('voso','VS1','2026-11-18 10:00+07',"
                    "'2026-11-18 10:00+07','returned',2,2000,0.002,200000,4,2)")
-    _execute(conn, "insert into intermediate.int_platforms__orders values ('postmart','PM1','success')")
+    _execute(conn, "insert into intermediate.int_platforms__orders values"
+                   " ('postmart','PM1','success','2026-11-17 10:00+07')")
     with pytest.raises(gate_summary.GateFailed) as caught:
         checkpoints.run_checkpoint("staging_checkpoint", {"week_key": WEEK})
     names = {f["name"] for f in caught.value.summary["failed"]}

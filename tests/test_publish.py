@@ -49,7 +49,7 @@ create table marts.rpt_weekly_report (week_key text, scope_level text, scope_cod
     value_in_week numeric, growth_pct numeric, cumulative_value numeric, target_value numeric,
     target_attainment_pct numeric, notes text, quality_flags text, value_in_week_postmart numeric,
     cumulative_value_postmart numeric, value_in_week_voso numeric, cumulative_value_voso numeric,
-    platforms_additive boolean);
+    platforms_additive boolean, attainment_flag text);
 create table marts.dim_admin_unit (map_version text, unit_level text, unit_code text, unit_name text,
     province_code text, region_code text, current_province_code text, is_reporting_unit boolean,
     valid_from date, valid_to date);
@@ -63,7 +63,7 @@ create table marts.fct_indicator_values (period_type text, period_key text, scop
     map_version text, platform text, indicator_code text, indicator_kind text, value_in_period numeric,
     cumulative_value numeric, previous_value numeric, growth_pct numeric, target_year integer,
     target_value numeric, target_attainment_pct numeric, is_sample_target boolean, source text,
-    platforms_additive boolean);
+    platforms_additive boolean, attainment_flag text);
 create table marts.fct_reported_values (week_key text, map_version text, unit_code text, indicator_code text,
     is_late boolean);
 insert into marts.fct_reported_values values
@@ -246,8 +246,9 @@ def test_csv_has_bom_headings_and_neutralised_formula(home):
     rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8")), delimiter=";"))
     assert rows[0][:8] == HEADINGS and len(rows) == 1 + 17 + 3
     assert rows[0][8:] == ["postmart.vn: đạt được trong tuần", "postmart.vn: lũy kế", "voso.vn: đạt được trong tuần",
-                           "voso.vn: lũy kế"]   # added after the template's columns: earlier readers keep working
-    assert all(len(r) == 12 for r in rows)
+                           "voso.vn: lũy kế", template.ATTAINMENT_FLAG_HEADING]   # added after the template's
+    # columns: earlier readers keep working
+    assert all(len(r) == 13 for r in rows)
     assert [r[0] for r in rows if r[0] in ("I", "II", "III", "IV")] == ["I", "II", "III", "IV"]
     assert next(r for r in rows if r[0] == "II")[1] == "Chỉ tiêu hỗ trợ đưa hộ SXNN lên sàn TMĐT"
     foreign = next(r for r in rows if r[1].startswith("Số thị trường nước ngoài"))
@@ -836,7 +837,7 @@ def test_per_platform_figures_in_csv_json_and_xlsx(home):
     assert "cả hai sàn" in data["platform_note"] and "exceed the total" in data["platform_note"]
     rows = list(csv.reader(io.StringIO((rev / f"{base}.csv").read_bytes()[3:].decode("utf-8")), delimiter=";"))
     csv_shop = next(r for r in rows if r[1].startswith("Số hộ SXNN có tài khoản bán hàng"))
-    assert csv_shop[3] == "12" and csv_shop[8:] == ["9", "900", "5", "500"]
+    assert csv_shop[3] == "12" and csv_shop[8:12] == ["9", "900", "5", "500"]
     ws = load_workbook(rev / f"{base}.xlsx")[template.PLATFORM_SHEET]
     assert "postmart.vn + voso.vn có thể lớn hơn tổng" in ws["A3"].value
     header = next(r for r in range(1, 10) if ws.cell(row=r, column=1).value == "TT")
@@ -1032,3 +1033,150 @@ def test_publish_command_resolves_every_period_and_its_map(argv, expected):
         build_parser().parse_args(["publish", "--week", "2026-W47", "--month", "2026-11"])
     with pytest.raises(ValueError):
         publish_cmd.resolve_period(build_parser().parse_args(["publish", "--half", "2026-H3"]))
+
+
+# ------------------------------------------------------------------------------------------------
+# attainment flags, national coverage, page setup (issue #19)
+
+
+def _flag_rows(conn, table: str, key_column: str, key: str) -> None:
+    """hh_with_shop above its target, ocop_listed implausibly low — in every scope."""
+    _execute(conn, f"update {table} set target_attainment_pct = 341.2, attainment_flag = 'above_target'"
+                   f" where {key_column} = %s and indicator_code = 'hh_with_shop'", (key,))
+    _execute(conn, f"update {table} set target_attainment_pct = 3.1, attainment_flag = 'implausibly_low'"
+                   f" where {key_column} = %s and indicator_code = 'ocop_listed'", (key,))
+
+
+def _check_flags_published(rev: Path, base: str, value_field: str, schema: str) -> None:
+    data = json.loads((rev / f"{base}.json").read_text(encoding="utf-8"))
+    by_code = {r["indicator_code"]: r for r in data["rows"]}
+    assert by_code["hh_with_shop"]["attainment_flag"] == "above_target"
+    assert by_code["ocop_listed"]["attainment_flag"] == "implausibly_low"
+    assert by_code["hh_trained_digital"]["attainment_flag"] is None
+    assert data["columns"]["attainment_flag"] == template.ATTAINMENT_FLAG_HEADING
+    assert list(_validator(schema).iter_errors(data)) == []
+    rows = list(csv.reader(io.StringIO((rev / f"{base}.csv").read_bytes()[3:].decode("utf-8")), delimiter=";"))
+    assert rows[0][12] == template.ATTAINMENT_FLAG_HEADING and {len(r) for r in rows} == {13}
+    flags = {r[1]: r[12] for r in rows[1:]}
+    assert flags[by_code["hh_with_shop"]["indicator_label_vi"]] == "above_target"
+    assert flags[by_code["ocop_listed"]["indicator_label_vi"]] == "implausibly_low"
+    assert flags[by_code["hh_trained_digital"]["indicator_label_vi"]] == ""
+    # the XLSX reader SEES the flag: the % cell coloured and marked, its note beside it, the legend below
+    ws = load_workbook(rev / f"{base}.xlsx").active
+    found = {}
+    for r in range(9, ws.max_row + 1):
+        label = ws.cell(row=r, column=2).value
+        for code in ("hh_with_shop", "ocop_listed", "hh_trained_digital"):
+            if label == by_code[code]["indicator_label_vi"]:
+                found[code] = (ws.cell(row=r, column=7), (ws.cell(row=r, column=8).value or "").split("\n")[0])
+    pct, note = found["hh_with_shop"]
+    assert pct.value == 341.2 and "▲" in pct.number_format and pct.fill.fgColor.rgb.endswith("FFE699")
+    assert note == "▲ Tỉ lệ hoàn thành: vượt chỉ tiêu năm (trên 100%)"
+    pct, note = found["ocop_listed"]
+    assert pct.value == 3.1 and "▼" in pct.number_format and pct.fill.fgColor.rgb.endswith("F8CBAD")
+    assert note == "▼ Tỉ lệ hoàn thành: thấp bất thường (dưới 5% chỉ tiêu năm)"
+    pct, note = found["hh_trained_digital"]
+    assert "▲" not in pct.number_format and "▼" not in pct.number_format and pct.fill.fill_type is None
+    texts = [ws.cell(row=r, column=1).value for r in range(1, ws.max_row + 1)]
+    assert template.ATTAINMENT_LEGEND in texts
+
+
+def test_attainment_flags_are_carried_into_csv_json_and_seen_in_the_xlsx(home):
+    root, conn = home
+    _flag_rows(conn, "marts.rpt_weekly_report", "week_key", WEEK)
+    publish.publish_weekly(WEEK)
+    for scope in ("nation-VN", "province-22"):
+        _check_flags_published(_rev_dir(root, scope, 1), f"bao_cao_tuan_{WEEK}_{scope}", "value_in_week",
+                               "weekly_report")
+    page = (root / "exports" / "week" / WEEK / f"tom_tat_{WEEK}.html").read_text(encoding="utf-8")
+    assert 'title="Vượt chỉ tiêu năm (trên 100%)">▲</span>' in page
+
+
+def test_attainment_flags_of_a_month_come_from_the_fact_table(home):
+    root, conn = home
+    _seed_period(conn, "month", "2026-11")
+    _flag_rows(conn, "marts.fct_indicator_values", "period_key", "2026-11")
+    publish.publish_period("month", "2026-11")
+    rev = root / "exports" / "month" / "2026-11" / "region-bac" / "rev-1"
+    _check_flags_published(rev, "bao_cao_thang_2026-11_region-bac", "value_in_period", "period_report")
+
+
+def test_attainment_legend_states_the_thresholds_of_the_dbt_project():
+    import yaml
+
+    project = yaml.safe_load((Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml")
+                             .read_text(encoding="utf-8"))
+    variables = project["vars"]
+    low, month = variables["attainment_low_pct"], variables["attainment_low_from_month"]
+    assert f"dưới {low}% chỉ tiêu năm trong kỳ kết thúc từ tháng {month}" in template.ATTAINMENT_LEGEND
+    assert f"(dưới {low}% chỉ tiêu năm)" in template.ATTAINMENT_FLAGS["implausibly_low"][1]
+    assert "trên 100%" in template.ATTAINMENT_LEGEND
+
+
+def test_national_and_region_reports_name_the_provinces_their_figures_come_from(home):
+    root, conn = home
+    # a second province with targets but no figure on them (only on a row without a target, as platform
+    # accounts active everywhere): on the map, not in the sum the national attainment measures
+    _execute(conn, "insert into marts.rpt_weekly_report (week_key, scope_level, scope_code, scope_name, section,"
+                   " tt, sort_order, indicator_code, indicator_label_vi, unit_vi, value_in_week, cumulative_value,"
+                   " target_value)"
+                   " select week_key, 'province', '01', 'Hà Nội', section, tt, sort_order, indicator_code,"
+                   " indicator_label_vi, unit_vi, case when tt = section then null else 0 end, 0, target_value"
+                   " from marts.rpt_weekly_report where scope_code = '22'")
+    _execute(conn, "update marts.rpt_weekly_report set value_in_week = 5, cumulative_value = 50, target_value = null"
+                   " where scope_code = '01' and indicator_code = 'domestic_markets'")
+    publish.publish_weekly(WEEK)
+    provinces = {code: ref for (version, code), ref in reference.provinces().items() if version == "post2025"}
+    in_bac = sorted(c for c, ref in provinces.items() if ref["region_code"] == "bac")
+    name_22 = provinces["22"].get("province_short_name") or provinces["22"]["province_name"]
+    for scope, total, where in (("nation-VN", len(provinces), "cả nước"), ("region-bac", len(in_bac), "vùng")):
+        base = f"bao_cao_tuan_{WEEK}_{scope}"
+        rev = _rev_dir(root, scope, 1)
+        data = json.loads((rev / f"{base}.json").read_text(encoding="utf-8"))
+        assert data["coverage"] == {"provinces_with_data": 1, "provinces": total, "province_codes": ["22"],
+                                    "province_names": [name_22]}
+        assert list(_validator("weekly_report").iter_errors(data)) == []
+        ws = load_workbook(rev / f"{base}.xlsx").active
+        texts = [ws.cell(row=r, column=1).value or "" for r in range(1, ws.max_row + 1)]
+        assert any(t.startswith("Phạm vi báo cáo:") and f"số liệu từ 1/{total} tỉnh, thành phố" in t for t in texts)
+        line = next(t for t in texts if t.startswith("Phạm vi số liệu:"))
+        assert f"1/{total} tỉnh, thành phố ({name_22})" in line and f"chỉ tiêu năm là chỉ tiêu của {where}" in line
+        assert "tỉ lệ hoàn thành thấp" in line
+    data = json.loads((_rev_dir(root, "province-22", 1) / f"bao_cao_tuan_{WEEK}_province-22.json")
+                      .read_text(encoding="utf-8"))
+    assert data["coverage"] is None
+    ws = load_workbook(_rev_dir(root, "province-22", 1) / f"bao_cao_tuan_{WEEK}_province-22.xlsx").active
+    assert not any((ws.cell(row=r, column=1).value or "").startswith("Phạm vi số liệu:")
+                   for r in range(1, ws.max_row + 1))
+
+
+def test_every_sheet_prints_one_page_wide_with_its_heading_repeated(home):
+    root, conn = home
+    publish.publish_weekly(WEEK)
+    base = f"bao_cao_tuan_{WEEK}_province-22"
+    rows = json.loads((_rev_dir(root, "province-22", 1) / f"{base}.json").read_text(encoding="utf-8"))["rows"]
+    start, end = periods.week_bounds(WEEK)
+    # every sheet a workbook can have: the units' sheet of a province, the product types of a month
+    units = [{"unit_code": "07090", "unit_name": "Xã A", "status": "on_time", "reported_rows": 17,
+              "expected_rows": 17}]
+    products = [{"platform": "all", "product_group": "agricultural", "product_type": "Vải", "orders": 3,
+                 "volume_t": 0.5, "revenue_vnd": 100000}]
+    books = [load_workbook(_rev_dir(root, "province-22", 1) / f"{base}.xlsx"),
+             load_workbook(io.BytesIO(xlsx.render_xlsx(
+                 WEEK, start, end, "province", "22", "Quảng Ninh", rows, 1,
+                 dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc), None, {"expected": 1, "units": units},
+                 product_types=products)))]
+    seen = set()
+    for wb in books:
+        for ws in wb.worksheets:
+            seen.add(ws.title)
+            assert int(ws.page_setup.fitToWidth) == 1 and ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+            assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4, ws.title
+            if ws.title != CHART_SHEET:
+                assert ws.print_title_rows, ws.title
+        main, platforms = wb.worksheets[0], wb[template.PLATFORM_SHEET]
+        assert (int(main.page_setup.fitToWidth), int(main.page_setup.fitToHeight)) == (1, 1)   # one page
+        assert platforms.page_setup.orientation == "landscape" and int(platforms.page_setup.fitToHeight) == 0
+        header = next(r for r in range(1, 10) if platforms.cell(row=r, column=1).value == "TT")
+        assert platforms.print_title_rows == f"${header}:${header}"
+    assert {template.PLATFORM_SHEET, xlsx.UNITS_SHEET, xlsx.PRODUCT_SHEET} <= seen

@@ -60,7 +60,8 @@ def read_period_facts(conn, period: Period) -> list[dict]:
         if not cur.fetchone()[0]:
             return []
         cur.execute("select column_name from information_schema.columns where table_schema = 'marts'"
-                    " and table_name = 'fct_indicator_values' and column_name in ('notes', 'platforms_additive')")
+                    " and table_name = 'fct_indicator_values'"
+                    " and column_name in ('notes', 'platforms_additive', 'attainment_flag')")
         extra = sorted(r[0] for r in cur.fetchall())
         sql = PERIOD_FACTS_SQL.replace("is_sample_target\n", ", ".join(["is_sample_target", *extra]) + "\n", 1)
         cur.execute(sql, {"type": period.type, "key": period.key, "map": period.map_version})

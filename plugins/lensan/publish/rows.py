@@ -47,6 +47,7 @@ def clean_row(row: dict, scope_key: str, gate_summary: dict | None, value_field:
         "cumulative_value": to_number(row.get("cumulative_value")),
         "target_value": to_number(row.get("target_value")),
         "target_attainment_pct": to_number(row.get("target_attainment_pct")),
+        "attainment_flag": row.get("attainment_flag") or None,   # above_target | implausibly_low
         "is_sample_target": bool(row["is_sample_target"]) if row.get("is_sample_target") is not None else None,
         "notes": row.get("notes") or None,
         "quality_flags": flags,
@@ -114,6 +115,34 @@ def section_blocks(rows: list[dict]):
             order.append(row.get("section"))
     for section in order:
         yield section, [r for r in rows if r.get("section") == section]
+
+
+def coverage(scopes: dict[str, list[dict]], value_field: str, map_version: str = MAP_VERSION) -> dict[str, dict]:
+    """Per national / region scope key: how many of its provinces (of `map_version`) have data in the
+    period on the indicators with a target — a figure (in the period or cumulative) other than 0 or blank
+    on a row with a target_value: the numerators of the scope's attainment sum exactly those — out of all
+    its provinces, with their short names. (Not any figure: platform accounts are active in every
+    province.) Blocked provinces count: their data exists."""
+    from lensan import reference
+
+    refs = {code: ref for (version, code), ref in reference.provinces().items() if version == map_version}
+    with_data = sorted(code for key, rows in scopes.items() if key.startswith("province-")
+                       for code in [rows[0]["scope_code"]]
+                       if code in refs and any(to_number(r.get(f)) not in (None, 0)
+                                               for r in rows if r.get("target_value") is not None
+                                               for f in (value_field, "cumulative_value")))
+    out = {}
+    for key, rows in scopes.items():
+        level, code = rows[0]["scope_level"], rows[0]["scope_code"]
+        if level not in ("nation", "region"):
+            continue
+        members = sorted(c for c, ref in refs.items() if level == "nation" or ref.get("region_code") == code)
+        covered = [c for c in with_data if c in members]
+        out[key] = {"provinces_with_data": len(covered), "provinces": len(members),
+                    "province_codes": covered,
+                    "province_names": [refs[c].get("province_short_name") or refs[c]["province_name"]
+                                       for c in covered]}
+    return out
 
 
 def province_values(scopes: dict[str, list[dict]], blocked: dict[str, str], map_version: str = MAP_VERSION):

@@ -75,7 +75,7 @@ from lensan.publish.render import html as html_render
 from lensan.publish.render import json as json_render
 from lensan.publish.render import xlsx as xlsx_render
 from lensan.publish.render.formatting import iso_utc
-from lensan.publish.rows import clean_rows, is_own_row, province_values, section_blocks
+from lensan.publish.rows import clean_rows, coverage, is_own_row, province_values, section_blocks
 from lensan.publish.template import MAP_VERSION, Period, issuing_body, scope_sort_key
 from lensan.quality import summary as gate_summaries
 
@@ -193,6 +193,7 @@ def publish_period(period_type: str, period_key: str, gate_summary: dict | None 
         scopes.setdefault(f"{row['scope_level']}-{row['scope_code']}", []).append(row)
     ordered = sorted(scopes, key=lambda k: scope_sort_key(scopes[k][0]["scope_level"], k))
     provinces = province_values(scopes, blocked, map_version)
+    covered = coverage(scopes, period.value_field, map_version)
 
     period_dir = settings.home_dir("exports") / period_type / period_key
     if period.as_reported:   # beside today's boundaries, never in place of them
@@ -210,7 +211,8 @@ def publish_period(period_type: str, period_key: str, gate_summary: dict | None 
                 continue
             pub = _publish_scope(period_dir, period, key, scopes[key], now, gate_summary, gate_compact,
                                  source_files, completeness.get(key), provinces,
-                                 None if product_types is None else product_types.get(key, []))
+                                 None if product_types is None else product_types.get(key, []),
+                                 covered.get(key))
             (summary.published if pub.status == "new" else summary.unchanged).append(dict(pub.__dict__))
         for key, reason in blocked.items():  # blocked scopes that have no rows this period too
             summary.blocked.setdefault(key, reason)
@@ -226,7 +228,7 @@ def publish_period(period_type: str, period_key: str, gate_summary: dict | None 
 def _publish_scope(period_dir: Path, period: Period, key: str, raw_rows: list[dict], now: dt.datetime,
                    gate_summary: dict | None, gate_compact: dict | None, source_files: list[dict],
                    completeness: dict | None = None, provinces: list | None = None,
-                   product_types: list[dict] | None = None) -> ScopePublication:
+                   product_types: list[dict] | None = None, coverage: dict | None = None) -> ScopePublication:
     """Render one scope's report; write it as a new revision unless its content equals the latest one."""
     first = raw_rows[0]
     level, code = first["scope_level"], first["scope_code"]
@@ -239,7 +241,7 @@ def _publish_scope(period_dir: Path, period: Period, key: str, raw_rows: list[di
 
     json_bytes = json_render.render_json(period, level=level, code=code, name=name, rows=rows,
                                          completeness=completeness, product_types=product_types,
-                                         issuing_body=body)
+                                         issuing_body=body, coverage=coverage)
     csv_bytes = csv_render.render_csv(rows, period)
     product_csv = csv_render.render_product_csv(product_types) if product_types else None
     content_hash = revisions.content_hash(csv_bytes, json_bytes, product_csv)
@@ -262,7 +264,8 @@ def _publish_scope(period_dir: Path, period: Period, key: str, raw_rows: list[di
         scope_provinces = None
     xlsx_bytes = xlsx_render.render_xlsx(period.key, period.start, period.end, level, code, name, rows, revision,
                                          now, gate_summary, completeness, period=period,
-                                         provinces=scope_provinces, product_types=product_types)
+                                         provinces=scope_provinces, product_types=product_types,
+                                         coverage=coverage)
     files = {f"{base}.json": json_bytes, f"{base}.csv": csv_bytes, f"{base}.xlsx": xlsx_bytes}
     entries = [revisions.file_entry(f"{base}.{ext}", ext, data)
                for ext, data in (("xlsx", xlsx_bytes), ("csv", csv_bytes), ("json", json_bytes))]

@@ -56,6 +56,15 @@ PLATFORM_SPLIT_NOTE = (
     "tổng. / Per-platform figures: a household (or product, market, account) on both postmart.vn and voso.vn "
     "counts on each platform but once in the total, so postmart.vn + voso.vn can exceed the total.")
 PLATFORM_SHEET = "Theo sàn"
+# the attainment flag of a row (marts.fct_indicator_values.attainment_flag, thresholds in dbt_project.yml
+# vars attainment_low_pct / attainment_low_from_month): a marker beside the % and a note, explained once
+ATTAINMENT_FLAGS = {"above_target": ("▲", "Vượt chỉ tiêu năm (trên 100%)"),
+                    "implausibly_low": ("▼", "Thấp bất thường (dưới 5% chỉ tiêu năm)")}
+ATTAINMENT_FLAG_HEADING = "Cảnh báo tỉ lệ hoàn thành (attainment_flag)"
+ATTAINMENT_LEGEND = (
+    "Tỉ lệ hoàn thành được tô màu khi bất thường: ▲ vượt chỉ tiêu — trên 100% chỉ tiêu năm (cần xem lại chỉ "
+    "tiêu hoặc số liệu); ▼ thấp bất thường — dưới 5% chỉ tiêu năm trong kỳ kết thúc từ tháng 4 (cần xem lại chỉ "
+    "tiêu, mẫu số hoặc phạm vi số liệu).")
 PRODUCT_FIELDS = ("platform", "product_group", "product_type", "orders", "volume_t", "revenue_vnd")
 PRODUCT_HEADINGS = ("Sàn", "Nhóm sản phẩm", "Loại sản phẩm", "Số đơn hàng thành công", "Sản lượng (tấn)",
                     "Doanh thu (VNĐ)")
@@ -84,6 +93,27 @@ def issuing_body(level: str, code: str, on: dt.date, map_version: str = MAP_VERS
     current = [r for r in rows if r["valid_from"] <= day <= r["valid_to"]]
     row = current[0] if current else max(rows, key=lambda r: r["valid_to"])
     return "\n".join(part for part in (row["parent_body"], row["body_name"]) if part)
+
+
+def coverage_line(coverage: dict | None, level: str) -> str | None:
+    """The footnote of a national / region report naming how many provinces its figures come from: its
+    figures are the sum of the provinces with data, its target that of all of them (so attainment is low
+    while provinces are missing)."""
+    if not coverage or level not in ("nation", "region"):
+        return None
+    where = "cả nước" if level == "nation" else "vùng"
+    names = coverage.get("province_names") or []
+    listed = f" ({', '.join(names)})" if names and len(names) <= 10 else ""
+    line = (f"Phạm vi số liệu: {coverage_short(coverage)}{listed}. Số liệu của {where} là tổng của các tỉnh, "
+            f"thành phố này; chỉ tiêu năm là chỉ tiêu của {where} ({coverage['provinces']} tỉnh, thành phố)")
+    if coverage["provinces_with_data"] < coverage["provinces"]:
+        line += ", nên tỉ lệ hoàn thành thấp khi còn tỉnh, thành phố chưa có số liệu"
+    return line + "."
+
+
+def coverage_short(coverage: dict) -> str:
+    """'số liệu từ 2/34 tỉnh, thành phố'."""
+    return f"số liệu từ {coverage['provinces_with_data']}/{coverage['provinces']} tỉnh, thành phố"
 
 
 def scope_sort_key(scope_level: str, scope_key: str) -> tuple[int, str]:

@@ -10,7 +10,8 @@ validation results store and the Data Docs site are placed under LENSAN_HOME thr
 
 Every data asset is a query asset over a staging / mart relation exposing a `period_key` column
 (ISO week key for weekly data) and is partitioned on it (batch definition `by_period`), so
-`run_checkpoint("marts_checkpoint", {"week_key": "2026-W47"})` validates only that week. Each asset
+`run_checkpoint("marts_checkpoint", {"week_key": "2026-W47"})` validates only that week, and reads only
+that week's rows (`gated_url`: the queries filter on the connection's `lensan.gate_period`). Each asset
 also exposes `scope_key` / `row_key`, used as `unexpected_index_column_names` so a failure names the
 scopes (e.g. `province-22`) and rows it affects (lensan.quality.scopes).
 
@@ -54,6 +55,24 @@ def prepare_environment() -> None:
     os.environ[RUNTIME_DIR_VARIABLE] = str(settings.home_dir("gx"))
     os.environ[DATA_DOCS_DIR_VARIABLE] = str(settings.home_dir("data_docs"))
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def gated_url(period_key: str | None) -> str:
+    """The warehouse URL for a gate of `period_key`: its connections carry the setting
+    `lensan.gate_period`, by which every committed asset query reads only that period's rows
+    (expectations/build_project.py). GX lists an asset's batches with a DISTINCT over the whole query, so
+    without it a gate's cost would grow with the history. A new URL makes GX open a new engine."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    url = warehouse.warehouse_url()
+    if not period_key:
+        return url
+    if not re.fullmatch(r"[0-9A-Za-z-]+", period_key):
+        raise ValueError(f"not a period key: {period_key!r}")
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query["options"] = (query.get("options", "") + f" -c lensan.gate_period={period_key}").strip()
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def get_context():
@@ -108,6 +127,7 @@ def run_checkpoint(name: str, batch_parameters: dict | None = None, run_id: str 
         f"{name}__{period_key or 'latest'}__{started.strftime('%Y%m%dT%H%M%S%fZ')}"
 
     context = context or get_context()
+    os.environ[URL_VARIABLE] = gated_url(period_key)
     checkpoint = context.checkpoints.get(name)
     try:
         # GX uses the run name in store keys (file paths): no '/' or '\\' allowed there.

@@ -1,4 +1,4 @@
-"""The end-to-end hook: land the whole national week, dbt seed + build, gate, publish."""
+"""The end-to-end hook: land the whole national week, dbt build (seeds included), gate, publish."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from lensan_dev.generate.scale import peak_rss_mb
 
 
 def step_end_to_end(home: Path, week: str) -> dict:
-    """Land the whole national week (orders again + every other file), dbt seed + build, gate, publish."""
+    """Land the whole national week (orders again + every other file), dbt build (seeds included), gate, publish."""
     from lensan.quality import checkpoints
     from lensan.quality.summary import GateFailed
     from lensan.publish import service as publish
@@ -36,11 +36,9 @@ def step_end_to_end(home: Path, week: str) -> dict:
     timings["land_files"] = len(summary.landed)
     timings["quarantined"] = len(summary.quarantined)
     t = time.perf_counter()
-    run_dbt(["seed"])
-    timings["dbt_seed_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    run_dbt(["build"])
+    run_dbt(["build"])   # seeds included, as the transform DAG's task group builds them
     timings["dbt_build_s"] = time.perf_counter() - t
+    slowest = slowest_nodes()
     t = time.perf_counter()
     gate_summary = None
     try:
@@ -56,7 +54,23 @@ def step_end_to_end(home: Path, week: str) -> dict:
     timings["published_scopes"] = len(pub.published) + len(pub.unchanged)
     timings["blocked_scopes"] = len(pub.blocked)
     timings["total_s"] = sum(v for k, v in timings.items() if k.endswith("_s"))
-    return timings | {"measured": True, "peak_rss_mb": peak_rss_mb()}
+    return timings | {"measured": True, "peak_rss_mb": peak_rss_mb(), "slowest_dbt_nodes": slowest}
+
+
+def slowest_nodes(top: int = 10) -> list[dict]:
+    """The dbt nodes of the last invocation that took longest (target/run_results.json): where the
+    build's time goes, printed next to a missed end-to-end target."""
+    import json
+
+    from lensan.transform.dbt import target_dir
+
+    try:
+        results = json.loads((target_dir() / "run_results.json").read_text(encoding="utf-8"))["results"]
+    except (OSError, ValueError, KeyError):
+        return []
+    nodes = sorted(results, key=lambda r: r.get("execution_time") or 0, reverse=True)[:top]
+    return [{"node": r["unique_id"].split(".", 2)[-1], "seconds": round(r.get("execution_time") or 0, 1)}
+            for r in nodes]
 
 
 def measure_end_to_end(ctx: dict) -> dict:

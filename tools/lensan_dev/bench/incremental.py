@@ -1,7 +1,7 @@
 """Incremental dbt build: the weekly build with 26 weeks of history vs the same with 1 week.
 
     python -m lensan_dev.bench.incremental [--history 1 26] [--week 2026-W10] [--provinces 12]
-                                        [--orders 40] [--home DIR] [--verify]
+                                        [--orders 40] [--scale SF] [--home DIR] [--verify]
 
 For each history length H, in its own LENSAN_HOME (<home>/h<H>/, its own embedded warehouse, or a
 scratch database `lensan_bench_inc_h<H>` when LENSAN_WAREHOUSE_URL points to an external server),
@@ -9,7 +9,9 @@ in a child process:
 
 1. `lensan_dev.generate.generate(provinces, H + 1 weeks)` — one population over the H history weeks and
    the new week (so the new week's files revise the history as real extracts do: orders delivered in
-   the history and returned in the new week, late status changes);
+   the history and returned in the new week, late status changes); with `scale`, instead
+   `generate_national(scale, H + 1 weeks, provinces=provinces or the whole nation)`, the same property
+   at national volume (scale × 1M orders a week; lensan_dev.bench.history);
 2. the history files (platform extracts dated before the new week's Monday, the weekly forms of the
    history weeks, the household registers) are landed (`land_pending`), then `dbt seed` and a full
    `dbt build` (timed: `full_build_s`);
@@ -17,12 +19,14 @@ in a child process:
    (`land_s`) and the weekly incremental build runs: `dbt build --exclude resource_type:seed
    resource_type:unit_test`, i.e. every model (incremental ones touch only the changed weeks) and
    every data test (timed: `incremental_build_s`); unit tests run on fixed mock rows, their cost does
-   not depend on history, so they are left out like seeds;
+   not depend on history, so they are left out like seeds; then the biggest raw / intermediate / marts
+   tables are counted (`table_sizes`);
 4. with `verify`, `dbt build --full-refresh` runs afterwards and the checksum of
    marts.fct_indicator_values (and fct_product_type_monthly) must equal the incremental one.
 
 The result holds both cases' figures and `ratio` = incremental_build_s(26) / incremental_build_s(1)
-(target ≤ 1.5). Registers land with the history: a register is a full snapshot of a unit, not a
+(target ≤ 1.5, or `target` given to `measure`; `compared()` is the shape of every compared figure).
+Registers land with the history: a register is a full snapshot of a unit, not a
 weekly delta, and a new snapshot re-attributes households over all periods by design.
 """
 
@@ -95,6 +99,30 @@ def is_new_week_file(source: str, name: str, week: str) -> bool:
     return dt.date(int(m[1]), int(m[2]), int(m[3])) >= periods.week_bounds(week)[0]
 
 
+def compared(value: float | None, target: float, at_most: bool = True, unit: str = "", **extra) -> dict:
+    """One compared figure of the benchmark: {"value", "target": "≤ 1.3", "met": bool, "unit", ...extra}
+    (met is False when nothing was measured)."""
+    met = value is not None and (value <= target if at_most else value >= target)
+    return {"value": value, "target": f"{'≤' if at_most else '≥'} {target:g}", "met": bool(met), "unit": unit,
+            **extra}
+
+
+def table_sizes(conn, schemas: tuple[str, ...] = ("raw", "intermediate", "marts"), top: int = 12) -> dict:
+    """The `top` biggest tables of `schemas` (with indexes and TOAST): {schema.table: {rows, mb}}."""
+    with conn.cursor() as cur:
+        cur.execute("""select n.nspname || '.' || c.relname, pg_total_relation_size(c.oid)
+                       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                       where c.relkind in ('r', 'p') and n.nspname = any(%s)
+                       order by 2 desc limit %s""", (list(schemas), top))
+        biggest = cur.fetchall()
+        out = {}
+        for name, size in biggest:
+            cur.execute(f"select count(*) from {name}")   # exact: stats may lag right after the build
+            out[name] = {"rows": int(cur.fetchone()[0]), "mb": round(size / 1e6, 1)}
+    conn.rollback()
+    return out
+
+
 def checksums(conn) -> dict:
     out = {}
     with conn.cursor() as cur:
@@ -108,7 +136,7 @@ def checksums(conn) -> dict:
     return out
 
 
-def _move_files(gen_home: Path, home: Path, week: str, new_week: bool) -> int:
+def move_files(gen_home: Path, home: Path, week: str, new_week: bool) -> int:
     moved = 0
     for folder in sorted((gen_home / "landing").iterdir()):
         for path in sorted(folder.iterdir()):
@@ -120,7 +148,7 @@ def _move_files(gen_home: Path, home: Path, week: str, new_week: bool) -> int:
     return moved
 
 
-def _vacuum_analyze() -> None:
+def vacuum_analyze() -> None:
     from lensan.db import warehouse
 
     conn = warehouse.connect()
@@ -132,7 +160,7 @@ def _vacuum_analyze() -> None:
         conn.close()
 
 
-def _timed(result: dict, key: str, fn: Callable[[], Any]) -> Any:
+def timed(result: dict, key: str, fn: Callable[[], Any]) -> Any:
     """fn()'s value; its wall-clock seconds (2 decimals) go to result[key]."""
     started = time.perf_counter()
     value = fn()
@@ -141,7 +169,7 @@ def _timed(result: dict, key: str, fn: Callable[[], Any]) -> Any:
 
 
 def run_case(history: int, week: str, provinces: list[str], orders: int, seed: int, verify: bool,
-             say: Callable[[str], None] = print) -> dict:
+             say: Callable[[str], None] = print, scale: float | None = None) -> dict:
     """One history length in the current LENSAN_HOME (call in a fresh process: see `measure`)."""
     from lensan import settings
     from lensan.db import warehouse
@@ -152,35 +180,43 @@ def run_case(history: int, week: str, provinces: list[str], orders: int, seed: i
     home = settings.lensan_home()
     weeks = history_weeks(week, history)
     result: dict[str, Any] = {"history_weeks": history, "weeks": [weeks[0], weeks[-2], weeks[-1]],
-                              "provinces": provinces, "orders_per_unit_week": orders}
+                              "provinces": provinces, "orders_per_unit_week": orders, "scale": scale}
     gen_home = home / "generated_files"
-    summary = _timed(result, "generate_s", lambda: gen.generate(provinces, weeks, seed=seed, home=gen_home,
-                                                                orders_per_unit_week=orders))
+    if scale is None:
+        summary = timed(result, "generate_s", lambda: gen.generate(provinces, weeks, seed=seed, home=gen_home,
+                                                                   orders_per_unit_week=orders))
+    else:
+        from lensan_dev.generate.scale import generate_national
+
+        say(f"  h{history}: generating {len(weeks)} national weeks at SF {scale:g}")
+        summary = timed(result, "generate_s", lambda: generate_national(scale, weeks, seed=seed, home=gen_home,
+                                                                        provinces=provinces or None))
     result["rows_generated"] = sum(summary.rows_by_entity.values())
     result["orders_generated"] = (summary.rows_by_entity.get("postmart_don_hang", 0)
                                   + summary.rows_by_entity.get("voso_orders", 0))
 
-    result["history_files"] = _move_files(gen_home, home, week, new_week=False)
-    landed = _timed(result, "history_land_s", land_pending)
+    result["history_files"] = move_files(gen_home, home, week, new_week=False)
+    landed = timed(result, "history_land_s", land_pending)
     result["history_rows"] = landed.rows
     say(f"  h{history}: history landed ({landed.rows:,} rows); dbt seed + full build")
     run_dbt(["seed"])
-    _timed(result, "full_build_s", lambda: run_dbt(INCREMENTAL_COMMAND))
+    timed(result, "full_build_s", lambda: run_dbt(INCREMENTAL_COMMAND))
     # between two weekly runs autovacuum has long finished with the history's bulk load; do it now so
     # the measured build does not share the 2 cores with it (the same for every history length)
-    _timed(result, "vacuum_analyze_s", _vacuum_analyze)
+    timed(result, "vacuum_analyze_s", vacuum_analyze)
 
-    result["new_week_files"] = _move_files(gen_home, home, week, new_week=True)
-    landed = _timed(result, "land_s", land_pending)
+    result["new_week_files"] = move_files(gen_home, home, week, new_week=True)
+    landed = timed(result, "land_s", land_pending)
     result["new_week_rows"] = landed.rows
     say(f"  h{history}: new week landed ({landed.rows:,} rows); incremental build")
-    _timed(result, "incremental_build_s", lambda: run_dbt(INCREMENTAL_COMMAND))
+    timed(result, "incremental_build_s", lambda: run_dbt(INCREMENTAL_COMMAND))
     conn = warehouse.connect()
     try:
         result["incremental_checksums"] = checksums(conn)
+        result["table_sizes"] = table_sizes(conn)
         if verify:
             say(f"  h{history}: full refresh for comparison")
-            _timed(result, "full_refresh_s", lambda: run_dbt(INCREMENTAL_COMMAND + ["--full-refresh"]))
+            timed(result, "full_refresh_s", lambda: run_dbt(INCREMENTAL_COMMAND + ["--full-refresh"]))
             result["full_refresh_checksums"] = checksums(conn)
             result["full_refresh_matches"] = result["full_refresh_checksums"] == result["incremental_checksums"]
     finally:
@@ -197,7 +233,7 @@ def _child(case_home: Path, args: dict, env: dict, timeout: float | None, say: C
                      echo=lambda line: line.startswith("  h"), say=say)
 
 
-def _stop_embedded(case_home: Path) -> None:
+def stop_embedded(case_home: Path) -> None:
     env = dict(os.environ, LENSAN_HOME=str(case_home))
     subprocess.run([sys.executable, "-c", "from lensan.db import embedded; embedded.stop(mode='fast')"],
                    env=env, capture_output=True, timeout=120)
@@ -206,19 +242,21 @@ def _stop_embedded(case_home: Path) -> None:
 def measure(history: tuple[int, ...] = DEFAULT_HISTORY, week: str = DEFAULT_WEEK,
             provinces: tuple[str, ...] | list[str] = DEFAULT_PROVINCES, orders_per_unit_week: int = DEFAULT_ORDERS,
             seed: int = 1034, home: Path | None = None, verify: bool = False, keep: bool = False,
-            timeout: float | None = 3600, say: Callable[[str], None] = print) -> dict:
+            timeout: float | None = 3600, say: Callable[[str], None] = print, scale: float | None = None,
+            target: float = TARGET_RATIO) -> dict:
     """Measure the weekly incremental build for each history length; figures + ratio (see module doc).
 
     `home` is a throw-away directory (default: a new temporary one); each case gets <home>/h<H> as its
-    LENSAN_HOME and is wiped first.
+    LENSAN_HOME and is wiped first; the homes stay (with an embedded warehouse, stopped unless `keep`).
+    `scale` generates national weeks (see run_case) instead of `orders_per_unit_week` in `provinces`.
     """
     home = Path(home) if home else Path(tempfile.mkdtemp(prefix="lensan-bench-inc-"))
     home.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     out: dict[str, Any] = {"measured": True, "week": week, "provinces": list(provinces),
                            "orders_per_unit_week": orders_per_unit_week, "seed": seed,
-                           "command": "dbt " + " ".join(INCREMENTAL_COMMAND), "target_ratio": TARGET_RATIO,
-                           "cases": {}}
+                           "command": "dbt " + " ".join(INCREMENTAL_COMMAND), "target_ratio": target,
+                           "scale": scale, "home": str(home.resolve()), "cases": {}}
     from lensan import settings
 
     external = bool(settings.external_warehouse_url())
@@ -226,13 +264,13 @@ def measure(history: tuple[int, ...] = DEFAULT_HISTORY, week: str = DEFAULT_WEEK
         case_home = (home / f"h{h}").resolve()
         if case_home.exists():
             if not external and (case_home / "warehouse").exists():
-                _stop_embedded(case_home)
+                stop_embedded(case_home)
             shutil.rmtree(case_home)
         case_home.mkdir(parents=True)
         env = dict(os.environ, LENSAN_HOME=str(case_home))
         env.setdefault("LENSAN_PSEUDONYM_KEY", "bench-incremental-pseudonym-key")
         args = {"history": h, "week": week, "provinces": list(provinces), "orders": orders_per_unit_week,
-                "seed": seed, "verify": verify}
+                "seed": seed, "verify": verify, "scale": scale}
         say(f"incremental build: {h} week(s) of history + {week} in {case_home}")
         try:
             if external:
@@ -244,12 +282,12 @@ def measure(history: tuple[int, ...] = DEFAULT_HISTORY, week: str = DEFAULT_WEEK
                 out["cases"][str(h)] = _child(case_home, args, env, timeout, say)
         finally:
             if not external and not keep:
-                _stop_embedded(case_home)
+                stop_embedded(case_home)
     lo, hi = str(min(history)), str(max(history))
     if lo != hi:
         a, b = out["cases"][lo]["incremental_build_s"], out["cases"][hi]["incremental_build_s"]
         out["ratio"] = round(b / a, 3) if a else None
-        out["meets_target"] = out["ratio"] is not None and out["ratio"] <= TARGET_RATIO
+        out["meets_target"] = out["ratio"] is not None and out["ratio"] <= target
     out["seconds"] = round(time.perf_counter() - started, 1)
     return out
 
@@ -326,7 +364,7 @@ def render(result: dict) -> list[str]:
         lines.append(f"  {r['history_weeks']:>7} {r['orders_generated']:>9,} {r['full_build_s']:>13.1f} "
                      f"{r['land_s']:>7.1f} {r['incremental_build_s']:>14.1f}  {r['full_refresh_matches']}")
     if "ratio" in result:
-        lines.append(f"  ratio {result['ratio']:.3f} (target ≤ {TARGET_RATIO}: "
+        lines.append(f"  ratio {result['ratio']:.3f} (target ≤ {result.get('target_ratio', TARGET_RATIO)}: "
                      f"{'met' if result['meets_target'] else 'MISSED'})")
     return lines
 
@@ -338,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--week", default=DEFAULT_WEEK)
     parser.add_argument("--provinces", nargs="+", default=list(DEFAULT_PROVINCES))
     parser.add_argument("--orders", type=int, default=DEFAULT_ORDERS, help="orders per reporting unit and week")
+    parser.add_argument("--scale", type=float, default=None,
+                        help="national weeks at this SF instead of --orders (--provinces narrows them)")
     parser.add_argument("--seed", type=int, default=1034)
     parser.add_argument("--home", type=Path, default=None)
     parser.add_argument("--verify", action="store_true", help="also full-refresh and compare checksums")
@@ -346,11 +386,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.case:
         a = json.loads(args.case)
-        value = run_case(a["history"], a["week"], a["provinces"], a["orders"], a["seed"], a["verify"])
+        value = run_case(a["history"], a["week"], a["provinces"], a["orders"], a["seed"], a["verify"],
+                         scale=a.get("scale"))
         emit_result(value)
         return 0
     result = measure(tuple(args.history), args.week, args.provinces, args.orders, args.seed, args.home,
-                     args.verify, args.keep)
+                     args.verify, args.keep, scale=args.scale)
     print("\n".join(render(result)))
     print(json.dumps(result, indent=1, default=str, ensure_ascii=False))
     return 0

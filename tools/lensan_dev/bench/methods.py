@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from lensan_dev.bench.common import ORDER_ENTITY, PLATFORMS, TABLE, bench_dir, bench_tables, copy_columns, \
-    link_into_landing, order_files
+    link_into_landing, order_files, reset_landed_orders
 from lensan_dev.generate.scale import peak_rss_mb
 
 TO_SQL_CHUNKSIZE = 10_000
@@ -144,6 +144,61 @@ def step_land(home: Path) -> dict:
                          "quarantined": [q.__dict__ for q in summary.quarantined],
                          "duplicates": len(summary.duplicates)}
     return {"platforms": out, "peak_rss_mb": peak_rss_mb(), **_cpu_used(cpu_before)}
+
+
+def _warm_worker(pause: float) -> None:
+    import lensan.landing  # noqa: F401
+
+    time.sleep(pause)   # so that every worker of the pool gets one
+
+
+def _land_one_group(group: list[tuple[str, str]]) -> dict:
+    """In a worker process: land one planned group (lensan.landing.groups), as a mapped ingest task does."""
+    from lensan.landing.groups import land_group
+
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    summary = land_group(group)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return {"rows": summary.rows, "files": len(summary.landed), "quarantined": len(summary.quarantined),
+            "peak_rss_mb": peak_rss_mb(),
+            "cpu_s": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime}
+
+
+def step_land_workers(home: Path, workers: int) -> dict:
+    """The same orders landed again as the ingest DAG's mapped `land` does it: planned into groups
+    (whole entity-days) and landed by `workers` processes side by side (the per-core figure of
+    "Scaling out"). The landed orders of the earlier methods are forgotten first."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from lensan.db import warehouse
+    from lensan.landing.groups import plan_groups
+
+    conn = warehouse.connect()
+    reset_landed_orders(conn)
+    conn.autocommit = True
+    with conn.cursor() as cur:   # the deletes' dead rows must not be vacuumed during the measurement
+        for platform in PLATFORMS:
+            cur.execute(f"vacuum raw.{TABLE[platform]}")
+        cur.execute("checkpoint")
+    conn.close()
+    for platform in PLATFORMS:
+        link_into_landing(order_files(home, platform), home, platform)
+    groups = plan_groups(list(PLATFORMS))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        # workers started and lensan imported before the clock starts, as Airflow's are
+        list(pool.map(_warm_worker, [0.5] * workers))
+        cpu_before = _cpu_seconds()
+        started = time.perf_counter()
+        parts = list(pool.map(_land_one_group, groups))
+        seconds = time.perf_counter() - started
+        cpu = _cpu_used(cpu_before)
+    cpu["client_cpu_s"] = round(sum(part["cpu_s"] for part in parts), 2)   # the workers', not this process's
+    rows = sum(part["rows"] for part in parts)
+    return {"workers": workers, "groups": len(groups), "rows": rows, "seconds": seconds,
+            "rows_per_s": rows / seconds if seconds else None,
+            "quarantined": sum(part["quarantined"] for part in parts),
+            "peak_rss_mb": max(part["peak_rss_mb"] for part in parts), **cpu}
 
 
 def step_to_sql(home: Path, sample: int, total_rows: dict) -> dict:

@@ -8,6 +8,7 @@ from lensan_dev.bench.common import PLATFORMS
 
 TARGET_VS_COPY = 0.7
 TARGET_VS_TO_SQL = 10.0
+TARGET_END_TO_END_S = 180.0   # issue #17: a national SF1 week landed, built, gated and published in 3 min
 
 
 def cpu_budget(copy: dict, land: dict, copy_seconds: float) -> dict:
@@ -93,8 +94,53 @@ def _hook_lines(result: dict) -> list[str]:
             continue
         if hook.get("measured"):
             figures = ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in hook.items()
-                                if k != "measured")
+                                if k not in ("measured", "slowest_dbt_nodes", "checks"))
             lines.append(f"{title}: {figures}")
+            if hook.get("slowest_dbt_nodes"):
+                lines.append("  slowest dbt nodes: " + ", ".join(f"{n['node']} {n['seconds']:.0f} s"
+                                                                 for n in hook["slowest_dbt_nodes"]))
         else:
             lines.append(f"{title}: not measured: {hook.get('reason')}")
     return lines
+
+
+def target_checks(result: dict) -> list[dict]:
+    """Every compared figure of the run: {"measure", "value", "target", "met"}. The hooks (history, BI)
+    return their own under "checks"; a figure not measured in this run is listed as such (met None)."""
+    checks = []
+    ratios = result.get("ratios") or {}
+    if ratios:
+        checks.append({"measure": "landing / bare COPY (rows/s)", "value": f"{ratios['lensan_vs_copy']:.3f}",
+                       "target": f"≥ {TARGET_VS_COPY}", "met": ratios["meets_copy_target"]})
+        checks.append({"measure": "landing / pandas to_sql (rows/s)", "value": f"{ratios['lensan_vs_to_sql']:.1f}",
+                       "target": f"≥ {TARGET_VS_TO_SQL:g}", "met": ratios["meets_to_sql_target"]})
+    e2e = result.get("end_to_end") or {}
+    if e2e.get("measured"):
+        checks.append({"measure": "end to end: land + dbt build + gate + publish",
+                       "value": f"{e2e['total_s']:.0f} s", "target": f"≤ {TARGET_END_TO_END_S:.0f} s",
+                       "met": e2e["total_s"] <= TARGET_END_TO_END_S})
+    else:
+        checks.append({"measure": "end to end", "value": "not measured", "target": f"≤ {TARGET_END_TO_END_S:.0f} s",
+                       "met": None})
+    for key in ("incremental_build", "history", "bi"):
+        hook = result.get(key) or {}
+        checks += hook.get("checks") or []
+    return checks
+
+
+def render_targets(result: dict) -> str:
+    """The closing table: every figure with its target and MET / MISSED, and the per-core landing figures."""
+    lines = ["", "targets (issue #17):"]
+    for c in target_checks(result):
+        verdict = "not measured" if c["met"] is None else ("MET" if c["met"] else "MISSED")
+        lines.append(f"  {c['measure']:<58} {c['value']:>14}  target {c['target']:<10} {verdict}")
+    workers = result.get("land_workers") or []
+    if workers:
+        lines.append("landing per worker process (the mapped ingest tasks; planned groups of whole entity-days):")
+        for w in workers:
+            cpu = "" if w.get("server_cpu_s") is None else \
+                f", CPU client {w['client_cpu_s']:.1f} s + server {w['server_cpu_s']:.1f} s"
+            lines.append(f"  {w['workers']} worker(s): {w['rows']:,} rows in {w['seconds']:.2f} s = "
+                         f"{w['rows_per_s']:,.0f} rows/s ({w['rows_per_s'] / w['workers']:,.0f} per worker), "
+                         f"{w['groups']} groups{cpu}")
+    return "\n".join(lines)

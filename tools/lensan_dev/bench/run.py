@@ -2,6 +2,7 @@
 
     bench/run [--scale 1] [--week 2026-W46] [--home /tmp/bench_home] [--out DIR] [--to-sql-sample 100000]
     bench/run rush [--communes N] [--clients 50]     (the portal's Thursday rush: lensan_dev.bench.rush)
+    bench/run --scale 1 --history 26 --bi           (+ national history and BI latency: bench.history, bench.bi)
 
 In a throw-away LENSAN_HOME with the embedded warehouse (`lensan.db.warehouse`):
 
@@ -23,9 +24,16 @@ In a throw-away LENSAN_HOME with the embedded warehouse (`lensan.db.warehouse`):
 4. When lensan/COPY misses its target, `profile` lands one day of orders again under cProfile and
    times the landing stages separately (archive, parse + validate + COPY text, + pseudonymise) on the
    same files, and the server's share alone (a COPY of landing's own COPY text, made beforehand).
+4b. `land_workers` — the same orders landed again as the ingest DAG's mapped tasks (planned groups of whole
+   entity-days), by 1 then 2 worker processes: the per-core figures of the README's "Scaling out".
 5. Hooks for measurements that depend on other modules: `measure_incremental_build` (dbt build with 1
    vs 26 weeks of history) and `measure_end_to_end` (land + dbt build + gate + publish of the week);
    each returns figures or {"measured": False, "reason": ...}.
+
+With `--history N` (`lensan_dev.bench.history`): the incremental build of a national week at
+`--history-scale` (default SF 0.1) with N weeks of history vs 1 week (target ≤ 1.3), table sizes per week of
+history; with `--bi` (`lensan_dev.bench.bi`): five named dashboard queries as `bi_reader` on that history
+(target p95 ≤ 100 ms each). The run ends with one table: every compared figure, its target, MET or MISSED.
 
 Everything is printed as a table and written to <out>/bench.json. MB/s always divides the size of the
 orders files as delivered (postmart CSV + voso gzip) by the method's seconds, so the three are
@@ -47,11 +55,13 @@ from typing import Any, Callable
 
 from lensan_dev.bench.child import emit_result, run_step
 from lensan_dev.bench.common import PLATFORMS
+from lensan_dev.bench.bi import measure_hook as measure_bi
 from lensan_dev.bench.e2e import measure_end_to_end, step_end_to_end
+from lensan_dev.bench.history import measure_hook as measure_history
 from lensan_dev.bench.incremental import measure_hook as measure_incremental_build
-from lensan_dev.bench.methods import step_copy, step_decode, step_generate, step_land, step_to_sql
+from lensan_dev.bench.methods import step_copy, step_decode, step_generate, step_land, step_land_workers, step_to_sql
 from lensan_dev.bench.profile_landing import step_profile
-from lensan_dev.bench.report import TARGET_VS_COPY, TARGET_VS_TO_SQL, cpu_budget, method_row, render
+from lensan_dev.bench.report import TARGET_VS_COPY, TARGET_VS_TO_SQL, cpu_budget, method_row, render, render_targets
 
 DEFAULT_TO_SQL_SAMPLE = 100_000
 HOME_MARKER = ".lensan_bench_home"
@@ -114,11 +124,13 @@ def _checkpoint() -> bool:
 def run_benchmark(scale: float = 1.0, home: Path | None = None, out: Path | None = None, week: str | None = None,
                   seed: int = 1034, to_sql_sample: int = DEFAULT_TO_SQL_SAMPLE, profile: str = "auto",
                   skip_e2e: bool = False, keep: bool = False,
-                  say: Callable[[str], None] = print, incremental: bool = False) -> dict:
+                  say: Callable[[str], None] = print, incremental: bool = False, history: int = 0,
+                  history_scale: float = 0.1, bi: bool = False) -> dict:
     """Run the whole benchmark; return (and write to <out>/bench.json) the results."""
     previous_home = os.environ.get("LENSAN_HOME")
     try:
-        return _run_benchmark(scale, home, out, week, seed, to_sql_sample, profile, skip_e2e, keep, say, incremental)
+        return _run_benchmark(scale, home, out, week, seed, to_sql_sample, profile, skip_e2e, keep, say, incremental,
+                              {"history": history, "history_scale": history_scale, "bi": bi})
     finally:  # a library call must not leave the process pointed at the throw-away home
         if previous_home is None:
             os.environ.pop("LENSAN_HOME", None)
@@ -127,7 +139,7 @@ def run_benchmark(scale: float = 1.0, home: Path | None = None, out: Path | None
 
 
 def _run_benchmark(scale, home, out, week, seed, to_sql_sample, profile, skip_e2e, keep, say,
-                   incremental=False) -> dict:
+                   incremental=False, history_args: dict | None = None) -> dict:
     home = Path(home) if home else Path(tempfile.mkdtemp(prefix="lensan-bench-"))
     _prepare_home(home)
     home = home.resolve()
@@ -162,6 +174,8 @@ def _run_benchmark(scale, home, out, week, seed, to_sql_sample, profile, skip_e2
         to_sql = run_step("to_sql", home, {"sample": to_sql_sample, "total_rows": rows})
         result["checkpoint_before_each_method"] = all(checkpoints)
         result["raw"] = {"copy": copy, "land": land, "to_sql": to_sql}
+        say("      (d) landing as the ingest DAG's mapped tasks: planned groups, 1 then 2 worker processes")
+        result["land_workers"] = [run_step("land_workers", home, {"workers": n}) for n in (1, 2)]
 
         total_rows, total_mb = sum(rows.values()), sum(mb.values())
         landed_rows = sum(land["platforms"][p]["rows"] for p in PLATFORMS)
@@ -209,10 +223,13 @@ def _run_benchmark(scale, home, out, week, seed, to_sql_sample, profile, skip_e2
         (out / "bench.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str),
                                         encoding="utf-8")
         say(render(result))
-        ctx = {"home": home, "week": week, "skip_e2e": skip_e2e, "scale": scale, "incremental": incremental}
+        ctx = {"home": home, "week": week, "skip_e2e": skip_e2e, "scale": scale, "incremental": incremental,
+               "say": say, **(history_args or {})}
         say("hooks: incremental dbt build, end-to-end land+build+gate+publish")
         result["incremental_build"] = measure_incremental_build(ctx)
         result["end_to_end"] = measure_end_to_end(ctx)
+        result["history"] = measure_history(ctx)   # national history (lensan_dev.bench.history)
+        result["bi"] = measure_bi(ctx, result["history"])   # dashboard queries on that history
     finally:
         result["total_seconds"] = round(time.perf_counter() - started, 1)
         (out / "bench.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str),
@@ -220,6 +237,7 @@ def _run_benchmark(scale, home, out, week, seed, to_sql_sample, profile, skip_e2
         if not keep:
             _stop_warehouse()
     say(render(result, hooks_only=True))
+    say(render_targets(result))
     say(f"written: {out / 'bench.json'}")
     return result
 
@@ -230,6 +248,7 @@ STEPS = {
     "copy": lambda home, a: step_copy(home),
     "land": lambda home, a: step_land(home),
     "to_sql": lambda home, a: step_to_sql(home, int(a["sample"]), a["total_rows"]),
+    "land_workers": lambda home, a: step_land_workers(home, int(a["workers"])),
     "profile": lambda home, a: step_profile(home),
     "end_to_end": lambda home, a: step_end_to_end(home, a["week"]),
 }
@@ -257,6 +276,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-e2e", action="store_true", help="do not run the end-to-end hook")
     parser.add_argument("--incremental", action="store_true",
                         help="also measure the weekly incremental dbt build, 1 vs 26 weeks of history")
+    parser.add_argument("--history", type=int, default=0, metavar="N",
+                        help="also the incremental build with N vs 1 weeks of national history (26)")
+    parser.add_argument("--history-scale", type=float, default=0.1, help="SF of the history weeks (0.1)")
+    parser.add_argument("--bi", action="store_true", help="also the BI queries as bi_reader on that history")
     parser.add_argument("--keep", action="store_true", help="leave the embedded warehouse running")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--step-args", default="{}", help=argparse.SUPPRESS)
@@ -269,6 +292,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     run_benchmark(args.scale, home=args.home, out=args.out, week=args.week, seed=args.seed,
                   to_sql_sample=args.to_sql_sample, profile=args.profile, skip_e2e=args.skip_e2e, keep=args.keep,
-                  incremental=args.incremental)
+                  incremental=args.incremental, history=args.history, history_scale=args.history_scale, bi=args.bi)
     return 0
 

@@ -146,31 +146,34 @@ class _ExtractStreams:
         self.closed_bytes = sum(path.stat().st_size for path in self.paths.values())
 
 
-def generate_national(scale: float, week: str, seed: int = 1034, home: Path | None = None,
+def generate_national(scale: float, week: str | list[str], seed: int = 1034, home: Path | None = None,
                       progress: Callable[[ScaleProgress], None] | None = None,
                       provinces: list[str] | None = None, progress_every_s: float = 5.0) -> GenerateSummary:
     """Write one national week (post-reform map) at `scale` (SF1 ≈ 1M orders) into <home>/landing/.
 
     `week` must be on the post-reform map (Monday on or after 2025-07-01). `provinces` (post-reform
     codes) restricts the run to part of the country, with the orders scaled down in proportion to its
-    units. `progress` receives a `ScaleProgress` about every `progress_every_s` seconds and at the end.
+    units. `week` may be a list of consecutive weeks: one population over all of them (households and
+    shops persist, orders of one week are returned in a later one), `scale` orders per week, the forms
+    of every week, the registers dated the last Sunday (as `generate()` does). `progress` receives a
+    `ScaleProgress` about every `progress_every_s` seconds and at the end.
     """
     if scale <= 0:
         raise ValueError("scale must be positive")
-    monday, sunday = periods.week_bounds(week)
+    weeks = [week] if isinstance(week, str) else sorted(set(week), key=lambda w: periods.week_bounds(w)[0])
+    monday, sunday = periods.week_bounds(weeks[0])[0], periods.week_bounds(weeks[-1])[1]
     if reference.map_version_for(monday) != MAP_VERSION:
-        raise ValueError(f"{week} is not on the post-reform map (weeks from 2025-W28)")
+        raise ValueError(f"{weeks[0]} is not on the post-reform map (weeks from 2025-W28)")
     home = Path(home) if home is not None else settings.lensan_home()
     codes = provinces_for_map(MAP_VERSION, provinces, MAP_VERSION)
     units = reference.reporting_units(MAP_VERSION, codes)
     if not units:
         raise ValueError(f"no reporting units for provinces {codes}")
     national_units = len(reference.reporting_units(MAP_VERSION))
-    target_orders = scale * ORDERS_PER_SCALE * len(units) / national_units
+    target_orders = scale * ORDERS_PER_SCALE * len(units) / national_units * len(weeks)
     per_unit = target_orders / len(units)
     hh_range = households_per_unit(scale)
-    days = days_of_week(week)
-    prev_week = periods.week_key(monday - dt.timedelta(days=7))
+    days = [d for w in weeks for d in days_of_week(w)]
 
     writer = Writer(home)
     streams = _ExtractStreams(writer, days)
@@ -198,20 +201,22 @@ def generate_national(scale: float, week: str, seed: int = 1034, home: Path | No
             # more, steering by the share kept so far, so the total lands near the target
             fill = kept / drawn if drawn else INITIAL_FILL
             want = max(0.0, (per_unit * (index + 1) - kept) / max(fill, 0.05))
-            opw = max(0, round(want))
-            u = build_unit(seed, ref_unit, [week], opw, households_per_unit=hh_range,
+            opw = max(0, round(want / len(weeks)))
+            u = build_unit(seed, ref_unit, weeks, opw, households_per_unit=hh_range,
                            search_per_order=SEARCH_PER_ORDER)
-            drawn += opw
+            drawn += opw * len(weeks)
             kept += len(u.orders)
             for platform, entity_pm, entity_vs, day, _, row in unit_platform_rows(u):
                 if streams.write(platform, entity_pm if platform == "postmart" else entity_vs, day, row):
                     rows += 1
                     orders += entity_pm == "don_hang"
-            t = week_truth(u, week, posts_by_prov[u.province])
-            prev = week_truth(u, prev_week, posts_by_prov[u.province])
-            for f in deliver_form(writer, seed, u, week, t, prev, unit_reporter(seed, u), late=False):
-                other_bytes += (writer.home / "landing" / "weekly_form" / f["name"]).stat().st_size
-                rows += 17
+            for w in weeks:
+                t = week_truth(u, w, posts_by_prov[u.province])
+                prev_week = periods.week_key(periods.week_bounds(w)[0] - dt.timedelta(days=7))
+                prev = week_truth(u, prev_week, posts_by_prov[u.province])
+                for f in deliver_form(writer, seed, u, w, t, prev, unit_reporter(seed, u), late=False):
+                    other_bytes += (writer.home / "landing" / "weekly_form" / f["name"]).stat().st_size
+                    rows += 17
             reg = deliver_register(writer, seed, u, sunday)
             other_bytes += reg.stat().st_size
             rows += len(u.households)
@@ -227,7 +232,7 @@ def generate_national(scale: float, week: str, seed: int = 1034, home: Path | No
     out = home / "generated" / "national_summary.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
-        "scale": scale, "week": week, "seed": seed, "map_version": MAP_VERSION, "provinces": codes,
+        "scale": scale, "week": weeks[-1], "weeks": weeks, "seed": seed, "map_version": MAP_VERSION, "provinces": codes,
         "units": len(units), "households_per_unit": hh_range, "target_orders": round(target_orders),
         "files_by_source": summary.files_by_source, "rows_by_entity": summary.rows_by_entity,
         "seconds": round(time.perf_counter() - started, 2), "peak_rss_mb": round(peak_rss_mb(), 1),

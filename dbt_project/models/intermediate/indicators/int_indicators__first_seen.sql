@@ -11,10 +11,17 @@
 -- depends_on: {{ ref('int_indicators__changes') }}  {# the change driver: hooks, changed_from() #}
 with members as (
 
-    select * from {{ ref('int_indicators__stock_members') }}
+    -- each member's first day per attribution before the scopes are expanded: a buyer province is a
+    -- member once per unit, not once per order (10x fewer rows to expand at national scale)
+    select
+        indicator_code, platform, member_key,
+        unit_map_version, unit_code, province_code, current_province_code, region_code,
+        min(event_date) as event_date
+    from {{ ref('int_indicators__stock_members') }}
     {% if is_incremental() %}
     where event_date >= {{ changed_from() }}
     {% endif %}
+    group by 1, 2, 3, 4, 5, 6, 7, 8
 
 ),
 

@@ -12,13 +12,14 @@
           period end's year.
     distinct_in_period (active accounts): value_in_period = distinct accounts active in the period,
           cumulative_value = distinct accounts active since 1 January.
-    gauge (info_update_days): longest gap in days between consecutive posts in the period.
+    gauge (info_update_days): longest stretch in days without a post in the period, the open one at
+           its end included (int_indicators__info_update_gaps), so never blank.
     ratio: numerator / denominator of the same scope, platform and period, in value_in_period.
     Per-platform rows of distinct counts may sum to more than 'all' (platforms_additive = false).
     Zero, not blank: every scope with any data (a unit, province, region or the nation some value is
     attributed to) has every computed indicator on every platform it has (platform data: postmart,
     voso, all; the register: all) in every period, 0 where nothing happened; a blank (NULL) is left
-    only where a value is undefined (a ratio over 0, the gauge IV.2 without a post in the period).
+    only where a value is undefined (a ratio over 0).
     Validity: a scope has rows only in the periods overlapping the days it existed
     (int_geography__scopes: a district abolished on 1 July 2025 has none after June 2025, a commune
     created that day none before July 2025).

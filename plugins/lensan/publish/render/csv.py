@@ -1,7 +1,7 @@
 """The CSV files of a report, for a Vietnamese Excel: UTF-8 with BOM, ';' separator, decimal comma, CRLF.
 
 `render_csv` is the report itself (the 8 template headings, a header row per section, then the
-per-platform columns postmart.vn / voso.vn: in the period, cumulative); `render_product_csv`
+per-platform columns postmart.vn / voso.vn: in the period, cumulative, and the attainment flag); `render_product_csv`
 the per-product-type statistics of a monthly report (`<base>_loai_san_pham.csv`)."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import io
 
 from lensan.publish.render.formatting import display_tt, neutralise, notes_text
 from lensan.publish.rows import is_own_row, section_blocks
-from lensan.publish.template import (PLATFORM_VI, PRODUCT_GROUP_VI, PRODUCT_HEADINGS, SECTION_NUMERALS,
-                                     SECTION_TITLES, Period)
+from lensan.publish.template import (ATTAINMENT_FLAG_HEADING, PLATFORM_VI, PRODUCT_GROUP_VI, PRODUCT_HEADINGS,
+                                     SECTION_NUMERALS, SECTION_TITLES, Period)
 
 BOM = b"\xef\xbb\xbf"
 
@@ -36,15 +36,17 @@ def render_csv(rows: list[dict], period: Period | None = None) -> bytes:
     buffer = io.StringIO()
     writer = _writer(buffer)
     period = period or Period("week", "", dt.date.min, dt.date.min)
-    # the 8 template columns, then the per-platform ones (added at the end: earlier readers keep working)
-    writer.writerow(period.headings + period.platform_headings)
+    # the 8 template columns, then the per-platform ones and the attainment flag (added at the end:
+    # earlier readers keep working)
+    writer.writerow(period.headings + period.platform_headings + (ATTAINMENT_FLAG_HEADING,))
     for section, section_rows in section_blocks(rows):
         if not is_own_row(section, section_rows):
             writer.writerow([SECTION_NUMERALS.get(section, section), SECTION_TITLES.get(section, section)]
-                            + [""] * (6 + len(period.platform_fields)))
+                            + [""] * (6 + len(period.platform_fields) + 1))
         for row in section_rows:
             writer.writerow(_csv_cells(row, period.value_field)
-                            + [_csv_number(row.get(f)) for f in period.platform_fields])
+                            + [_csv_number(row.get(f)) for f in period.platform_fields]
+                            + [row.get("attainment_flag") or ""])
     return BOM + buffer.getvalue().encode("utf-8")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from lensan.publish.template import SECTION_NUMERALS
+from lensan.publish.template import ATTAINMENT_FLAGS, SECTION_NUMERALS
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -54,8 +54,12 @@ def display_tt(row: dict) -> str:
 
 
 def notes_text(row: dict) -> str | None:
-    """Column H: the row's notes, its year target and its quality warnings, one per line."""
+    """Column H: the attainment flag (beside the % of column G), the row's notes, its year target and its
+    quality warnings, one per line."""
     parts = []
+    if row.get("attainment_flag") in ATTAINMENT_FLAGS:
+        marker, text = ATTAINMENT_FLAGS[row["attainment_flag"]]
+        parts.append(f"{marker} Tỉ lệ hoàn thành: {text[0].lower()}{text[1:]}")
     if row.get("notes"):
         parts.append(row["notes"])
     if row.get("target_value") is not None:

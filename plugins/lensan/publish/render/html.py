@@ -16,8 +16,8 @@ from lensan import settings
 from lensan.publish.render import charts
 from lensan.publish.render.formatting import fixed_number, optional_float
 from lensan.publish.rows import clean_rows
-from lensan.publish.template import (GATE_NOT_RUN_VI, GATE_VI, PLATFORM_NOTE, SCOPE_LEVEL_VI, Period, issuing_body,
-                                     scope_sort_key)
+from lensan.publish.template import (ATTAINMENT_FLAGS, ATTAINMENT_LEGEND, GATE_NOT_RUN_VI, GATE_VI, PLATFORM_NOTE,
+                                     SCOPE_LEVEL_VI, Period, issuing_body, scope_sort_key)
 from lensan.settings import NATION_CODE
 
 # rows of the national table (in template order, when present)
@@ -79,10 +79,10 @@ def render_summary(*, title: str, period_label: str, value_heading: str, generat
                 f'<td class="n">{fixed_number(row.get("growth_pct"), 1)}</td>'
                 f'<td class="n">{fixed_number(row.get("cumulative_value"))}</td>'
                 f'<td class="n">{fixed_number(row.get("target_value"))}</td>'
-                f'<td class="n">{fixed_number(row.get("target_attainment_pct"), 1)}</td></tr>')
+                f'<td class="n">{fixed_number(row.get("target_attainment_pct"), 1)}{_flag_marker(row)}</td></tr>')
         out.append('</tbody></table>')
         out.append('<p class="note">Ô trống: đơn vị không báo cáo ô này của biểu mẫu; '
-                   '0: không phát sinh (không có gì xảy ra trong kỳ).</p>')
+                   f'0: không phát sinh (không có gì xảy ra trong kỳ). {escape(ATTAINMENT_LEGEND)}</p>')
 
     # 2. attainment per indicator (nation) -------------------------------------------------------
     out.append('<h2>2. Tỉ lệ hoàn thành chỉ tiêu năm theo chỉ tiêu — Toàn quốc</h2>')
@@ -171,3 +171,9 @@ def render_period_summary(period: Period, period_dir: Path, *, generated_at: str
         provinces=provinces, completeness=completeness, scope_names={
             k: (v[0].get("scope_name") or k) for k, v in scopes.items()},
         links=links, blocked=blocked, note=PLATFORM_NOTE)
+
+
+def _flag_marker(row: dict) -> str:
+    """The attainment flag beside the %: its marker, the note as a tooltip."""
+    flag = ATTAINMENT_FLAGS.get(row.get("attainment_flag") or "")
+    return f' <span class="flag" title="{escape(flag[1])}">{flag[0]}</span>' if flag else ""

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 
-from lensan.publish.template import PLATFORM_NOTE, PLATFORM_SPLIT_NOTE, Period
+from lensan.publish.template import (ATTAINMENT_FLAG_HEADING, ATTAINMENT_LEGEND, PLATFORM_NOTE, PLATFORM_SPLIT_NOTE,
+                                     Period)
 
 
 def render_json(period: Period, *, level: str, code: str, name: str, rows: list[dict],
-                completeness: dict | None, product_types: list[dict] | None, issuing_body: str | None = None) -> bytes:
+                completeness: dict | None, product_types: list[dict] | None, issuing_body: str | None = None,
+                coverage: dict | None = None) -> bytes:
     headings = period.headings
     payload = {
         "period_type": period.type, "period_key": period.key,
@@ -34,6 +36,9 @@ def render_json(period: Period, *, level: str, code: str, name: str, rows: list[
     payload["platform_note"] = PLATFORM_SPLIT_NOTE
     payload["map_version"] = period.map_version
     payload["issuing_body"] = issuing_body
+    payload["columns"]["attainment_flag"] = ATTAINMENT_FLAG_HEADING
+    payload["attainment_note"] = ATTAINMENT_LEGEND
+    payload["coverage"] = coverage   # nation / region: the provinces its figures come from
     if product_types is not None:   # monthly report: per-platform statistics by product type
         payload["product_types"] = product_types
     return (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")

@@ -15,9 +15,10 @@ import zipfile
 from lensan import settings
 from lensan.publish.render.formatting import FORMULA_PREFIXES, display_tt, notes_text, vn_number
 from lensan.publish.rows import is_own_row, section_blocks
-from lensan.publish.template import (GATE_NOT_RUN_VI, GATE_VI, PLATFORM_NOTE, PLATFORM_SHEET,
-                                     PLATFORM_SPLIT_NOTE, PLATFORM_VI, PRODUCT_GROUP_VI, PRODUCT_HEADINGS, SCOPE_LEVEL_VI, SECTION_NUMERALS,
-                                     SECTION_TITLES, SYSTEM_LINE, Period, issuing_body)
+from lensan.publish.template import (ATTAINMENT_FLAGS, ATTAINMENT_LEGEND, GATE_NOT_RUN_VI, GATE_VI, PLATFORM_NOTE,
+                                     PLATFORM_SHEET, PLATFORM_SPLIT_NOTE, PLATFORM_VI, PRODUCT_GROUP_VI,
+                                     PRODUCT_HEADINGS, SCOPE_LEVEL_VI, SECTION_NUMERALS, SECTION_TITLES, SYSTEM_LINE,
+                                     Period, coverage_line, coverage_short, issuing_body)
 
 PRODUCT_SHEET = "Thống kê theo loại sản phẩm"
 COLUMN_WIDTHS = (6, 50, 12, 14, 13, 14, 14, 44)   # A–H of the report sheet (fits A4 landscape)
@@ -26,6 +27,8 @@ COMPLETENESS_HEADINGS = ("Số đơn vị phải báo cáo", "Số đơn vị đ
                          "Chưa báo cáo", "Tỉ lệ đã báo cáo (%)", "Dòng chỉ tiêu đã báo cáo / phải báo cáo")
 UNITS_SHEET = "Tình hình báo cáo"
 UNIT_STATUS_VI = {"on_time": "Đúng hạn", "late": "Muộn", "missing": "Chưa báo cáo"}
+# the attainment % of a flagged row: its fill and the marker after the number (the cell stays a number)
+FLAG_FILLS = {"above_target": "FFE699", "implausibly_low": "F8CBAD"}
 
 
 def _set_text(cell, text: str | None) -> None:
@@ -38,14 +41,15 @@ def _set_text(cell, text: str | None) -> None:
 def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: str, code: str, name: str,
                 rows: list[dict], revision: int, generated_at: dt.datetime, gate_summary: dict | None,
                 completeness: dict | None = None, *, period: Period | None = None,
-                provinces: list | None = None, product_types: list[dict] | None = None) -> bytes:
+                provinces: list | None = None, product_types: list[dict] | None = None,
+                coverage: dict | None = None) -> bytes:
     """The report workbook: sheet 1 the appendix-02 layout, sheet 2 `Biểu đồ` (charts).
 
     `week_key` is the period key (a week unless `period` says otherwise); `provinces`
-    (lensan.publish.render.charts.ProvinceValues) adds the per-province chart (national and region workbooks)."""
+    (lensan.publish.render.charts.ProvinceValues) adds the per-province chart (national and region workbooks);
+    `coverage` (a national / region report: lensan.publish.rows.coverage) the provinces its figures come from."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.worksheet.properties import PageSetupProperties
 
     from lensan.publish.render import charts
 
@@ -79,7 +83,8 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
     banner(2, f"{SYSTEM_LINE} — {SCOPE_LEVEL_VI.get(level, level)}: {name} (mã {code})")
     banner(3, period.title, size=14, bold=True)
     banner(4, period.label, bold=True)
-    banner(5, f"Phạm vi báo cáo: {name}" + (f" — {period.map_line}" if period.as_reported else ""))
+    banner(5, f"Phạm vi báo cáo: {name}" + (f" — {period.map_line}" if period.as_reported else "")
+           + (f" — {coverage_short(coverage)} (xem ghi chú)" if coverage_line(coverage, level) else ""))
     banner(6, period.template_line, size=10, italic=True)
     ws.row_dimensions[3].height = 22
 
@@ -119,6 +124,11 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
                 if value is not None:
                     pct = fld in ("growth_pct", "target_attainment_pct")
                     cell.number_format = "#,##0.0" if pct else ("#,##0" if float(value).is_integer() else "#,##0.00")
+                flag = row.get("attainment_flag") if fld == "target_attainment_pct" else None
+                if flag in ATTAINMENT_FLAGS:   # never silent: coloured, marked, and named in column H
+                    cell.fill = PatternFill("solid", fgColor=FLAG_FILLS[flag])
+                    cell.font = Font(name=font, size=11, bold=True)
+                    cell.number_format = f'#,##0.0" {ATTAINMENT_FLAGS[flag][0]}"'
             notes = notes_text(row)
             text_cell(r, 8, notes, font=Font(name=font, size=10), alignment=top_left, border=border)
             # LibreOffice/Excel do not grow rows for wrapped text written by openpyxl: size them here
@@ -131,8 +141,9 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
     r += 1
     gate_status = (gate_summary or {}).get("status")
     gate_vi = GATE_VI.get(gate_status or "", GATE_NOT_RUN_VI)
-    footer = [
+    footer = [line for line in (coverage_line(coverage, level),) if line] + [
         f"Ghi chú: {PLATFORM_NOTE} Số liệu theo từng sàn: trang \"{PLATFORM_SHEET}\".",
+        ATTAINMENT_LEGEND,
         f"Kiểm tra chất lượng dữ liệu (cổng GX): {gate_vi}.",
         f"Lần công bố (revision): {revision}. Lập tự động bởi lensan lúc "
         f"{generated_at.astimezone(settings.LOCAL_TZ):%H:%M ngày %d/%m/%Y} (giờ Việt Nam).",
@@ -140,7 +151,7 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
     for line in footer:
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=8)
         text_cell(r, 1, line, font=Font(name=font, size=10, italic=True), alignment=left)
-        ws.row_dimensions[r].height = 30
+        ws.row_dimensions[r].height = max(15.0, 13.0 * _wrapped_lines(line, sum(COLUMN_WIDTHS) * 1.15) + 3)
         r += 1
 
     if completeness:
@@ -176,15 +187,7 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
     for col, width in zip("ABCDEFGH", COLUMN_WIDTHS):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1   # the whole report on one A4 landscape page, as the template
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    _print_setup(ws, header_row, pages_tall=1)   # the whole report on one A4 landscape page, as the template
 
     stamp = generated_at.astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     wb.properties.creator = "lensan"
@@ -236,7 +239,7 @@ def _add_units_sheet(wb, units: list[dict], period_label: str, scope_name: str, 
     for col, width in zip("ABCDE", (11, 34, 16, 16, 16)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = ws.cell(row=4, column=1)
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    _print_setup(ws, 3, landscape=False)
 
 
 def _add_platform_sheet(wb, rows: list[dict], period: Period, period_label: str, scope_name: str,
@@ -281,14 +284,14 @@ def _add_platform_sheet(wb, rows: list[dict], period: Period, period_label: str,
             value = row.get(fld)
             cell = ws.cell(row=r, column=col, value=value)
             cell.border, cell.font = border, Font(name=font, size=10)
+            cell.alignment = Alignment(vertical="center")
             if value is not None:
                 cell.number_format = "#,##0" if float(value).is_integer() else "#,##0.00"
         ws.row_dimensions[r].height = max(15.0, 13.5 * _wrapped_lines(row["indicator_label_vi"], 44))
     for col, w in zip("ABCDEFGHI", (6, 44, 11, 14, 14, 14, 14, 14, 14)):
         ws.column_dimensions[col].width = w
     ws.freeze_panes = ws.cell(row=header + 1, column=4)
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    _print_setup(ws, header)
 
 
 def _add_product_sheet(wb, product_types: list[dict], period_label: str, scope_name: str, font: str) -> None:
@@ -328,8 +331,23 @@ def _add_product_sheet(wb, product_types: list[dict], period_label: str, scope_n
     for col, width in zip("ABCDEF", (14, 14, 24, 16, 16, 20)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = ws.cell(row=header + 1, column=1)
-    ws.page_setup.orientation = "landscape"
+    _print_setup(ws, header)
+
+
+def _print_setup(ws, header_row: int, *, landscape: bool = True, pages_tall: int = 0) -> None:
+    """A4, one page wide (`pages_tall` 0: as many pages down as needed), the heading row repeated on
+    every printed page."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = pages_tall
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
 
 
 def _completeness_unit_lines(completeness: dict) -> list[tuple[str, str]]:
