@@ -19,15 +19,22 @@ from lensan.landing.platforms.spec import Extract
 def collapse(cur, extract: Extract, file_id: int) -> int:
     """Delete the exact repeats among the raw rows of one landed file (NULLs equal), keeping the first;
     the number of rows deleted."""
+    # Two statements, not one DELETE ... USING: the file's rows were just copied, the table has no
+    # statistics for them yet, and the planner then joined the repeats to the whole table by nested
+    # loops (minutes per file as history grows). A list of row numbers is a primary-key lookup.
+    table = sql.Identifier(extract.table)
     cur.execute(sql.SQL(
-        """delete from raw.{table} as t
-           using (select r.row_number
-                  from (select "row_number", row_number() over (partition by {columns} order by "row_number") as k
-                        from raw.{table} where file_id = %(file_id)s) as r
-                  where r.k > 1) as d
-           where t.file_id = %(file_id)s and t.row_number = d.row_number""").format(
-        table=sql.Identifier(extract.table), columns=sql.SQL(", ").join(sql.Identifier(c) for c in extract.columns)),
+        """select r.row_number
+           from (select "row_number", row_number() over (partition by {columns} order by "row_number") as k
+                 from raw.{table} where file_id = %(file_id)s) as r
+           where r.k > 1""").format(
+        table=table, columns=sql.SQL(", ").join(sql.Identifier(c) for c in extract.columns)),
         {"file_id": file_id})
+    repeats = [row_number for (row_number,) in cur.fetchall()]
+    if not repeats:
+        return 0
+    cur.execute(sql.SQL("delete from raw.{table} where file_id = %(file_id)s and row_number = any(%(rows)s)").format(
+        table=table), {"file_id": file_id, "rows": repeats})
     return cur.rowcount
 
 
