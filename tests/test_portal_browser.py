@@ -114,7 +114,8 @@ def test_sign_in(browser, portal, unit_code_text, preview_dir):
     assert browser.current_url.endswith("/sign-in")
     shot(browser, "01_sign_in", preview_dir)
     sign_in(browser, portal, "WRONG0-0000-0000-0000-0000")
-    assert "không đúng" in browser.find_element(By.ID, "error").text
+    # the click submits: wait for the answer page, not whatever the old page still shows
+    WebDriverWait(browser, 20).until(EC.text_to_be_present_in_element((By.ID, "error"), "không đúng"))
     sign_in(browser, portal, unit_code_text)
     WebDriverWait(browser, 20).until(EC.url_contains(f"/unit/{UNIT}"))
     assert "Phụng Hiệp" in browser.page_source and form_template.week_line(WEEK) in browser.page_source
@@ -126,7 +127,7 @@ def test_download_template(browser, portal, unit_code_text, downloads):
 
     sign_in(browser, portal, unit_code_text)
     WebDriverWait(browser, 20).until(EC.url_contains(f"/unit/{UNIT}"))
-    browser.find_element(By.ID, "download-template").click()
+    WebDriverWait(browser, 20).until(EC.element_to_be_clickable((By.ID, "download-template"))).click()
     target = downloads / form_template.file_name(UNIT, WEEK)
     deadline = time.monotonic() + 30
     while not target.exists() and time.monotonic() < deadline:
@@ -193,7 +194,8 @@ def test_history_shows_the_accepted_values(browser, portal, unit_code_text, prev
 def test_province_view(browser, portal, preview_dir):
     sign_in(browser, portal, codes.issue("province", PROVINCE, dt.date(2099, 12, 31)))
     WebDriverWait(browser, 20).until(EC.url_contains(f"/province/{PROVINCE}"))
-    row = browser.find_element(By.XPATH, f"//table[@id='units']//tr[td[1]='{UNIT}']").text
+    row = WebDriverWait(browser, 20).until(EC.presence_of_element_located(
+        (By.XPATH, f"//table[@id='units']//tr[td[1]='{UNIT}']"))).text
     assert "Phụng Hiệp" in row and ("Đúng hạn" in row or "Trễ hạn" in row)     # its upload counts
     assert "Chưa" in browser.find_element(By.XPATH, f"//table[@id='units']//tr[td[1]='31120']").text
     shot(browser, "06_province", preview_dir)
