@@ -51,7 +51,16 @@ def test_tiny_history_then_bi_queries(tmp_path):
     assert all(name.split(".")[0] in ("raw", "intermediate", "marts") for name in sizes)
     for s in sizes.values():
         assert s["rows_per_week"] == round(s["rows"] / 2)   # 1 week of history + the new week
+    # the weekly DAG's revision passes over the published history week (lensan_dev.bench.revise)
+    revised = result["revise"]
+    assert revised["publish_history"]["weeks"] == 1 and not revised["publish_history"]["stopped"]
+    first = revised["first_pass"]
+    assert first["revised"] == 1 and first["everything"], "no watermark yet: every published week"
+    assert revised["after_new_week"]["everything"] is None, "the watermark of the first pass is used"
+    assert revised["rerun"]["revised"] == 0 and revised["rerun"]["new_revisions"] == 0
+    assert [c["measure"] for c in result["checks"]][1].startswith("weeks revised after a new week")
     assert any("national history" in line for line in history.render(result))
+    assert any("first pass, no watermark" in line for line in history.render(result))
     home = Path(result["home"])
     assert home == (tmp_path / "hist" / "h1").resolve() and (home / "warehouse").exists()
 

@@ -8,6 +8,9 @@ one population over the history and the new week, all 34 provinces / 3,321 commu
 orders a week) for H = 1 and H = N, each case in its own LENSAN_HOME <home>/h<H>. The figure compared
 is ratio = incremental_build_s(N) / incremental_build_s(1), target ≤ 1.3. For each case the biggest
 raw / intermediate / marts tables are listed with rows and MB, and per week of data (H + 1 weeks).
+Each case also publishes its history weeks and times the weekly DAG's revision passes
+(lensan_dev.bench.revise): the first pass revises every published week, the one after the new week only
+the weeks its files can change, its rerun none.
 
 `measure_history(...)` returns
 
@@ -17,6 +20,7 @@ raw / intermediate / marts tables are listed with rows and MB, and per week of d
      "ratio": {"value": 1.12, "target": "≤ 1.3", "met": True, "unit": "×",
                "numerator_s": ..., "denominator_s": ...},
      "table_sizes": {"1": {table: {rows, mb, rows_per_week, mb_per_week}}, "N": {...}},
+     "revise": {"publish_history", "first_pass", "publish_new_week", "after_new_week", "rerun"},  # N case
      "checks": [{"measure", "value": "1.120", "target": "≤ 1.3", "met"}]}   # for report.target_checks
 
 or {"measured": False, "reason": ...}. The N-week home stays (its embedded warehouse stopped) so that
@@ -32,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from lensan_dev.bench import incremental
+from lensan_dev.bench import incremental, revise
 
 TARGET_RATIO = 1.3
 DEFAULT_HISTORY = 26
@@ -56,7 +60,7 @@ def measure_history(history: int = DEFAULT_HISTORY, scale: float = DEFAULT_SCALE
     try:
         res = incremental.measure(history=lengths, week=week, provinces=list(provinces or []), seed=seed,
                                   home=home, verify=verify, timeout=timeout, say=say, scale=scale,
-                                  target=TARGET_RATIO)
+                                  target=TARGET_RATIO, revise=True)
     except Exception as exc:  # noqa: BLE001 - a failed measurement is reported, not raised
         failed = {"measured": False, "reason": f"history build failed: {str(exc)[-600:]}", "history_weeks": history}
         return {**failed, "checks": [check(failed)]}
@@ -70,7 +74,8 @@ def measure_history(history: int = DEFAULT_HISTORY, scale: float = DEFAULT_SCALE
                                       numerator_s=hi["incremental_build_s"], denominator_s=lo["incremental_build_s"]),
         "table_sizes": {h: per_week(c.get("table_sizes", {}), int(h) + 1) for h, c in cases.items()},
         "seconds": round(time.perf_counter() - started, 1)}
-    out["checks"] = [check(out)]
+    out["revise"] = hi.get("revise") or {}
+    out["checks"] = [check(out)] + revise_check(out)
     return out
 
 
@@ -83,6 +88,19 @@ def check(result: dict) -> dict:
     value = "–" if r["value"] is None else f"{r['value']:.3f}"
     return {"measure": f"{measure} (SF {result['scale']:g})", "value": value, "target": r["target"],
             "met": r["met"] if r["value"] is not None else None}
+
+
+def revise_check(result: dict) -> list[dict]:
+    """The closing table's row for the revision pass after the new week on the N-week history: met when
+    it revised fewer weeks than were published and its rerun revised none."""
+    figures = result.get("revise") or {}
+    after, rerun, first = (figures.get(k) for k in ("after_new_week", "rerun", "first_pass"))
+    if not (after and rerun and first):
+        return []
+    published = first["revised"] + first["untouched"]
+    return [{"measure": f"weeks revised after a new week, {published} weeks published (rerun)",
+             "value": f"{after['revised']} ({rerun['revised']})", "target": f"< {published} (0)",
+             "met": after["revised"] < published and rerun["revised"] == 0}]
 
 
 def measure_hook(ctx: dict) -> dict:
@@ -114,6 +132,10 @@ def render(result: dict) -> list[str]:
         for name, s in sizes.items():
             lines.append(f"    {name:<52} {s['rows']:>11,} {s['mb']:>9.1f} MB {s['rows_per_week']:>10,}/wk "
                          f"{s['mb_per_week']:>8.2f} MB/wk")
+    revised = result.get("revise") or {}
+    if revised.get("first_pass"):
+        first = revised["first_pass"]
+        lines += revise.render(revised, first["revised"] + first["untouched"])
     lines.append(f"  incremental build {result['history_weeks']} / 1 weeks of history: {r['value']} "
                  f"(target {r['target']}: {'MET' if r['met'] else 'MISSED'})")
     return lines

@@ -169,8 +169,9 @@ def timed(result: dict, key: str, fn: Callable[[], Any]) -> Any:
 
 
 def run_case(history: int, week: str, provinces: list[str], orders: int, seed: int, verify: bool,
-             say: Callable[[str], None] = print, scale: float | None = None) -> dict:
-    """One history length in the current LENSAN_HOME (call in a fresh process: see `measure`)."""
+             say: Callable[[str], None] = print, scale: float | None = None, revise: bool = False) -> dict:
+    """One history length in the current LENSAN_HOME (call in a fresh process: see `measure`); with
+    `revise`, the history weeks are published and the revision passes measured (lensan_dev.bench.revise)."""
     from lensan import settings
     from lensan.db import warehouse
     from lensan_dev import generate as gen
@@ -201,6 +202,11 @@ def run_case(history: int, week: str, provinces: list[str], orders: int, seed: i
     say(f"  h{history}: history landed ({landed.rows:,} rows); dbt seed + full build")
     run_dbt(["seed"])
     timed(result, "full_build_s", lambda: run_dbt(INCREMENTAL_COMMAND))
+    if revise:
+        from lensan_dev.bench import revise as revise_bench
+
+        say(f"  h{history}: publishing {len(weeks) - 1} history week(s); first revision pass")
+        result["revise"] = revise_bench.before_new_week(weeks[:-1], week)
     # between two weekly runs autovacuum has long finished with the history's bulk load; do it now so
     # the measured build does not share the 2 cores with it (the same for every history length)
     timed(result, "vacuum_analyze_s", vacuum_analyze)
@@ -221,6 +227,9 @@ def run_case(history: int, week: str, provinces: list[str], orders: int, seed: i
             result["full_refresh_matches"] = result["full_refresh_checksums"] == result["incremental_checksums"]
     finally:
         conn.close()
+    if revise:
+        say(f"  h{history}: publishing {week}; revision passes")
+        result["revise"].update(revise_bench.after_new_week(week))
     shutil.rmtree(gen_home, ignore_errors=True)
     return result
 
@@ -243,12 +252,13 @@ def measure(history: tuple[int, ...] = DEFAULT_HISTORY, week: str = DEFAULT_WEEK
             provinces: tuple[str, ...] | list[str] = DEFAULT_PROVINCES, orders_per_unit_week: int = DEFAULT_ORDERS,
             seed: int = 1034, home: Path | None = None, verify: bool = False, keep: bool = False,
             timeout: float | None = 3600, say: Callable[[str], None] = print, scale: float | None = None,
-            target: float = TARGET_RATIO) -> dict:
+            target: float = TARGET_RATIO, revise: bool = False) -> dict:
     """Measure the weekly incremental build for each history length; figures + ratio (see module doc).
 
     `home` is a throw-away directory (default: a new temporary one); each case gets <home>/h<H> as its
     LENSAN_HOME and is wiped first; the homes stay (with an embedded warehouse, stopped unless `keep`).
-    `scale` generates national weeks (see run_case) instead of `orders_per_unit_week` in `provinces`.
+    `scale` generates national weeks (see run_case) instead of `orders_per_unit_week` in `provinces`;
+    `revise` measures the revision passes too (see run_case).
     """
     home = Path(home) if home else Path(tempfile.mkdtemp(prefix="lensan-bench-inc-"))
     home.mkdir(parents=True, exist_ok=True)
@@ -270,7 +280,7 @@ def measure(history: tuple[int, ...] = DEFAULT_HISTORY, week: str = DEFAULT_WEEK
         env = dict(os.environ, LENSAN_HOME=str(case_home))
         env.setdefault("LENSAN_PSEUDONYM_KEY", "bench-incremental-pseudonym-key")
         args = {"history": h, "week": week, "provinces": list(provinces), "orders": orders_per_unit_week,
-                "seed": seed, "verify": verify, "scale": scale}
+                "seed": seed, "verify": verify, "scale": scale, "revise": revise}
         say(f"incremental build: {h} week(s) of history + {week} in {case_home}")
         try:
             if external:
@@ -387,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.case:
         a = json.loads(args.case)
         value = run_case(a["history"], a["week"], a["provinces"], a["orders"], a["seed"], a["verify"],
-                         scale=a.get("scale"))
+                         scale=a.get("scale"), revise=bool(a.get("revise")))
         emit_result(value)
         return 0
     result = measure(tuple(args.history), args.week, args.provinces, args.orders, args.seed, args.home,
