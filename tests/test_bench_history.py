@@ -45,6 +45,8 @@ def test_tiny_history_then_bi_queries(tmp_path):
     for key in ("generate_s", "history_land_s", "full_build_s", "land_s", "incremental_build_s"):
         assert isinstance(case[key], float) and math.isfinite(case[key]) and case[key] > 0, key
     assert case["orders_generated"] > 0 and case["new_week_rows"] > 0
+    nodes = {n["node"] for n in case["slowest_nodes"]}   # every node of the incremental build, timed
+    assert "fct_indicator_values" in nodes
     assert set(result["ratio"]) >= {"value", "target", "met"} and result["ratio"]["target"] == "≤ 1.3"
     sizes = result["table_sizes"]["1"]
     assert any(name.startswith("marts.") for name in sizes)

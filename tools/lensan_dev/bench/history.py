@@ -132,6 +132,7 @@ def render(result: dict) -> list[str]:
         for name, s in sizes.items():
             lines.append(f"    {name:<52} {s['rows']:>11,} {s['mb']:>9.1f} MB {s['rows_per_week']:>10,}/wk "
                          f"{s['mb_per_week']:>8.2f} MB/wk")
+    lines += grown_nodes(result)
     revised = result.get("revise") or {}
     if revised.get("first_pass"):
         first = revised["first_pass"]
@@ -139,6 +140,19 @@ def render(result: dict) -> list[str]:
     lines.append(f"  incremental build {result['history_weeks']} / 1 weeks of history: {r['value']} "
                  f"(target {r['target']}: {'MET' if r['met'] else 'MISSED'})")
     return lines
+
+
+def grown_nodes(result: dict, top: int = 6) -> list[str]:
+    """The dbt nodes of the incremental build whose time grew most from 1 to N weeks of history."""
+    cases = sorted(result["cases"].items(), key=lambda kv: int(kv[0]))
+    (lo_h, lo), (hi_h, hi) = cases[0], cases[-1]
+    if lo_h == hi_h or not hi.get("slowest_nodes"):
+        return []
+    before = {n["node"]: n["seconds"] for n in lo.get("slowest_nodes") or []}
+    grown = sorted(((n["seconds"] - before.get(n["node"], 0.0), n) for n in hi["slowest_nodes"]),
+                   key=lambda pair: pair[0], reverse=True)[:top]
+    return [f"  incremental build, nodes that grew most from {lo_h} to {hi_h} weeks of history: "
+            + ", ".join(f"{n['node']} {before.get(n['node'], 0):.1f} → {n['seconds']:.1f} s" for _, n in grown)]
 
 
 def main(argv: list[str] | None = None) -> int:

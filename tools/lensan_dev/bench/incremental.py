@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lensan_dev.bench.child import emit_result, run_child
+from lensan_dev.bench.e2e import slowest_nodes
 
 TARGET_RATIO = 1.5
 DEFAULT_HISTORY = (1, 26)
@@ -216,6 +217,7 @@ def run_case(history: int, week: str, provinces: list[str], orders: int, seed: i
     result["new_week_rows"] = landed.rows
     say(f"  h{history}: new week landed ({landed.rows:,} rows); incremental build")
     timed(result, "incremental_build_s", lambda: run_dbt(INCREMENTAL_COMMAND))
+    result["slowest_nodes"] = slowest_nodes(top=1000)   # every node: where the extra time of history goes
     conn = warehouse.connect()
     try:
         result["incremental_checksums"] = checksums(conn)
