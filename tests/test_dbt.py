@@ -447,6 +447,24 @@ def test_natural_keys_are_unique_indexes(built, db, table):
         db.rollback()
 
 
+@pytest.mark.parametrize("table, key", [("marts.fct_quality_checks", "week_key"),
+                                        ("marts.fct_reporting_completeness", "week_key"),
+                                        ("marts.rpt_weekly_report", "week_key"),
+                                        ("marts.fct_indicator_values", "period_type || ':' || period_key")])
+def test_a_periods_rows_lie_together(built, db, table, key):
+    """After a build the rows of one period are stored together (the models end with `order by` the
+    period): the gate and the publisher read one period by its index and visit only its pages. Rows of
+    all weeks mixed made a gate of an old week read most of a 27-week table, query after query."""
+    periods, pages, visited = _value(db, f"""
+        with stored as (select {key} as k, (ctid::text::point)[0] as page from {table})
+        select (select count(distinct k) from stored), (select count(distinct page) from stored),
+               (select count(*) from (select distinct k, page from stored) as period_pages)""")
+    assert periods > 1, f"{table}: the fixture builds several periods"
+    # each page read once, plus at most a few pages shared with a neighbour period or a row placed in
+    # an earlier page's free space; mixed rows would read each period's rows from as many pages
+    assert visited <= pages + 3 * periods, f"{table}: one period at a time visits {visited} pages of {pages}"
+
+
 def test_active_accounts_and_info(built, db):
     assert _fact(db, "active_accounts", "2026-W46", column="value_in_period") == 1
     assert _fact(db, "active_accounts", "2026-W47", column="value_in_period") == 3

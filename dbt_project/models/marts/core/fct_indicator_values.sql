@@ -386,3 +386,5 @@ cross join lateral (
                 then round(100.0 * w.cumulative_value / coalesce(t.target_value, st.target_value), 2)
            end as attainment_pct
 ) as a
+-- one period's rows together on disk (see fct_quality_checks): the gate and the publisher read one period
+order by w.period_type, w.period_key

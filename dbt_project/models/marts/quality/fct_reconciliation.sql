@@ -74,3 +74,6 @@ select
 from judged as r
 left join {{ ref('ref_admin_units') }} as u
     on u.map_version = r.map_version and u.unit_code = r.unit_code and u.is_reporting_unit
+-- one week's rows together on disk: the gate and the publisher read one week by its index (scattered rows
+-- after a full build made each query visit most of the table's pages)
+order by week_key
