@@ -367,7 +367,18 @@ def _every_week_changed(monkeypatch) -> None:
                         lambda cur, period_type: changed.Changed(period_type, frozenset(), "test", None, None, None))
 
 
-def test_revisions_of_earlier_weeks_are_delivered_once(dagbag, monkeypatch, tmp_path):
+@pytest.fixture
+def own_home(monkeypatch, tmp_path):
+    """LENSAN_HOME = tmp_path; the embedded warehouse a task starts there is stopped afterwards (it
+    outlived the test session before)."""
+    monkeypatch.setenv("LENSAN_HOME", str(tmp_path))
+    yield tmp_path
+    from lensan.db import embedded
+
+    embedded.stop(mode="immediate")
+
+
+def test_revisions_of_earlier_weeks_are_delivered_once(dagbag, monkeypatch, tmp_path, own_home):
     from test_delivery import PERIOD_KEY, make_revision
 
     from lensan.delivery import ledger as delivery_ledger
@@ -376,7 +387,6 @@ def test_revisions_of_earlier_weeks_are_delivered_once(dagbag, monkeypatch, tmp_
 
     from lensan.publish import service as publish
 
-    monkeypatch.setenv("LENSAN_HOME", str(tmp_path))
     monkeypatch.delenv("LENSAN_DELIVERY_CHANNELS", raising=False)
     weekly = dagbag.dags["lensan_publish_weekly"]
     revise = weekly.get_task("revise_earlier_weeks").python_callable
@@ -417,7 +427,7 @@ def test_revisions_of_earlier_weeks_are_delivered_once(dagbag, monkeypatch, tmp_
     assert [(e["revision"], e["status"]) for e in ledger] == [(f"week/{PERIOD_KEY}/province-22/rev-2", "delivered")]
 
 
-def test_revisions_made_before_a_failing_week_are_still_delivered(dagbag, monkeypatch, tmp_path):
+def test_revisions_made_before_a_failing_week_are_still_delivered(dagbag, monkeypatch, tmp_path, own_home):
     """A week whose gate stops everything fails revise_earlier_weeks (→ deliver_revisions does not
     run): the revisions it made for the other weeks are delivered first."""
     from airflow.sdk.exceptions import AirflowFailException
@@ -428,7 +438,6 @@ def test_revisions_made_before_a_failing_week_are_still_delivered(dagbag, monkey
 
     from lensan.publish import service as publish
 
-    monkeypatch.setenv("LENSAN_HOME", str(tmp_path))
     monkeypatch.delenv("LENSAN_DELIVERY_CHANNELS", raising=False)
     weekly = dagbag.dags["lensan_publish_weekly"]
     make_revision(tmp_path, rev=1)
