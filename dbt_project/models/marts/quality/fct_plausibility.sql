@@ -118,6 +118,5 @@ from scored as s
 left join {{ ref('int_geography__reporting_units') }} as g on g.map_version = s.map_version and g.unit_code = s.unit_code
 left join {{ ref('ref_admin_units') }} as u
     on u.map_version = s.map_version and u.unit_code = s.unit_code and u.is_reporting_unit
--- one week's rows together on disk: the gate and the publisher read one week by its index (scattered rows
--- after a full build made each query visit most of the table's pages)
+-- one week's rows together on disk (why: fct_quality_checks)
 order by week_key

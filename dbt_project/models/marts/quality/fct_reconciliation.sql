@@ -74,6 +74,5 @@ select
 from judged as r
 left join {{ ref('ref_admin_units') }} as u
     on u.map_version = r.map_version and u.unit_code = r.unit_code and u.is_reporting_unit
--- one week's rows together on disk: the gate and the publisher read one week by its index (scattered rows
--- after a full build made each query visit most of the table's pages)
+-- one week's rows together on disk (why: fct_quality_checks)
 order by week_key

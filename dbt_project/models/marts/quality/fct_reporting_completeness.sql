@@ -115,6 +115,5 @@ left join reported_rows as rr
 left join geo as g on g.map_version = e.map_version and g.unit_code = e.unit_code
 left join provinces as p_own on p_own.map_version = e.map_version and p_own.province_code = e.province_code
 left join provinces as p_cur on p_cur.map_version = 'post2025' and p_cur.province_code = g.current_province_code
--- one week's rows together on disk: the gate and the publisher read one week by its index (scattered rows
--- after a full build made each query visit most of the table's pages)
+-- one week's rows together on disk (why: fct_quality_checks)
 order by week_key

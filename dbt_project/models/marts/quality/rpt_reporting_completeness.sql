@@ -87,6 +87,5 @@ select
     round(100.0 * reported_rows / nullif(expected_rows, 0), 1)::numeric as reported_rows_pct,
     incomplete_unit_list::text           as incomplete_unit_list
 from agg
--- one week's rows together on disk: the gate and the publisher read one week by its index (scattered rows
--- after a full build made each query visit most of the table's pages)
+-- one week's rows together on disk (why: fct_quality_checks)
 order by week_key

@@ -133,6 +133,5 @@ left join scope_names as n on n.scope_level = g.scope_level and n.scope_code = g
 left join {{ ref('int_quality__report_flags') }} as qf
     on qf.week_key = g.week_key and qf.scope_level = g.scope_level and qf.scope_code = g.scope_code
    and qf.indicator_code = g.indicator_code
--- one week's rows together on disk: the gate and the publisher read one week by its index (scattered rows
--- after a full build made each query visit most of the table's pages)
+-- one week's rows together on disk (why: fct_quality_checks)
 order by week_key
