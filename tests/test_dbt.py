@@ -433,7 +433,7 @@ def test_dbt_docs_generate(built):
     assert "source.lensan.ops.published_values" in catalog["sources"]
 
 
-@pytest.mark.parametrize("table", ["marts.fct_indicator_values", "intermediate.int_indicators__first_seen"])
+@pytest.mark.parametrize("table", ["marts.fct_indicator_values", "intermediate.int_indicators__members_per_unit"])
 def test_natural_keys_are_unique_indexes(built, db, table):
     """The natural keys are enforced by unique indexes (a duplicate fails the insert), not by data tests
     scanning all history on every incremental build."""

@@ -17,7 +17,7 @@
 
 {% macro incremental_consumers() -%}
     {{ return(['int_platforms__orders', 'int_platforms__activities', 'int_indicators__active_account_periods',
-               'int_indicators__active_accounts', 'int_indicators__first_seen', 'int_indicators__daily_deltas',
+               'int_indicators__active_accounts', 'int_indicators__members_per_unit', 'int_indicators__daily_deltas',
                'int_indicators__running_levels', 'fct_indicator_values', 'fct_product_type_monthly',
                'fct_quality_checks', 'fct_plausibility', 'rpt_reporting_completeness']) }}
 {%- endmacro %}
@@ -80,9 +80,11 @@ on conflict (model) do update
 
 {#- post-hook: an index (named after the table) unless it exists. unique=true on a natural key:
     PostgreSQL then checks every insert, which costs what is inserted, where a `unique` data test
-    would scan all history on every build. -#}
+    would scan all history on every build. A key part may be empty (a province-level post has no
+    unit): two empty parts are the same key. -#}
 {% macro create_index(columns, suffix, unique=false) -%}
 create {{ 'unique ' if unique }}index if not exists {{ this.identifier }}__{{ suffix }} on {{ this }} ({{ columns }})
+{{- ' nulls not distinct' if unique }}
 {%- endmacro %}
 
 {#- pre-hook of an incremental model keyed by source rows: no valid watermark (raw reset) -> start

@@ -38,14 +38,24 @@ scope_names as (
 
 ),
 
+market_first_days as (
+
+    -- the first day each buyer province / country is a market of the scope, all platforms together
+    select m.indicator_code, scopes.scope_level, scopes.scope_code, m.member_key, min(m.first_date) as first_date
+    from {{ ref('int_indicators__members_per_unit') }} as m
+    {{ expand_scopes('m') }}
+    where m.indicator_code in ('domestic_markets', 'foreign_markets')
+      and platforms.platform_scope = 'all' and scopes.map_version = 'post2025'
+      and scopes.scope_level in ('province', 'region', 'nation') and scopes.scope_code is not null
+    group by 1, 2, 3, 4
+
+),
+
 markets as (
 
     select f.indicator_code, f.scope_level, f.scope_code, w.period_key as week_key, f.member_key, f.first_date
-    from {{ ref('int_indicators__first_seen') }} as f
+    from market_first_days as f
     join weeks as w on f.first_date <= w.period_end
-    where f.indicator_code in ('domestic_markets', 'foreign_markets')
-      and f.platform = 'all' and f.map_version = 'post2025'
-      and f.scope_level in ('province', 'region', 'nation')
 
 ),
 
