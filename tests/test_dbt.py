@@ -447,6 +447,29 @@ def test_natural_keys_are_unique_indexes(built, db, table):
         db.rollback()
 
 
+def test_order_version_check_fails_on_a_status_that_is_not_the_newest(built, db):
+    """assert_latest_order_version_only reads only the orders of the files landed since the last build
+    (after this first build: all of them) and fails when a kept status is not the newest version's."""
+    from lensan.transform import dbt as lensan_dbt
+
+    check = ["test", "--select", "assert_latest_order_version_only"]
+    with db.cursor() as cur:
+        cur.execute("select platform, order_id, order_status from intermediate.int_platforms__orders limit 1")
+        platform, order_id, status = cur.fetchone()
+        cur.execute("""update intermediate.int_platforms__orders set order_status = 'stale'
+                       where platform = %s and order_id = %s""", (platform, order_id))
+    db.commit()
+    try:
+        with pytest.raises(lensan_dbt.DbtError, match="assert_latest_order_version_only"):
+            lensan_dbt.run_dbt(check)
+    finally:
+        with db.cursor() as cur:
+            cur.execute("""update intermediate.int_platforms__orders set order_status = %s
+                           where platform = %s and order_id = %s""", (status, platform, order_id))
+        db.commit()
+    lensan_dbt.run_dbt(check)
+
+
 @pytest.mark.parametrize("table, key", [("marts.fct_quality_checks", "week_key"),
                                         ("marts.fct_reporting_completeness", "week_key"),
                                         ("marts.rpt_weekly_report", "week_key"),

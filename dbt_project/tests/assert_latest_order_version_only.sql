@@ -1,6 +1,8 @@
 -- int_platforms__orders holds exactly the latest version of each order: no order whose newest
 -- delivered version (by updated_at, extract date, then the latest delivery: macros/staging.sql) has a
--- different status than the one kept.
+-- different status than the one kept. Only the orders of the files landed since the last build can
+-- have moved (int_indicators__changes: all files after a raw reset); a full refresh checks them all.
+-- depends_on: {{ ref('int_indicators__changes') }}
 with versions as (
     select platform, order_id, order_status, updated_at, extract_date, arrived_at, file_id, row_number
     from {{ ref('stg_postmart__orders') }}
@@ -8,9 +10,18 @@ with versions as (
     select platform, order_id, order_status, updated_at, extract_date, arrived_at, file_id, row_number
     from {{ ref('stg_voso__orders') }}
 ),
+{% if flags.FULL_REFRESH %}
+checked as (select * from versions),
+{% else %}
+checked as (
+    select v.* from versions as v
+    where (v.platform, v.order_id) in (select c.platform, c.order_id from versions as c
+                                       where c.file_id in (select file_id from {{ ref('int_indicators__changes') }}))
+),
+{% endif %}
 newest as (
     select distinct on (platform, order_id) platform, order_id, order_status
-    from versions
+    from checked
     order by platform, order_id, updated_at desc nulls last, extract_date desc, {{ latest_delivery_first() }}
 )
 select n.*

@@ -82,13 +82,26 @@ stock_deltas as (
 
 ),
 
+-- amounts add up: summed per unit and day before the scopes are expanded (an order is one row of
+-- ten otherwise)
+flows_per_unit as (
+
+    select indicator_code, platform,
+           unit_map_version, unit_code, province_code, current_province_code, region_code,
+           event_date, sum(amount) as amount
+    from flows
+    where event_date is not null
+    group by 1, 2, 3, 4, 5, 6, 7, 8
+
+),
+
 flow_deltas as (
 
     select f.indicator_code, scopes.scope_level, scopes.scope_code, scopes.map_version,
            platforms.platform_scope as platform, f.event_date as day, sum(f.amount) as delta
-    from flows as f
+    from flows_per_unit as f
     {{ expand_scopes('f') }}
-    where scopes.scope_code is not null and f.event_date is not null
+    where scopes.scope_code is not null
     group by 1, 2, 3, 4, 5, 6
 
 )
