@@ -164,13 +164,33 @@ def _land_one_group(group: list[tuple[str, str]]) -> dict:
             "cpu_s": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime}
 
 
+def land_groups_in_workers(groups: list[list[tuple[str, str]]], workers: int) -> dict:
+    """Land planned groups (lensan.landing.groups) in `workers` processes side by side, as the ingest
+    DAG's mapped `land` tasks do; the workers are started and lensan imported before the clock starts,
+    as Airflow's are. Rows, files, seconds and the CPU of the workers and the server."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_warm_worker, [0.5] * workers))
+        cpu_before = _cpu_seconds()
+        started = time.perf_counter()
+        parts = list(pool.map(_land_one_group, groups))
+        seconds = time.perf_counter() - started
+        cpu = _cpu_used(cpu_before)
+    cpu["client_cpu_s"] = round(sum(part["cpu_s"] for part in parts), 2)   # the workers', not this process's
+    rows = sum(part["rows"] for part in parts)
+    return {"workers": workers, "groups": len(groups), "rows": rows, "seconds": seconds,
+            "rows_per_s": rows / seconds if seconds else None,
+            "files": sum(part["files"] for part in parts),
+            "quarantined": sum(part["quarantined"] for part in parts),
+            "peak_rss_mb": max((part["peak_rss_mb"] for part in parts), default=None), **cpu}
+
+
 def step_land_workers(home: Path, workers: int) -> dict:
     """The same orders landed again as the ingest DAG's mapped `land` does it: planned into groups
     (whole entity-days) and landed by `workers` processes side by side (the per-core figure of
     "Scaling out"). The landed orders of the earlier methods are forgotten first."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     from lensan.db import warehouse
     from lensan.landing.groups import plan_groups
 
@@ -184,21 +204,7 @@ def step_land_workers(home: Path, workers: int) -> dict:
     conn.close()
     for platform in PLATFORMS:
         link_into_landing(order_files(home, platform), home, platform)
-    groups = plan_groups(list(PLATFORMS))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        # workers started and lensan imported before the clock starts, as Airflow's are
-        list(pool.map(_warm_worker, [0.5] * workers))
-        cpu_before = _cpu_seconds()
-        started = time.perf_counter()
-        parts = list(pool.map(_land_one_group, groups))
-        seconds = time.perf_counter() - started
-        cpu = _cpu_used(cpu_before)
-    cpu["client_cpu_s"] = round(sum(part["cpu_s"] for part in parts), 2)   # the workers', not this process's
-    rows = sum(part["rows"] for part in parts)
-    return {"workers": workers, "groups": len(groups), "rows": rows, "seconds": seconds,
-            "rows_per_s": rows / seconds if seconds else None,
-            "quarantined": sum(part["quarantined"] for part in parts),
-            "peak_rss_mb": max(part["peak_rss_mb"] for part in parts), **cpu}
+    return land_groups_in_workers(plan_groups(list(PLATFORMS)), workers)
 
 
 def step_to_sql(home: Path, sample: int, total_rows: dict) -> dict:
