@@ -332,6 +332,72 @@ def test_formulas_without_saved_value_are_computed_or_refused_naming_the_cell(tm
     assert "D18" in error.message_vi and "NOSUCHFUNCTION" in error.message_en
 
 
+def _rewrite_sheet(path: Path, edit) -> None:
+    """Rewrite the first worksheet's XML of an .xlsx with `edit(text) -> text`, as other writers save it."""
+    parts = {}
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            parts[name] = archive.read(name)
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = edit(parts[sheet].decode("utf-8")).encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_xlsx_formats_and_formulas_read_from_the_parts_as_openpyxl_reads_them(tmp_path):
+    """xlsx_parts gives the number formats and formula texts openpyxl gives, for what Excel and
+    LibreOffice write and openpyxl does not: a shared formula (anchor + followers), an array formula,
+    cells and rows without their reference."""
+    from openpyxl import Workbook, load_workbook
+    from lensan.landing.parsers import xlsx_parts
+
+    path = tmp_path / "w.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Báo cáo"
+    ws["A1"], ws["B1"], ws["C1"] = 0.455, 1234.5, 7
+    ws["A1"].number_format, ws["B1"].number_format = "0.0%", '#,##0.0" tấn"'
+    ws["C1"].number_format = "dd/mm/yyyy"
+    for r in range(2, 6):
+        ws[f"A{r}"], ws[f"B{r}"] = r, r * 10
+        ws[f"C{r}"] = f"=A{r}+B{r}"
+    ws["D2"] = "=SUM(A2:A5)"
+    wb.create_sheet("Phụ lục")["B3"] = "=1+1"
+    wb.save(path)
+
+    def shared_and_array(text: str) -> str:
+        text = re.sub(r"<f>A2\+B2</f>", '<f t="shared" ref="C2:C5" si="0">A2+B2</f>', text)
+        for r in (3, 4, 5):
+            text = text.replace(f"<f>A{r}+B{r}</f>", '<f t="shared" si="0"/>')
+        text = text.replace("<f>SUM(A2:A5)</f>", '<f t="array" ref="D2">SUM(A2:A5)</f>')
+        # row 5 and its cells without their references: the next row, the next cells
+        return re.sub(r'<row r="5"([^>]*)>(.*?)</row>',
+                      lambda m: "<row" + m.group(1) + ">" + re.sub(r' r="[A-Z]+5"', "", m.group(2)) + "</row>",
+                      text, flags=re.S)
+
+    _rewrite_sheet(path, shared_and_array)
+    ours = {name: {(r, c): (fmt, formula) for r, c, fmt, formula in cells if fmt != "General" or formula}
+            for name, cells in xlsx_parts.read_structure(path, 100, 20).items()}
+    theirs = {}
+    book = load_workbook(path, read_only=True, data_only=False)
+    for sheet in book.worksheets:
+        cells = {(r, c): (getattr(cell, "number_format", None) or "General",
+                          cell.value if isinstance(cell.value, str) and cell.value.startswith("=") else None)
+                 for r, row in enumerate(sheet.iter_rows(max_row=100, max_col=20)) for c, cell in enumerate(row)}
+        theirs[sheet.title] = {k: v for k, v in cells.items() if v != ("General", None)}
+    book.close()
+    # C5 follows the shared formula in a cell without its reference: openpyxl repeats the anchor's
+    # text there (=A2+B2); the cell's place gives =A5+B5, what Excel computes
+    assert theirs["Báo cáo"].pop((4, 2)) == ("General", "=A2+B2")
+    assert ours["Báo cáo"].pop((4, 2)) == ("General", "=A5+B5")
+    assert ours == theirs
+    assert ours["Báo cáo"][(0, 0)] == ("0.0%", None) and ours["Báo cáo"][(0, 1)] == ('#,##0.0" tấn"', None)
+    assert [ours["Báo cáo"][(r, 2)][1] for r in (1, 2, 3)] == ["=A2+B2", "=A3+B3", "=A4+B4"]
+    assert (1, 3) not in ours["Báo cáo"]          # an array formula: no formula text, as openpyxl
+    assert ours["Phụ lục"] == {(2, 1): ("General", "=1+1")}
+
+
 def test_merged_number_cells_anchor_when_clear_else_refused_naming_the_range(tmp_path):
     from openpyxl import load_workbook
 

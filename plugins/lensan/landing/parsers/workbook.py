@@ -1,8 +1,8 @@
 """Spreadsheets as units send them: .xlsx, .xls and .ods read with python-calamine (cached values).
 
 `read(path)` returns every sheet as a grid of `Cell`s (value, number format, formula text) plus its
-merged ranges. The format is told from the bytes, never from the file name. For .xlsx, openpyxl adds
-what calamine does not give: number formats (a percent cell holds the fraction) and formula texts
+merged ranges. The format is told from the bytes, never from the file name. For .xlsx, its XML parts
+add what calamine does not give (xlsx_parts): number formats (a percent cell holds the fraction) and formula texts
 (a formula saved without a cached value reads as empty in calamine; `evaluate` computes it with the
 `formulas` library, or says why it cannot).
 """
@@ -103,33 +103,18 @@ def read(path: Path, max_rows: int, max_cols: int) -> list[Sheet]:
 
 
 def _add_xlsx_structure(path: Path, sheets: list[Sheet], max_rows: int, max_cols: int) -> None:
-    """Number formats and formula texts of an .xlsx, which calamine does not give."""
-    import openpyxl
+    """Number formats and formula texts of an .xlsx, which calamine does not give (xlsx_parts)."""
+    from lensan.landing.parsers import xlsx_parts
 
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many types for broken workbooks
+        structure = xlsx_parts.read_structure(path, max_rows, max_cols)
+    except Exception as exc:  # broken XML, a missing part, a formula openpyxl cannot translate
         raise LandingError("UNREADABLE", expected=XLSX, reason=f"{type(exc).__name__}: {exc}") from None
-    try:
-        by_name = {s.name: s for s in sheets}
-        for ws in workbook.worksheets:
-            sheet = by_name.get(ws.title)
-            if sheet is None:
-                continue
-            for r, row in enumerate(ws.iter_rows(min_row=1, max_row=max_rows, max_col=max_cols)):
-                if r >= len(sheet.rows):
-                    break
-                cells = sheet.rows[r]
-                for c, cell in enumerate(row):
-                    if c >= len(cells):
-                        break
-                    cells[c].number_format = getattr(cell, "number_format", None) or "General"
-                    if isinstance(cell.value, str) and cell.value.startswith("=") and len(cell.value) > 1:
-                        cells[c].formula = cell.value
-    except Exception as exc:
-        raise LandingError("UNREADABLE", expected=XLSX, reason=f"{type(exc).__name__}: {exc}") from None
-    finally:
-        workbook.close()
+    for sheet in sheets:
+        for r, c, number_format, formula in structure.get(sheet.name, ()):
+            if r < len(sheet.rows) and c < len(sheet.rows[r]):
+                sheet.rows[r][c].number_format = number_format or "General"
+                sheet.rows[r][c].formula = formula
 
 
 def _add_xls_formats(path: Path, sheets: list[Sheet], max_rows: int, max_cols: int) -> None:
