@@ -52,15 +52,16 @@ def per_week(sizes: dict, weeks: int) -> dict:
 def measure_history(history: int = DEFAULT_HISTORY, scale: float = DEFAULT_SCALE, week: str = incremental.DEFAULT_WEEK,
                     seed: int = 1034, home: Path | None = None, provinces: list[str] | None = None,
                     verify: bool = False, timeout: float | None = None,
-                    say: Callable[[str], None] = print) -> dict:
+                    say: Callable[[str], None] = print, with_revisions: bool = True) -> dict:
     """1 vs `history` weeks of national history at `scale` (see the module doc for the result's shape).
-    `provinces` narrows the nation (tests only)."""
+    `provinces` narrows the nation (tests only); `with_revisions` False leaves out the revision passes (they
+    publish every history week: about an hour nationally)."""
     started = time.perf_counter()
     lengths = tuple(sorted({1, int(history)}))
     try:
         res = incremental.measure(history=lengths, week=week, provinces=list(provinces or []), seed=seed,
                                   home=home, verify=verify, timeout=timeout, say=say, scale=scale,
-                                  target=TARGET_RATIO, revise=True)
+                                  target=TARGET_RATIO, revise=with_revisions)
     except Exception as exc:  # noqa: BLE001 - a failed measurement is reported, not raised
         failed = {"measured": False, "reason": f"history build failed: {str(exc)[-600:]}", "history_weeks": history}
         return {**failed, "checks": [check(failed)]}
@@ -164,9 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", type=Path, required=True, help="throw-away directory (one home per case)")
     parser.add_argument("--bi", action="store_true", help="then the BI latency on the N-week warehouse")
     parser.add_argument("--verify", action="store_true")
+    parser.add_argument("--no-revise", dest="with_revisions", action="store_false",
+                        help="only the incremental builds, not the revision passes")
     args = parser.parse_args(argv)
     result = measure_history(args.history, args.scale, args.week, home=args.home, provinces=args.provinces,
-                             verify=args.verify)
+                             verify=args.verify, with_revisions=args.with_revisions)
     print("\n".join(render(result)))
     if args.bi and result.get("measured"):
         from lensan_dev.bench import bi
