@@ -42,14 +42,24 @@ several_attributions as (
 
 ),
 
-one_attribution_per_unit as (
+-- what adds up level by level, per unit and day: the members with one attribution (counted) and the
+-- flow amounts (summed) -- expanded to the scopes once, not one row of ten per member or order
+additive_per_unit as (
 
     select n.indicator_code, n.platform,
            n.unit_map_version, n.unit_code, n.province_code, n.current_province_code, n.region_code,
-           n.first_date, count(*) as members
+           n.first_date as day, count(*)::numeric as delta
     from new_members as n
     where not exists (select 1 from several_attributions as s
                       where s.indicator_code = n.indicator_code and s.member_key = n.member_key)
+    group by 1, 2, 3, 4, 5, 6, 7, 8
+
+    union all
+    select indicator_code, platform,
+           unit_map_version, unit_code, province_code, current_province_code, region_code,
+           event_date, sum(amount)
+    from flows
+    where event_date is not null
     group by 1, 2, 3, 4, 5, 6, 7, 8
 
 ),
@@ -67,49 +77,21 @@ several_first_seen as (
 
 ),
 
-stock_deltas as (
+deltas as (
 
     select u.indicator_code, scopes.scope_level, scopes.scope_code, scopes.map_version,
-           platforms.platform_scope as platform, u.first_date as day, sum(u.members) as members
-    from one_attribution_per_unit as u
+           platforms.platform_scope as platform, u.day, u.delta
+    from additive_per_unit as u
     {{ expand_scopes('u') }}
     where scopes.scope_code is not null
-    group by 1, 2, 3, 4, 5, 6
 
     union all
-    select indicator_code, scope_level, scope_code, map_version, platform, first_date, count(*)
+    select indicator_code, scope_level, scope_code, map_version, platform, first_date, 1
     from several_first_seen
     {% if is_incremental() %} where first_date >= {{ changed_from() }} {% endif %}
-    group by 1, 2, 3, 4, 5, 6
-
-),
-
--- amounts add up: summed per unit and day before the scopes are expanded (an order is one row of
--- ten otherwise)
-flows_per_unit as (
-
-    select indicator_code, platform,
-           unit_map_version, unit_code, province_code, current_province_code, region_code,
-           event_date, sum(amount) as amount
-    from flows
-    where event_date is not null
-    group by 1, 2, 3, 4, 5, 6, 7, 8
-
-),
-
-flow_deltas as (
-
-    select f.indicator_code, scopes.scope_level, scopes.scope_code, scopes.map_version,
-           platforms.platform_scope as platform, f.event_date as day, sum(f.amount) as delta
-    from flows_per_unit as f
-    {{ expand_scopes('f') }}
-    where scopes.scope_code is not null
-    group by 1, 2, 3, 4, 5, 6
 
 )
 
-select indicator_code, scope_level, scope_code, map_version, platform, day, sum(members)::numeric as delta
-from stock_deltas
+select indicator_code, scope_level, scope_code, map_version, platform, day, sum(delta) as delta
+from deltas
 group by 1, 2, 3, 4, 5, 6
-union all
-select * from flow_deltas
