@@ -447,6 +447,23 @@ def test_natural_keys_are_unique_indexes(built, db, table):
         db.rollback()
 
 
+def test_a_rebuilt_table_keeps_its_indexes(built, db):
+    """A table model built again is a new table, and gets its indexes again: the old table, renamed by
+    dbt until it drops it after the hooks, held the index names (the gate's week index and the
+    targets' lookup index went missing on every second build)."""
+    from lensan.transform import dbt as lensan_dbt
+
+    wanted = {("rpt_weekly_report", "rpt_weekly_report__week"),
+              ("fct_reconciliation", "fct_reconciliation__week"),
+              ("int_targets__resolved", "int_targets__resolved__lookup")}
+    lensan_dbt.run_dbt(["run", "--select", " ".join(table for table, _ in wanted)])
+    db.rollback()
+    with db.cursor() as cur:
+        cur.execute("select tablename, indexname from pg_indexes where indexname = any(%s)",
+                    ([index for _, index in wanted],))
+        assert set(cur.fetchall()) == wanted
+
+
 def test_order_version_check_fails_on_a_status_that_is_not_the_newest(built, db):
     """assert_latest_order_version_only reads only the orders of the files landed since the last build
     (after this first build: all of them) and fails when a kept status is not the newest version's."""

@@ -78,13 +78,21 @@ on conflict (model) do update
     set upto_file_id = excluded.upto_file_id, upto_sha256 = excluded.upto_sha256, built_at = excluded.built_at
 {%- endmacro %}
 
-{#- post-hook: an index (named after the table) unless it exists. unique=true on a natural key:
+{#- post-hook: an index (named after the table) unless this table has it. unique=true on a natural key:
     PostgreSQL then checks every insert, which costs what is inserted, where a `unique` data test
     would scan all history on every build. A key part may be empty (a province-level post has no
-    unit): two empty parts are the same key. -#}
+    unit): two empty parts are the same key. A table model rebuilt is a new table: dbt has renamed
+    the old one to a backup, which still holds the index's name until dbt drops it after the hooks,
+    so that name is freed first (`create index if not exists` alone left the new table without). -#}
 {% macro create_index(columns, suffix, unique=false) -%}
-create {{ 'unique ' if unique }}index if not exists {{ this.identifier }}__{{ suffix }} on {{ this }} ({{ columns }})
-{{- ' nulls not distinct' if unique }}
+{%- set name = this.identifier ~ '__' ~ suffix -%}
+do $idx$ begin
+    if not exists (select 1 from pg_index as i join pg_class as c on c.oid = i.indexrelid
+                   where c.relname = '{{ name }}' and i.indrelid = '{{ this }}'::regclass) then
+        drop index if exists {{ this.schema }}.{{ name }};
+        create {{ 'unique ' if unique }}index {{ name }} on {{ this }} ({{ columns }}){{ ' nulls not distinct' if unique }};
+    end if;
+end $idx$
 {%- endmacro %}
 
 {#- pre-hook of an incremental model keyed by source rows: no valid watermark (raw reset) -> start

@@ -1,4 +1,4 @@
-{{ config(post_hook=["{{ create_index('scope_level, scope_code, indicator_code, target_year', 'lookup') }}"]) }}  {#- fct_indicator_values looks a target up per row: a probe, not a scan of all targets per row #}
+{{ config(post_hook=["{{ create_index('scope_level, scope_code, indicator_code, target_year', 'lookup') }}"]) }}  {#- fct_indicator_values probes a row's target by this index #}
 {#- Yearly targets as absolute values per scope (targets on bases measured in the same scope, e.g. %
     of the products listed, are per period: int_targets__same_scope): pct_of_base -> pct / 100 x base of the same
     province, map and year (base_code from ref_indicators); absolute as is. Nation: explicit

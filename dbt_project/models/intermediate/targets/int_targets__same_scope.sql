@@ -1,4 +1,4 @@
-{{ config(post_hook=["{{ create_index('scope_level, scope_code, indicator_code, period_type, period_key', 'lookup') }}"]) }}  {#- fct_indicator_values looks a target up per row: a probe, not a scan of all targets per row #}
+{{ config(post_hook=["{{ create_index('scope_level, scope_code, indicator_code, period_type, period_key', 'lookup') }}"]) }}  {#- fct_indicator_values probes a row's target by this index #}
 {#- Targets whose base is measured in the same scope, per period (the year's percentage applied to
     the base at the period end), unlike int_targets__resolved whose bases are reference data:
       pct_of_listed   -> agricultural products listed on the platforms (products_branded, traceable)
