@@ -10,11 +10,14 @@ gives them as objects, not text).
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
+
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
 _CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
 
@@ -29,22 +32,6 @@ def _attr(element, name: str) -> str | None:
         if _local(key) == name:
             return value
     return None
-
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for ch in letters.upper():
-        index = index * 26 + (ord(ch) - 64)
-    return index - 1
-
-
-def _coordinate(row: int, col: int) -> str:
-    letters = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row + 1}"
 
 
 def _sheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
@@ -90,7 +77,7 @@ def _cells(data: bytes, formats: list[str], max_rows: int, max_cols: int):
 
     shared: dict[str, Translator] = {}
     row, next_col = -1, 0
-    for event, element in ElementTree.iterparse(_BytesReader(data), events=("start", "end")):
+    for event, element in ElementTree.iterparse(io.BytesIO(data), events=("start", "end")):
         tag = _local(element.tag)
         if event == "start":
             if tag == "row":   # a row without its number follows the one before
@@ -104,13 +91,13 @@ def _cells(data: bytes, formats: list[str], max_rows: int, max_cols: int):
         if tag != "c":
             continue
         ref = _CELL_REF.match(element.get("r") or "")
-        col = _column_index(ref.group(1)) if ref else next_col   # no reference: the next cell of the row
+        col = column_index_from_string(ref.group(1)) - 1 if ref else next_col   # no reference: the next cell of the row
         next_col = col + 1
         style = int(element.get("s", "0") or 0)
         formula = None
         for child in element:
             if _local(child.tag) == "f":
-                formula = _formula(child, _coordinate(row, col), shared, Translator)
+                formula = _formula(child, f"{get_column_letter(col + 1)}{row + 1}", shared, Translator)
         if col < max_cols:
             yield row, col, formats[style] if style < len(formats) else "General", formula
 
@@ -127,20 +114,6 @@ def _formula(element, coordinate: str, shared: dict, translator) -> str | None:
         elif text != "=":
             shared[index] = translator(text, coordinate)
     return text if len(text) > 1 else None
-
-
-class _BytesReader:
-    """A file-like view of bytes for iterparse (no copy)."""
-
-    def __init__(self, data: bytes):
-        self._view = memoryview(data)
-        self._at = 0
-
-    def read(self, size: int = -1) -> bytes:
-        end = len(self._view) if size is None or size < 0 else min(len(self._view), self._at + size)
-        chunk = self._view[self._at:end].tobytes()
-        self._at = end
-        return chunk
 
 
 def read_structure(path: Path, max_rows: int, max_cols: int) -> dict[str, list[tuple[int, int, str, str | None]]]:
