@@ -18,8 +18,8 @@
 {% macro incremental_consumers() -%}
     {{ return(['int_platforms__orders', 'int_platforms__activities', 'int_indicators__active_account_periods',
                'int_indicators__active_accounts', 'int_indicators__members_per_unit', 'int_indicators__daily_deltas',
-               'int_indicators__running_levels', 'fct_indicator_values', 'fct_product_type_monthly',
-               'fct_quality_checks', 'fct_plausibility', 'rpt_reporting_completeness']) }}
+               'int_indicators__running_levels', 'int_households__running_levels', 'fct_indicator_values', 'fct_product_type_monthly',
+               'fct_quality_checks', 'fct_plausibility', 'fct_reconciliation', 'rpt_reporting_completeness']) }}
 {%- endmacro %}
 
 {#- SQL: the valid watermark of `model` (0 when none or when its file is gone from raw) -#}
@@ -95,6 +95,27 @@ do $idx$ begin
 end $idx$
 {%- endmacro %}
 
+{#- SQL: a `left join lateral` telling whether the row of alias `alias` is stored in this table
+    already: the `columns` equal, the `nullable` (text) ones equal or both empty. `where
+    <alias>_stored.found is null` keeps the new rows. Each row is probed through an index: an anti
+    join left to the planner may hash the whole table instead, a cost that grows with every week of
+    history. For the probe to use every column, index the nullable ones as probe_key() gives them. -#}
+{% macro stored_row_probe(alias, columns, nullable=[]) -%}
+left join lateral (
+    select 1 as found from {{ this }} as stored
+    where {% for c in columns %}stored.{{ c }} = {{ alias }}.{{ c }}{{ ' and ' if not loop.last }}{% endfor %}
+          {%- for c in nullable %} and coalesce(stored.{{ c }}, '') = coalesce({{ alias }}.{{ c }}, ''){% endfor %}
+    limit 1
+) as {{ alias }}_stored on true
+{%- endmacro %}
+
+{#- the index columns of a stored_row_probe() key: the nullable ones as the probe compares them -#}
+{% macro probe_key(columns, nullable=[]) -%}
+    {%- set parts = columns | list -%}
+    {%- for c in nullable %}{% do parts.append("coalesce(" ~ c ~ ", '')") %}{% endfor -%}
+    {{ parts | join(', ') }}
+{%- endmacro %}
+
 {#- pre-hook of an incremental model keyed by source rows: no valid watermark (raw reset) -> start
     again from nothing, so rows of files no longer in raw do not linger -#}
 {% macro reset_without_watermark() -%}
@@ -121,18 +142,29 @@ end $idx$
 {#- pre-hook of int_indicators__running_levels: the window, and the series that no longer have any
     delta (e.g. the only foreign market of a unit, whose order was returned). Such a series had all
     its deltas in the window, so its level before the window is 0: only those are checked. -#}
-{#- SQL: the window of int_indicators__running_levels: the earliest changed date, or an earlier as-of
-    date not computed yet (a quiet week: extracts without events add a period to the calendar, so its
-    end's level must be computed although no row changed); LEAST ignores NULL -#}
+{#- SQL: the window of a levels model: the earliest changed date, or the first as-of date after the
+    last one stored when earlier (a quiet week: extracts without events add a period to the calendar,
+    so its end's level must be computed although no row changed); LEAST ignores NULL. Not "the first
+    date without a row": the register levels have none where no register was in force yet, and every
+    build would have started from there. -#}
 {% macro levels_window() -%}
     least({{ changed_from() }},
           (select min(lvd.as_of_date) from {{ ref('int_calendar__asof_dates') }} as lvd
-           where not exists (select 1 from {{ this }} as lvt where lvt.as_of_date = lvd.as_of_date)))
+           where lvd.as_of_date > coalesce((select max(lvt.as_of_date) from {{ this }} as lvt), '-infinity'::date)))
+{%- endmacro %}
+
+{#- pre-hook of a levels model: drop the as-of dates of the window (incremental runs only) -#}
+{% macro delete_levels_window() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where as_of_date >= {{ levels_window() }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro running_levels_pre_hook() -%}
     {%- if is_incremental() -%}
-    delete from {{ this }} where as_of_date >= {{ levels_window() }};
+    {{ delete_levels_window() }};
     delete from {{ this }} as t
     using (
         select z.indicator_code, z.scope_level, z.scope_code, z.map_version, z.platform

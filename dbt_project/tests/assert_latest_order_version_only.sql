@@ -1,22 +1,35 @@
 -- int_platforms__orders holds exactly the latest version of each order: no order whose newest
 -- delivered version (by updated_at, extract date, then the latest delivery: macros/staging.sql) has a
 -- different status than the one kept. Only the orders of the files landed since the last build can
--- have moved (int_indicators__changes: all files after a raw reset); a full refresh checks them all.
+-- have moved (int_indicators__changes: all files after a raw reset), and their versions are looked for
+-- only in the extracts dated from their order dates on; a full refresh checks every order.
 -- depends_on: {{ ref('int_indicators__changes') }}
 with versions as (
-    select platform, order_id, order_status, updated_at, extract_date, arrived_at, file_id, row_number
+    select platform, order_id, order_status, ordered_at, updated_at, extract_date, arrived_at, file_id, row_number
     from {{ ref('stg_postmart__orders') }}
     union all
-    select platform, order_id, order_status, updated_at, extract_date, arrived_at, file_id, row_number
+    select platform, order_id, order_status, ordered_at, updated_at, extract_date, arrived_at, file_id, row_number
     from {{ ref('stg_voso__orders') }}
 ),
 {% if flags.FULL_REFRESH %}
 checked as (select * from versions),
 {% else %}
+changed as (
+    select c.platform, c.order_id, c.ordered_at from versions as c
+    where c.file_id in (select file_id from {{ ref('int_indicators__changes') }})
+),
+-- an order's versions are all in extracts dated on or after its order date (a day of margin for the
+-- time zone): only those files are read, not every version of the history
+candidate_files as (
+    select f.file_id from {{ source('raw', 'landed_files') }} as f
+    where f.file_date >= coalesce((select min(ordered_at)::date - 1 from changed), '-infinity'::date)
+       or f.file_date is null
+       or f.file_id in (select file_id from {{ ref('int_indicators__changes') }})
+),
 checked as (
     select v.* from versions as v
-    where (v.platform, v.order_id) in (select c.platform, c.order_id from versions as c
-                                       where c.file_id in (select file_id from {{ ref('int_indicators__changes') }}))
+    where v.file_id in (select file_id from candidate_files)
+      and (v.platform, v.order_id) in (select platform, order_id from changed)
 ),
 {% endif %}
 newest as (

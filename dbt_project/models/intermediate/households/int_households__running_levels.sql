@@ -1,6 +1,18 @@
+{{ config(
+    pre_hook=["{{ delete_levels_window() }}"],
+    post_hook=["{{ create_index('as_of_date', 'day') }}",
+               "{{ create_index('indicator_code, scope_level, scope_code, map_version, as_of_date', 'key', unique=true) }}"]
+) }}
 {#- Register-based stock levels at every as-of date, per scope (platform 'all'): households
     digitised (in the latest snapshot of their unit), trained in digital skills / in logistics by
-    the date, and the numerators of the conversion ratios. Distinct households per scope. -#}
+    the date, and the numerators of the conversion ratios. Distinct households per scope.
+    Incremental (macros/incremental.sql levels_window()): the as-of dates from the earliest changed
+    date on, or from the first one after the last stored, are deleted and recomputed. A level at an
+    earlier date cannot have changed: a new register changes every date (-infinity), and the
+    platform links (first shop, first purchase, first sale after training) change from the date of
+    the shop or order that moved them. -#}
+-- depends_on: {{ ref('int_indicators__changes') }}  {# the change driver: hooks, changed_from() #}
+-- depends_on: {{ ref('int_calendar__asof_dates') }}  {# levels_window() #}
 with
 
 snapshot as (
@@ -10,6 +22,7 @@ snapshot as (
         s.map_version as unit_map_version,
         'all'::text   as platform
     from {{ ref('int_households__snapshot_asof') }} as s
+    {% if is_incremental() %} where s.as_of_date >= {{ levels_window() }} {% endif %}
 
 ),
 

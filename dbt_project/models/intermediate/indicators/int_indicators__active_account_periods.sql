@@ -34,10 +34,8 @@ in_period as (
 
 )
 
-select * from in_period as i
+select i.* from in_period as i
 {% if is_incremental() %}
-where not exists (
-    select 1 from {{ this }} as t
-    where t.account_id = i.account_id and t.period_key = i.period_key and t.unit_code is not distinct from i.unit_code
-      and t.platform = i.platform and t.period_type = i.period_type and t.unit_map_version = i.unit_map_version)
+{{ stored_row_probe('i', ['account_id', 'period_key', 'platform', 'period_type', 'unit_map_version'], ['unit_code']) }}
+where i_stored.found is null
 {% endif %}

@@ -1,8 +1,12 @@
 {{ config(
     pre_hook=["{{ delete_changed_window('first_date') }}"],
     post_hook=["{{ create_index('first_date', 'day') }}",
-               "{{ create_index('indicator_code, member_key, platform, unit_map_version, unit_code, province_code, current_province_code, region_code', 'key', unique=true) }}"]
-) }}
+               "{{ create_index(probe_key(['indicator_code', 'member_key', 'platform'],
+                                          ['unit_map_version', 'unit_code', 'province_code', 'current_province_code', 'region_code']),
+                                'key', unique=true) }}"]
+) }}  {#- the key: a member, its platform and its attribution, as stored_row_probe() below looks it up -#}
+{%- set key = ['indicator_code', 'member_key', 'platform'] -%}
+{%- set attribution = ['unit_map_version', 'unit_code', 'province_code', 'current_province_code', 'region_code'] -%}
 {#- The day each stock member first counts on each platform in each reporting unit it is attributed
     to. Not expanded to the scopes above the unit: nearly every member (a product, a household, an
     account-year) has one attribution only, and int_indicators__daily_deltas adds those up the
@@ -28,11 +32,8 @@ with members as (
 
 )
 
-select * from members as m
+select m.* from members as m
 {% if is_incremental() %}
-where not exists (
-    select 1 from {{ this }} as t
-    where t.indicator_code = m.indicator_code and t.member_key = m.member_key and t.platform = m.platform
-      and (t.unit_map_version, t.unit_code, t.province_code, t.current_province_code, t.region_code)
-          is not distinct from (m.unit_map_version, m.unit_code, m.province_code, m.current_province_code, m.region_code))
+{{ stored_row_probe('m', key, attribution) }}
+where m_stored.found is null
 {% endif %}

@@ -48,19 +48,23 @@ targets as (select * from {{ ref('int_targets__resolved') }}),
 same_scope_targets as (select * from {{ ref('int_targets__same_scope') }}),
 scopes as (select * from {{ ref('int_geography__scopes') }}),
 
-levels as (
+platform_levels as not materialized (select * from {{ ref('int_indicators__running_levels') }}),
+register_levels as not materialized (select * from {{ ref('int_households__running_levels') }}),
 
-    select indicator_code, scope_level, scope_code, map_version, platform, as_of_date, running_value
-    from {{ ref('int_indicators__running_levels') }}
-    union all
-    select indicator_code, scope_level, scope_code, map_version, platform, as_of_date, running_value
-    from {{ ref('int_households__running_levels') }}
-
+-- every platform series has a level at every as-of date (int_indicators__running_levels): the last
+-- date has them all. Distinct per table, not over a CTE or a union, so that the planner estimates
+-- the scopes and indicators from the tables' statistics: over a CTE it took every level for a
+-- distinct scope and indicator, and hashed the levels in millions of batches (687 s with 26 weeks
+-- of history).
+last_platform_levels as not materialized (
+    select * from platform_levels where as_of_date = (select max(as_of_date) from platform_levels)
 ),
 
-level_series as (
+level_scopes as (
 
-    select distinct indicator_code, scope_level, scope_code, map_version, platform from levels
+    select distinct scope_level, scope_code, map_version from last_platform_levels
+    union
+    select distinct scope_level, scope_code, map_version from register_levels
 
 ),
 
@@ -74,7 +78,9 @@ indicator_platforms as (
     where i.kind in ('stock', 'flow', 'distinct_in_period')
       and (i.primary_source = 'platforms' or p.platform = 'all')
     union
-    select indicator_code, platform from level_series
+    select distinct indicator_code, platform from last_platform_levels
+    union
+    select distinct indicator_code, platform from register_levels
 
 ),
 
@@ -84,7 +90,7 @@ series as (
     select ip.indicator_code, d.scope_level, d.scope_code, d.map_version, ip.platform,
            coalesce(sc.valid_from, '-infinity'::date) as valid_from,
            coalesce(sc.valid_to, 'infinity'::date)    as valid_to
-    from (select distinct scope_level, scope_code, map_version from level_series) as d
+    from level_scopes as d
     cross join indicator_platforms as ip
     left join scopes as sc using (scope_level, scope_code, map_version)
     -- information posts are province-level: IV.1 has no unit series
@@ -96,12 +102,10 @@ series as (
 new_scopes as (
 
     {% if is_incremental() %}
-    select distinct s.scope_level, s.scope_code, s.map_version, s.platform from series as s
-    where s.indicator_code not like '\_%'
-      and not exists (select 1 from {{ this }} as t
-                      where t.scope_level = s.scope_level and t.scope_code = s.scope_code
-                        and t.indicator_code = s.indicator_code and t.platform = s.platform
-                        and t.map_version = s.map_version)
+    select distinct s.scope_level, s.scope_code, s.map_version, s.platform
+    from series as s
+    {{ stored_row_probe('s', ['scope_level', 'scope_code', 'indicator_code', 'platform', 'map_version']) }}
+    where s.indicator_code not like '\_%' and s_stored.found is null
     {% else %}
     select scope_level, scope_code, map_version, platform from series where false
     {% endif %}
@@ -118,6 +122,44 @@ period_dates as (
         ('before', p.period_start - 1),
         ('prev_year_end', make_date(p.year - 1, 12, 31))
     ) as d (role, as_of_date)
+
+),
+
+window_dates as (
+    select distinct pd.as_of_date from period_dates as pd join window_periods using (period_type, period_key)
+),
+
+-- the levels the rows computed need: all of them in a full build, else those at the as-of dates of
+-- the recomputed periods (by the as-of date index) and every level of a new scope (by series)
+levels as (
+
+    {% if is_incremental() %}
+    select indicator_code, scope_level, scope_code, map_version, platform, as_of_date, running_value
+    from platform_levels
+    where as_of_date in (select as_of_date from window_dates)
+    union all   -- a level twice changes no max() below
+    select l.indicator_code, l.scope_level, l.scope_code, l.map_version, l.platform, l.as_of_date, l.running_value
+    from series as s
+    join new_scopes as n using (scope_level, scope_code, map_version, platform)
+    cross join lateral (
+        select * from platform_levels as r
+        where r.indicator_code = s.indicator_code and r.scope_level = s.scope_level
+          and r.scope_code = s.scope_code and r.map_version = s.map_version and r.platform = s.platform
+        offset 0
+    ) as l
+    union all
+    select indicator_code, scope_level, scope_code, map_version, platform, as_of_date, running_value
+    from register_levels
+    where as_of_date in (select as_of_date from window_dates)
+       or (scope_level, scope_code, map_version, platform)
+          in (select scope_level, scope_code, map_version, platform from new_scopes)
+    {% else %}
+    select indicator_code, scope_level, scope_code, map_version, platform, as_of_date, running_value
+    from platform_levels
+    union all
+    select indicator_code, scope_level, scope_code, map_version, platform, as_of_date, running_value
+    from register_levels
+    {% endif %}
 
 ),
 
@@ -141,19 +183,31 @@ period_levels as (
 
 ),
 
+{%- set grid_columns -%}
+    s.indicator_code, s.scope_level, s.scope_code, s.map_version, s.platform,
+    p.period_type, p.period_key, p.period_start, p.period_end, p.year, p.previous_period_key
+{%- endset %}
+-- a scope has rows only in the periods overlapping its days (units, provinces as reported)
 grid as (
 
-    select s.indicator_code, s.scope_level, s.scope_code, s.map_version, s.platform,
-           p.period_type, p.period_key, p.period_start, p.period_end, p.year, p.previous_period_key
+    select {{ grid_columns }}
     from series as s
+    {% if is_incremental() %}
+    cross join (select p.* from periods as p join window_periods using (period_type, period_key)) as p
+    {% else %}
     cross join periods as p
-    -- a scope has rows only in the periods overlapping its days (units, provinces as reported)
+    {% endif %}
     where p.period_end >= s.valid_from and p.period_start <= s.valid_to
-      {% if is_incremental() %}
-      and ((p.period_type, p.period_key) in (select period_type, period_key from window_periods)
-           or (s.scope_level, s.scope_code, s.map_version, s.platform)
-              in (select scope_level, scope_code, map_version, platform from new_scopes))
-      {% endif %}
+    {% if is_incremental() %}
+    union all
+    -- a new scope: its periods before the window too
+    select {{ grid_columns }}
+    from series as s
+    join new_scopes using (scope_level, scope_code, map_version, platform)
+    cross join periods as p
+    where p.period_end >= s.valid_from and p.period_start <= s.valid_to
+      and (p.period_type, p.period_key) not in (select period_type, period_key from window_periods)
+    {% endif %}
 
 ),
 

@@ -1,4 +1,7 @@
-{{ config(post_hook=["{{ create_index('week_key', 'week') }}"]) }}  {#- the quality gate reads one week #}
+{{ config(
+    pre_hook=["{{ delete_changed_weeks() }}"],
+    post_hook=["{{ create_index('week_key', 'week') }}"]
+) }}  {#- the quality gate reads one week #}
 {#- Reconciliation of the weekly forms with the warehouse: per reporting unit, week and weekly-form
     indicator, the form's self-reported cumulative figure (fct_reported_values, the winning form)
     against the same indicator computed from platform / register data (fct_indicator_values, unit
@@ -10,22 +13,42 @@
                          (dbt_project.yml, 10): the single tolerance for both-positive differences.
     A unit with no computed row for an indicator computed at unit level (it has no platform / register
     data at all) counts as computed 0. Not compared: cells the unit did not report (NULL) and the
-    indicators without a unit-level computation (IV.1, IV.2: information posts are province-level). -#}
+    indicators without a unit-level computation (IV.1, IV.2: information posts are province-level).
+    Incremental (macros/incremental.sql): the weeks ending on or after the earliest changed date and
+    the weeks of newly landed forms are deleted (pre-hook) and compared again; the others are kept. -#}
 {%- set threshold = var('reconciliation_threshold_pct', 10) -%}
+-- depends_on: {{ ref('int_indicators__changes') }}  {# the change driver: hooks, changed_from() #}
+-- depends_on: {{ ref('int_calendar__periods') }}  {# changed_weeks() #}
+-- depends_on: {{ ref('stg_weekly_forms__forms') }}  {# changed_weeks() reads the newly landed forms #}
 with
 
-reported as (select * from {{ ref('fct_reported_values') }} where cumulative_value is not null),
+reported as (
+    select * from {{ ref('fct_reported_values') }}
+    where cumulative_value is not null
+    {% if is_incremental() %} and week_key in {{ changed_weeks() }} {% endif %}
+),
 
-computed as (
-
+unit_values as (
     select period_key, map_version, scope_code, indicator_code, cumulative_value
     from {{ ref('fct_indicator_values') }}
     where period_type = 'week' and platform = 'all' and scope_level = 'unit'
-
 ),
 
--- the indicators computed at unit level (every unit with data has them, 0 where nothing happened)
-unit_indicators as (select distinct indicator_code from computed),
+computed as (
+    select * from unit_values
+    {% if is_incremental() %} where period_key in {{ changed_weeks() }} {% endif %}
+),
+
+-- the indicators computed at unit level (every unit with data has them in every week, 0 where
+-- nothing happened): those of the weeks compared and, in an incremental build, of the newest week
+unit_indicators as (
+    select indicator_code from computed
+    {% if is_incremental() %}
+    union
+    select indicator_code from unit_values
+    where period_key = (select max(period_key) from {{ ref('fct_indicator_values') }} where period_type = 'week')
+    {% endif %}
+),
 
 compared as (
 
