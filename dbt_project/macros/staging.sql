@@ -40,3 +40,20 @@ begin
     end loop;
 end $analyze$
 {%- endmacro %}
+
+{#- SQL: both platforms' order versions, of the files whose ids `files` (a relation or CTE with a
+    file_id column) lists when given. Each platform's raw rows are bounded first by the smallest listed
+    id that holds its orders (found by primary key): the staging view then parses only those files'
+    rows, where the list alone would apply only after parsing every version of history. -#}
+{% macro order_versions(files=none) -%}
+{%- for platform in ['postmart', 'voso'] %}
+    select platform, order_id, order_status, ordered_at, updated_at, extract_date, arrived_at, file_id, row_number
+    from {{ ref('stg_' ~ platform ~ '__orders') }}
+    {%- if files %}
+    where file_id >= (select min(l.file_id) from {{ files }} as l
+                      where exists (select 1 from {{ source(platform, platform ~ '_orders') }} as r where r.file_id = l.file_id))
+      and file_id in (select file_id from {{ files }})
+    {%- endif %}
+    {{- '\n    union all' if not loop.last }}
+{%- endfor %}
+{%- endmacro %}

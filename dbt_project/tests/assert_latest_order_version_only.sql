@@ -4,29 +4,14 @@
 -- have moved (int_indicators__changes: all files after a raw reset), and their versions are looked for
 -- only in the extracts dated from their order dates on; a full refresh checks every order.
 -- depends_on: {{ ref('int_indicators__changes') }}
-{#- the order versions of a list of files. Each platform's raw rows are first bounded by the smallest
-    id of the listed files that hold its orders (found by primary key), so that the staging view
-    parses only those files' rows; the list itself applies after the parsing -#}
-{%- set versions -%}
-{%- for platform in ['postmart', 'voso'] %}
-    select platform, order_id, order_status, ordered_at, updated_at, extract_date, arrived_at, file_id, row_number
-    from {{ ref('stg_' ~ platform ~ '__orders') }}
-    where file_id >= (select min(l.file_id) from __files__ as l
-                      where exists (select 1 from {{ source(platform, platform ~ '_orders') }} as r where r.file_id = l.file_id))
-      and file_id in (select file_id from __files__)
-    {{- '\n    union all' if not loop.last }}
-{%- endfor %}
-{%- endset %}
 with
 {% if flags.FULL_REFRESH %}
-all_files as (select file_id from {{ source('raw', 'landed_files') }}),
-checked as (
-    {{ versions.replace('__files__', 'all_files') }}
+checked as ({{ order_versions() }}
 ),
 {% else %}
 changed_files as (select file_id from {{ ref('int_indicators__changes') }}),
 changed as materialized (
-    select platform, order_id, ordered_at from ({{ versions.replace('__files__', 'changed_files') }}) as c
+    select platform, order_id, ordered_at from ({{ order_versions('changed_files') }}) as c
 ),
 -- an order's versions are all in extracts dated on or after its order date (a day of margin for the
 -- time zone): only those files are read, not every version of the history
@@ -38,7 +23,7 @@ candidate_files as (
            or f.file_id in (select file_id from changed_files))
 ),
 checked as (
-    select v.* from ({{ versions.replace('__files__', 'candidate_files') }}) as v
+    select v.* from ({{ order_versions('candidate_files') }}) as v
     where (v.platform, v.order_id) in (select platform, order_id from changed)
 ),
 {% endif %}
