@@ -19,7 +19,8 @@
     {{ return(['int_platforms__orders', 'int_platforms__activities', 'int_indicators__active_account_periods',
                'int_indicators__active_accounts', 'int_indicators__members_per_unit', 'int_indicators__daily_deltas',
                'int_indicators__running_levels', 'int_households__running_levels', 'fct_indicator_values', 'fct_product_type_monthly',
-               'fct_quality_checks', 'fct_plausibility', 'fct_reconciliation', 'rpt_reporting_completeness']) }}
+               'fct_quality_checks', 'fct_plausibility', 'fct_reconciliation', 'rpt_reporting_completeness',
+               'rpt_weekly_report', 'fct_reported_values']) }}
 {%- endmacro %}
 
 {#- SQL: the valid watermark of `model` (0 when none or when its file is gone from raw) -#}
@@ -68,6 +69,41 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- pre-hook of fct_reported_values: drop the unit-weeks that forms landed for since its last build,
+    everything without a valid watermark -#}
+{% macro delete_resent_forms() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where {{ build_watermark() }} = 0
+       or (map_version, unit_code, week_key) in (select map_version, unit_code, week_key from {{ ref('stg_weekly_forms__forms') }}
+                                                 where file_id > {{ build_watermark() }})
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- SQL condition: the fct_indicator_values rows rpt_weekly_report shows -#}
+{% macro weekly_report_facts() -%}
+    period_type = 'week' and platform in ('all', 'postmart', 'voso') and map_version = 'post2025'
+    and scope_level in ('province', 'region', 'nation')
+{%- endmacro %}
+
+{#- pre-hook of rpt_weekly_report: drop the weeks it recomputes (delete_changed_weeks()), or every
+    week when a scope with facts in those weeks is not in the report yet: every week has its rows -#}
+{% macro delete_changed_report_weeks() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where {{ changed_from() }} = '-infinity'::date or week_key in {{ changed_weeks() }}
+       or exists (select 1 from {{ ref('fct_indicator_values') }} as f
+                  where {{ weekly_report_facts() }} and f.platform = 'all'
+                    and f.period_key in {{ changed_weeks() }}
+                    and not exists (select 1 from {{ this }} as r
+                                    where r.scope_level = f.scope_level and r.scope_code = f.scope_code))
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
 {#- post-hook: this model has processed every file up to the newest landed one seen by the driver -#}
 {% macro record_build_watermark() -%}
 insert into {{ source('ops', 'build_watermarks') }} as w (model, upto_file_id, upto_sha256, built_at)
@@ -84,13 +120,14 @@ on conflict (model) do update
     unit): two empty parts are the same key. A table model rebuilt is a new table: dbt has renamed
     the old one to a backup, which still holds the index's name until dbt drops it after the hooks,
     so that name is freed first (`create index if not exists` alone left the new table without). -#}
-{% macro create_index(columns, suffix, unique=false) -%}
+{% macro create_index(columns, suffix, unique=false, include=none) -%}
 {%- set name = this.identifier ~ '__' ~ suffix -%}
 do $idx$ begin
     if not exists (select 1 from pg_index as i join pg_class as c on c.oid = i.indexrelid
                    where c.relname = '{{ name }}' and i.indrelid = '{{ this }}'::regclass) then
         drop index if exists {{ this.schema }}.{{ name }};
-        create {{ 'unique ' if unique }}index {{ name }} on {{ this }} ({{ columns }}){{ ' nulls not distinct' if unique }};
+        create {{ 'unique ' if unique }}index {{ name }} on {{ this }} ({{ columns }})
+            {{- (' include (' ~ include ~ ')') if include }}{{ ' nulls not distinct' if unique }};
     end if;
 end $idx$
 {%- endmacro %}
@@ -99,7 +136,9 @@ end $idx$
     already: the `columns` equal, the `nullable` (text) ones equal or both empty. `where
     <alias>_stored.found is null` keeps the new rows. Each row is probed through an index: an anti
     join left to the planner may hash the whole table instead, a cost that grows with every week of
-    history. For the probe to use every column, index the nullable ones as probe_key() gives them. -#}
+    history. For the probe to use every column, index the nullable ones as probe_key() gives them,
+    and include them plain (create_index's include): PostgreSQL reads an expression's column from the
+    index only when the index holds the column itself, else it visits the table's row for each probe. -#}
 {% macro stored_row_probe(alias, columns, nullable=[]) -%}
 left join lateral (
     select 1 as found from {{ this }} as stored

@@ -74,6 +74,11 @@ CHECKSUM_COLUMNS = {
                               "median_value, mad_value, robust_score, is_outlier",
     "marts.rpt_reporting_completeness": "week_key, scope_key, expected_units, received_units, on_time_units, "
                                         "late_units, missing_units, resend_count, missing_unit_list, late_unit_list",
+    "marts.rpt_weekly_report": "week_key, scope_level, scope_code, scope_name, indicator_code, value_in_week, "
+                               "cumulative_value, target_value, attainment_flag, notes, quality_flags, "
+                               "value_in_week_postmart, value_in_week_voso, platforms_additive",
+    "marts.fct_reported_values": "week_key, map_version, unit_code, indicator_code, value_in_week, cumulative_value, "
+                                 "notes, file_id, received_at, first_received_at, is_late, versions_received",
 }
 
 

@@ -1,8 +1,12 @@
 {{ config(
     pre_hook=["{{ reset_without_watermark() }}"],
     post_hook=["{{ create_index('period_type, period_key', 'period') }}",
-               "{{ create_index('account_id, period_key, unit_code, platform', 'key') }}"]
-) }}
+               "drop index if exists {{ this.schema }}.{{ this.identifier }}__key",
+               "{{ create_index(probe_key(['account_id', 'period_key', 'platform', 'period_type', 'unit_map_version'],
+                                          ['unit_code']), 'probe', include='unit_code') }}"]
+) }}  {#- the probe's index holds every column it compares (stored_row_probe() below): looked up in the
+    index only (the `key` index of earlier builds, without them, is dropped) -#}
+{%- set key = ['account_id', 'period_key', 'platform', 'period_type', 'unit_map_version'] -%}
 {#- N.1 active accounts, first-seen form: one row per period (week, month, half-year, year),
     account and reporting unit it was active in. Kept at the unit grain, not expanded to scopes and
     platform 'all' (8x the rows: 30M for a national week); int_indicators__active_accounts counts
@@ -36,6 +40,6 @@ in_period as (
 
 select i.* from in_period as i
 {% if is_incremental() %}
-{{ stored_row_probe('i', ['account_id', 'period_key', 'platform', 'period_type', 'unit_map_version'], ['unit_code']) }}
+{{ stored_row_probe('i', key, ['unit_code']) }}
 where i_stored.found is null
 {% endif %}

@@ -1,10 +1,13 @@
 {{ config(
     pre_hook=["{{ delete_changed_window('first_date') }}"],
     post_hook=["{{ create_index('first_date', 'day') }}",
+               "drop index if exists {{ this.schema }}.{{ this.identifier }}__key",
                "{{ create_index(probe_key(['indicator_code', 'member_key', 'platform'],
                                           ['unit_map_version', 'unit_code', 'province_code', 'current_province_code', 'region_code']),
-                                'key', unique=true) }}"]
-) }}  {#- the key: a member, its platform and its attribution, as stored_row_probe() below looks it up -#}
+                                'probe', unique=true,
+                                include='unit_map_version, unit_code, province_code, current_province_code, region_code') }}"]
+) }}  {#- the key: a member, its platform and its attribution, as stored_row_probe() below looks it up in
+    the index only (the `key` index of earlier builds, without the plain columns, is dropped) -#}
 {%- set key = ['indicator_code', 'member_key', 'platform'] -%}
 {%- set attribution = ['unit_map_version', 'unit_code', 'province_code', 'current_province_code', 'region_code'] -%}
 {#- The day each stock member first counts on each platform in each reporting unit it is attributed

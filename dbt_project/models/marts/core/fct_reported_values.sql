@@ -1,8 +1,22 @@
+{{ config(
+    pre_hook=["{{ delete_resent_forms() }}"],
+    post_hook=["{{ create_index('week_key', 'week') }}",
+               "{{ create_index('map_version, unit_code, week_key', 'unit_week') }}"]
+) }}  {#- the quality gate reads one week; the pre-hook deletes by unit and week #}
 {#- What the weekly forms said: the latest accepted form per reporting unit and week (latest
-    received_at, then file_id; earlier resends stay in raw), one row per indicator row. -#}
+    received_at, then file_id; earlier resends stay in raw), one row per indicator row.
+    Incremental: a unit's week changes only when a form for it lands; its rows are deleted (pre-hook)
+    and chosen again among all its forms. No valid watermark (raw reset, a withdrawal): all again. -#}
+-- depends_on: {{ ref('int_indicators__changes') }}  {# the change driver: record_build_watermark() #}
 with
 
-forms as (select * from {{ ref('stg_weekly_forms__forms') }}),
+forms as (
+    select * from {{ ref('stg_weekly_forms__forms') }}
+    {% if is_incremental() %}
+    where (map_version, unit_code, week_key) in (select map_version, unit_code, week_key from {{ ref('stg_weekly_forms__forms') }}
+                                                 where file_id > {{ build_watermark() }})
+    {% endif %}
+),
 form_rows as (select * from {{ ref('stg_weekly_forms__form_rows') }}),
 units as (select * from {{ ref('int_geography__reporting_units') }}),
 indicators as (select * from {{ ref('ref_indicators') }}),

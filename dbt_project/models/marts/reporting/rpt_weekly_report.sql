@@ -1,4 +1,10 @@
-{{ config(post_hook=["{{ create_index('week_key', 'week') }}"]) }}  {#- the quality gate reads one week #}
+{#- incremental unless completeness_provinces = 'active' (as rpt_reporting_completeness, whose
+    flags it carries: there a province's first form changes every earlier week) -#}
+{{ config(
+    materialized=('incremental' if var('completeness_provinces', 'all') == 'all' else 'table'),
+    pre_hook=["{{ delete_changed_report_weeks() }}"],
+    post_hook=["{{ create_index('week_key', 'week') }}"]
+) }}  {#- the quality gate reads one week #}
 {#- The weekly report (appendix 02 layout) per ISO week for every province on today's boundaries,
     region and the nation, all platforms together: the 17 weekly-form rows in template order, then
     the N group. Notes: III.6 buyer provinces by region, III.7 buyer countries (Vietnamese names).
@@ -6,10 +12,20 @@
     reconciliation, consistency warnings; int_quality__report_flags), NULL when there is none.
     Per-platform figures beside the total (DOMAIN §6): value_in_week_<platform> and
     cumulative_value_<platform> for postmart and voso, NULL where an indicator has no per-platform series
-    (the household register's); platforms_additive false where postmart + voso may exceed the total. -#}
+    (the household register's); platforms_additive false where postmart + voso may exceed the total.
+    Incremental: the pre-hook deletes the weeks of changed_weeks() (the weeks fct_indicator_values and
+    the quality models recompute), or every week when a scope is new (every week has a row for every
+    scope); the weeks then missing are built again, from the facts of those weeks only. -#}
+-- depends_on: {{ ref('int_indicators__changes') }}  {# the change driver: hooks, changed_from() #}
+-- depends_on: {{ ref('stg_weekly_forms__forms') }}  {# changed_weeks() reads the newly landed forms #}
 with
 
-weeks as (select * from {{ ref('int_calendar__periods') }} where period_type = 'week'),
+weeks as (
+    select * from {{ ref('int_calendar__periods') }} where period_type = 'week'
+    {% if is_incremental() %}
+      and period_key not in (select distinct stored.week_key from {{ this }} as stored)
+    {% endif %}
+),
 indicators as (select * from {{ ref('ref_indicators') }}),
 provinces as (select * from {{ ref('ref_provinces') }} where map_version = 'post2025'),
 countries as (select * from {{ ref('ref_countries') }}),
@@ -17,14 +33,18 @@ countries as (select * from {{ ref('ref_countries') }}),
 facts as (
 
     select * from {{ ref('fct_indicator_values') }}
-    where period_type = 'week' and platform in ('all', 'postmart', 'voso') and map_version = 'post2025'
-      and scope_level in ('province', 'region', 'nation')
+    where {{ weekly_report_facts() }}
+      and period_key in (select period_key from weeks)
 
 ),
 
 scopes as (
 
     select distinct scope_level, scope_code from facts where platform = 'all'
+    {% if is_incremental() %}
+    union
+    select distinct scope_level, scope_code from {{ this }}
+    {% endif %}
 
 ),
 
