@@ -69,14 +69,18 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- SQL: the (map version, unit, week) keys of the weekly forms landed since this model's last build -#}
+{% macro resent_unit_weeks() -%}
+    (select map_version, unit_code, week_key from {{ ref('stg_weekly_forms__forms') }}
+     where file_id > {{ build_watermark() }})
+{%- endmacro %}
+
 {#- pre-hook of fct_reported_values: drop the unit-weeks that forms landed for since its last build,
     everything without a valid watermark -#}
 {% macro delete_resent_forms() -%}
     {%- if is_incremental() -%}
     delete from {{ this }}
-    where {{ build_watermark() }} = 0
-       or (map_version, unit_code, week_key) in (select map_version, unit_code, week_key from {{ ref('stg_weekly_forms__forms') }}
-                                                 where file_id > {{ build_watermark() }})
+    where {{ build_watermark() }} = 0 or (map_version, unit_code, week_key) in {{ resent_unit_weeks() }}
     {%- else -%}
     select 1
     {%- endif -%}

@@ -13,8 +13,7 @@ with
 forms as (
     select * from {{ ref('stg_weekly_forms__forms') }}
     {% if is_incremental() %}
-    where (map_version, unit_code, week_key) in (select map_version, unit_code, week_key from {{ ref('stg_weekly_forms__forms') }}
-                                                 where file_id > {{ build_watermark() }})
+    where (map_version, unit_code, week_key) in {{ resent_unit_weeks() }}
     {% endif %}
 ),
 form_rows as (select * from {{ ref('stg_weekly_forms__form_rows') }}),
