@@ -433,7 +433,9 @@ def test_dbt_docs_generate(built):
     assert "source.lensan.ops.published_values" in catalog["sources"]
 
 
-@pytest.mark.parametrize("table", ["marts.fct_indicator_values", "intermediate.int_indicators__members_per_unit"])
+@pytest.mark.parametrize("table", ["marts.fct_indicator_values", "intermediate.int_indicators__members_per_unit",
+                                   "intermediate.int_platforms__orders", "marts.fct_reported_values",
+                                   "marts.fct_reconciliation", "marts.fct_plausibility"])
 def test_natural_keys_are_unique_indexes(built, db, table):
     """The natural keys are enforced by unique indexes (a duplicate fails the insert), not by data tests
     scanning all history on every incremental build."""
@@ -445,6 +447,48 @@ def test_natural_keys_are_unique_indexes(built, db, table):
                 cur.execute(f"insert into {table} select * from {table} limit 1")
     finally:
         db.rollback()
+
+
+@pytest.mark.parametrize("column, value", [("platform", "'shopee'"), ("scope_level", "'district'"),
+                                           ("map_version", "'2024'"), ("attainment_flag", "'low'"),
+                                           ("indicator_code", "null"), ("period_key", "null")])
+def test_indicator_values_reject_a_value_outside_their_domain(built, db, column, value):
+    """The contract's constraints check each row of fct_indicator_values as it is inserted (data tests
+    would read every period after every build)."""
+    import psycopg2.errors
+
+    try:
+        with pytest.raises((psycopg2.errors.CheckViolation, psycopg2.errors.NotNullViolation)):
+            with db.cursor() as cur:
+                cur.execute(f"""update marts.fct_indicator_values set {column} = {value}
+                                where ctid = (select ctid from marts.fct_indicator_values limit 1)""")
+    finally:
+        db.rollback()
+
+
+def test_all_below_a_platform_fails_the_build_and_keeps_the_rows(built, db):
+    """'all' is never below either platform for a stock or a flow: fct_indicator_values checks the rows
+    it writes (macros/checks.sql) and fails, its rows and watermark rolled back."""
+    from lensan.transform import dbt as lensan_dbt
+
+    stored = """select count(*), sum(cumulative_value),
+                       (select upto_file_id from ops.build_watermarks where model = 'fct_indicator_values')
+                from marts.fct_indicator_values"""
+    before = _rows(db, stored)
+    bump = """update intermediate.int_indicators__running_levels set running_value = running_value + %s
+              where platform = 'voso' and indicator_code = 'hh_with_shop'"""
+    with db.cursor() as cur:
+        cur.execute(bump, (1000,))
+        assert cur.rowcount > 0
+    db.commit()
+    try:
+        with pytest.raises(lensan_dbt.DbtError, match="assert_all_platforms_not_below_each_platform.*hh_with_shop"):
+            lensan_dbt.run_dbt(["run", "--select", "fct_indicator_values", "--full-refresh"])
+    finally:
+        with db.cursor() as cur:
+            cur.execute(bump, (-1000,))
+        db.commit()
+    assert _rows(db, stored) == before
 
 
 def test_a_rebuilt_table_keeps_its_indexes(built, db):

@@ -4,7 +4,9 @@ with
 
 households as (select * from {{ ref('int_households__latest') }}),
 shops as (select * from {{ ref('int_platforms__shops') }}),
-orders as (select * from {{ ref('int_platforms__orders') }}),
+-- not materialized: each reader takes only the columns and orders it needs (a CTE read twice is
+-- otherwise written out whole, every column of every order of history)
+orders as not materialized (select * from {{ ref('int_platforms__orders') }}),
 
 first_shop as (
 

@@ -2,8 +2,9 @@
 {#- Flow indicators: amounts per order, counted on the local order date, from SUCCESSFUL orders in
     their latest status, agricultural products only (orders of inputs are IV.4). Weight is in tonnes
     (postmart kg / 1000, voso g / 1e6, typed in staging). `_hh_orders` (orders of household shops)
-    feeds the ratio orders_per_hh_month. -#}
-with orders as (
+    feeds the ratio orders_per_hh_month. Not materialized: a reader's date window reaches the orders'
+    date index in each branch (materialized, every order of history was read, then filtered). -#}
+with orders as not materialized (
 
     select * from {{ ref('int_platforms__orders') }}
     where is_successful and coalesce(product_group, 'agricultural') <> 'input'

@@ -4,12 +4,14 @@
     attributed. The level at a date is the number of distinct members joined by then, per scope. -#}
 with
 
-shops as (select * from {{ ref('int_platforms__shops') }}),
-products as (select * from {{ ref('int_platforms__products') }}),
-orders as (select * from {{ ref('int_platforms__orders') }}),
-posts as (select * from {{ ref('int_platforms__info_posts') }}),
-activities as (select * from {{ ref('int_platforms__activities') }}),
-households as (select * from {{ ref('int_households__latest') }}),
+-- not materialized: a reader's date window reaches each branch's table and its date index (a CTE read
+-- by several branches is otherwise materialized whole: every order of history, then filtered)
+shops as not materialized (select * from {{ ref('int_platforms__shops') }}),
+products as not materialized (select * from {{ ref('int_platforms__products') }}),
+orders as not materialized (select * from {{ ref('int_platforms__orders') }}),
+posts as not materialized (select * from {{ ref('int_platforms__info_posts') }}),
+activities as not materialized (select * from {{ ref('int_platforms__activities') }}),
+households as not materialized (select * from {{ ref('int_households__latest') }}),
 
 members as (
 

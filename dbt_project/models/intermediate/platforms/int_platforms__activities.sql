@@ -32,13 +32,12 @@ daily as (
 
 fresh as (
 
-    select * from daily
+    select daily.* from daily
     {% if is_incremental() %}
-    -- only account-days not there yet (append)
-    where not exists (select 1 from {{ this }} as t
-                      where t.platform = daily.platform and t.account_id = daily.account_id
-                        and t.activity_date = daily.activity_date
-                        and t.commune_code is not distinct from daily.commune_code)
+    -- only account-days not there yet (append), each probed by the key index (commune_code is never
+    -- empty: staging makes a blank code NULL)
+    {{ stored_row_probe('daily', ['platform', 'account_id', 'activity_date'], nullable=['commune_code']) }}
+    where daily_stored.found is null
     {% endif %}
 
 ),

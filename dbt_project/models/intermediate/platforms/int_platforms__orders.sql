@@ -3,7 +3,7 @@
     unique_key=['platform', 'order_id'],
     on_schema_change='append_new_columns',
     pre_hook=["{{ reset_without_watermark() }}"],
-    post_hook=["{{ create_index('platform, order_id', 'key') }}", "{{ create_index('ordered_date', 'day') }}",
+    post_hook=["{{ create_index('platform, order_id', 'key', unique=true) }}", "{{ create_index('ordered_date', 'day') }}",
                "{{ create_index('platform, shop_id', 'shop') }}", "{{ create_index('platform, product_id', 'product') }}"]
 ) }}
 {#- One row per order of either platform in its LATEST version (latest updated_at, then extract
@@ -53,19 +53,33 @@ moved_products as (
     where file_id > {{ build_watermark() }} and first_same_file_id = file_id
 ),
 
+-- the files as an array: the raw tables are read by their primary key (file_id, row_number); against
+-- `file_id > (subquery)` the planner assumed a third of history and read it all
 new_versions as (
-    select * from orders where file_id > {{ build_watermark() }}
+    select * from orders
+    where file_id = any(array(select lf.file_id from {{ source('raw', 'landed_files') }} as lf
+                              where lf.file_id > {{ build_watermark() }}))
 ),
 
+-- each reason a stored order is recomputed, looked up by its index (one scan with the reasons OR-ed
+-- read every stored order)
+{%- set stored_columns -%}
+    t.platform, t.order_id, t.ordered_at, t.shop_id, t.buyer_account_id, t.buyer_phone_hash, t.product_id,
+    t.quantity, t.weight_t, t.amount_vnd, t.buyer_province_code, t.buyer_country_raw as buyer_country,
+    t.order_status, t.updated_at, t.extract_date, t.file_id, t.row_number, t.arrived_at
+{%- endset %}
 current_versions as (
-    select t.platform, t.order_id, t.ordered_at, t.shop_id, t.buyer_account_id, t.buyer_phone_hash, t.product_id,
-           t.quantity, t.weight_t, t.amount_vnd, t.buyer_province_code, t.buyer_country_raw as buyer_country,
-           t.order_status, t.updated_at, t.extract_date, t.file_id, t.row_number, t.arrived_at
-    from {{ this }} as t
+    select {{ stored_columns }} from {{ this }} as t
     where (select yes from register_changed)
-       or exists (select 1 from new_versions as n where n.platform = t.platform and n.order_id = t.order_id)
-       or exists (select 1 from moved_shops as s where s.platform = t.platform and s.shop_id = t.shop_id)
-       or exists (select 1 from moved_products as p where p.platform = t.platform and p.product_id = t.product_id)
+    union
+    select {{ stored_columns }} from {{ this }} as t
+    join (select distinct platform, order_id from new_versions) as n on n.platform = t.platform and n.order_id = t.order_id
+    union
+    select {{ stored_columns }} from {{ this }} as t
+    join moved_shops as s on s.platform = t.platform and s.shop_id = t.shop_id
+    union
+    select {{ stored_columns }} from {{ this }} as t
+    join moved_products as p on p.platform = t.platform and p.product_id = t.product_id
 ),
 
 candidates as (

@@ -1,8 +1,8 @@
 {{ config(
     pre_hook=["{{ delete_resent_forms() }}"],
     post_hook=["{{ create_index('week_key', 'week') }}",
-               "{{ create_index('map_version, unit_code, week_key', 'unit_week') }}"]
-) }}  {#- the quality gate reads one week; the pre-hook deletes by unit and week #}
+               "{{ create_index('map_version, unit_code, week_key, indicator_code', 'key', unique=true) }}"]
+) }}  {#- the quality gate reads one week; the pre-hook deletes by unit and week (the key's first columns) #}
 {#- What the weekly forms said: the latest accepted form per reporting unit and week (latest
     received_at, then file_id; earlier resends stay in raw), one row per indicator row.
     Incremental: a unit's week changes only when a form for it lands; its rows are deleted (pre-hook)

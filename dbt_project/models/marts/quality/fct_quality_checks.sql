@@ -33,7 +33,7 @@ weeks as (
     select period_key as week_key, period_start as week_start, period_end as week_end
     from {{ ref('int_calendar__periods') }}
     where period_type = 'week'
-    {% if is_incremental() %} and period_key in {{ changed_weeks() }} {% endif %}
+    {% if is_incremental() %} and period_key = any({{ changed_weeks() }}) {% endif %}
 ),
 
 facts as (
@@ -41,8 +41,9 @@ facts as (
     select f.*, i.kind, i.unit_vi
     from {{ ref('fct_indicator_values') }} as f
     join {{ ref('ref_indicators') }} as i on i.indicator_code = f.indicator_code
-    join weeks as w on w.week_key = f.period_key
-    where f.period_type = 'week' and f.platform = 'all'
+    -- the weeks as an array: read by the period index (a join with them scanned every week's rows)
+    where f.period_key = any(array(select week_key from weeks))
+      and f.period_type = 'week' and f.platform = 'all'
       and (f.scope_level = 'unit' or (f.scope_level = 'province' and f.map_version = 'post2025'))
       -- an empty value (0 / NULL) breaks no rule: not evaluated, so the zero rows a series gets for
       -- the weeks before it starts (or after it is gone) add no check rows to weeks left unchanged
@@ -152,7 +153,7 @@ computed_checks as (
 reported_rows as (
     select r.*, extract(isoyear from r.week_start)::int as report_year
     from {{ ref('fct_reported_values') }} as r
-    join weeks as w on w.week_key = r.week_key
+    where r.week_key = any(array(select week_key from weeks))
 ),
 
 -- the agricultural-household base of each unit and year reported: the base year nearest the report's

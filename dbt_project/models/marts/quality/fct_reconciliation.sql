@@ -1,7 +1,7 @@
 {{ config(
     pre_hook=["{{ delete_changed_weeks() }}"],
-    post_hook=["{{ create_index('week_key', 'week') }}"]
-) }}  {#- the quality gate reads one week #}
+    post_hook=["{{ create_index('week_key, map_version, unit_code, indicator_code', 'key', unique=true) }}"]
+) }}  {#- the quality gate reads one week (the key's first column) #}
 {#- Reconciliation of the weekly forms with the warehouse: per reporting unit, week and weekly-form
     indicator, the form's self-reported cumulative figure (fct_reported_values, the winning form)
     against the same indicator computed from platform / register data (fct_indicator_values, unit
@@ -25,10 +25,11 @@ with
 reported as (
     select * from {{ ref('fct_reported_values') }}
     where cumulative_value is not null
-    {% if is_incremental() %} and week_key in {{ changed_weeks() }} {% endif %}
+    {% if is_incremental() %} and week_key = any({{ changed_weeks() }}) {% endif %}
 ),
 
-unit_values as (
+-- not materialized: each reader's week filter reaches the period index of fct_indicator_values
+unit_values as not materialized (
     select period_key, map_version, scope_code, indicator_code, cumulative_value
     from {{ ref('fct_indicator_values') }}
     where period_type = 'week' and platform = 'all' and scope_level = 'unit'
@@ -36,12 +37,13 @@ unit_values as (
 
 computed as (
     select * from unit_values
-    {% if is_incremental() %} where period_key in {{ changed_weeks() }} {% endif %}
+    {% if is_incremental() %} where period_key = any({{ changed_weeks() }}) {% endif %}
 ),
 
 -- the indicators computed at unit level (every unit with data has them in every week, 0 where
--- nothing happened): those of the weeks compared and, in an incremental build, of the newest week
-unit_indicators as (
+-- nothing happened): those of the weeks compared and, in an incremental build, of the newest week.
+-- Materialized once: as a subquery of computed_value it was hashed again for each use (8 times).
+unit_indicators as materialized (
     select indicator_code from computed
     {% if is_incremental() %}
     union

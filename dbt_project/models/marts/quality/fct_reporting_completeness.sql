@@ -38,14 +38,18 @@ geo as (select * from {{ ref('int_geography__reporting_units') }}),
 provinces as (select * from {{ ref('ref_provinces') }}),
 form_indicators as (select indicator_code from {{ ref('ref_indicators') }} where in_weekly_form),
 
--- the filled rows of each unit-week's winning form
+-- the filled rows of each unit-week's winning form (distinct rows first, then counted: hashed, where
+-- count(distinct) sorted every form row of history)
 reported_rows as (
 
-    select d.map_version, d.unit_code, d.week_key, count(distinct r.indicator_code) as reported_rows
-    from deliveries as d
-    join {{ ref('stg_weekly_forms__form_rows') }} as r on r.file_id = d.latest_file_id
-    join form_indicators as i on i.indicator_code = r.indicator_code
-    where r.value_in_week is not null or r.cumulative_value is not null
+    select map_version, unit_code, week_key, count(*) as reported_rows
+    from (
+        select distinct d.map_version, d.unit_code, d.week_key, r.indicator_code
+        from deliveries as d
+        join {{ ref('stg_weekly_forms__form_rows') }} as r on r.file_id = d.latest_file_id
+        join form_indicators as i on i.indicator_code = r.indicator_code
+        where r.value_in_week is not null or r.cumulative_value is not null
+    ) as filled
     group by 1, 2, 3
 
 ),

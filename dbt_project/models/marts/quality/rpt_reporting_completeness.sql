@@ -19,7 +19,7 @@ with
 
 units as (
     select * from {{ ref('fct_reporting_completeness') }}
-    {% if is_incremental() %} where week_key in {{ changed_weeks() }} {% endif %}
+    {% if is_incremental() %} where week_key = any({{ changed_weeks() }}) {% endif %}
 ),
 
 scoped as (
