@@ -199,14 +199,6 @@ def test_warehouse_start_url_stop(tmp_path):
     assert "postgresql://" in started.stdout
     url = run_cli("warehouse", "url", home=tmp_path, check=True).stdout.strip()
     assert url.startswith("postgresql://") and "127.0.0.1" in url
-    import psycopg2
-
-    from lensan.db import embedded
-
-    with psycopg2.connect(url) as conn, conn.cursor() as cur:   # sized to the machine, not the default 128 MB
-        cur.execute("select setting::bigint * 8 / 1024 from pg_settings where name = 'shared_buffers'")
-        assert cur.fetchone()[0] == embedded._shared_buffers_mb() >= 128
-    conn.close()
     stopped = run_cli("warehouse", "stop", home=tmp_path, check=True)
     assert "Đã dừng" in stopped.stdout and "stopped" in stopped.stdout
     again = run_cli("warehouse", "stop", home=tmp_path, check=True)

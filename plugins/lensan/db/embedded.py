@@ -29,14 +29,6 @@ def _pg_bin(name: str) -> str:
     return str(POSTGRES_BIN_PATH / name)
 
 
-def _shared_buffers_mb() -> int:
-    """A quarter of the machine's memory, 128 MB to 4 GB: PostgreSQL's guidance for a server of its own.
-    At the default 128 MB the indexes a national history's incremental build probes (700 MB for the
-    active account-periods of 26 weeks) are read from the OS cache page by page, probe after probe."""
-    total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
-    return max(128, min(4096, total_mb // 4))
-
-
 def _data_dir() -> Path:
     return settings.home_dir("warehouse") / "pgdata"
 
@@ -157,10 +149,8 @@ def ensure_running() -> ConnectionInfo:
                 log_file.touch()
                 os.chown(log_file, pwd.getpwnam(user).pw_uid, -1)
             # No Unix socket: the path under a deep LENSAN_HOME can exceed the 107-byte limit.
-            options = (f"-h 127.0.0.1 -p {port} -k '' -c max_connections=200"
-                       f" -c shared_buffers={_shared_buffers_mb()}MB")
-            if settings.load().embedded_fast:
-                options += " -c fsync=off"
+            options = f"-h 127.0.0.1 -p {port} -k '' -c max_connections=200 -c fsync=off" \
+                if settings.load().embedded_fast else f"-h 127.0.0.1 -p {port} -k '' -c max_connections=200"
             _run_as(user, [_pg_bin("pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-l", str(log_file),
                            "-o", options, "start"])
             (warehouse_dir / "port").write_text(str(port))
