@@ -1,6 +1,6 @@
 {#- post-hook of fct_indicator_values: 'all' deduplicates households across platforms, so for a stock
-    or a flow it may be less than postmart + voso but never less than either platform alone (equal to
-    their sum for flows). Checked in the model's transaction on the rows this build wrote (`xmin` is
+    or a flow it may be less than postmart + voso (flows: equal to it) but never less than either
+    platform alone, the bound checked here. Checked in the model's transaction on the rows this build wrote (`xmin` is
     the transaction that inserted a row; a full build writes every row), each against the stored rows
     of its period, scope, map version and indicator: a violation fails the model and rolls back its
     rows and its build watermark, so a rerun computes and checks them again. As a data test it read
