@@ -632,6 +632,29 @@ def test_postmart_cut_off_rows_are_refused_with_their_line(tmp_path, small_chunk
     assert _same_as_reference(_postmart_text(tmp_path / "postmart_don_hang_20241121.csv", quoted))[0] == "ok"
 
 
+def test_fast_copy_path_postmart_crlf_line_ends(tmp_path, small_chunks, monkeypatch):
+    """Excel writes CSV with CRLF line ends: such lines are read as plain lines (polars drops the CR of a
+    line end); a CR anywhere else, a blank CRLF line or a last line ending in a bare CR give the
+    reference's rows or error."""
+    lines = [";".join(pm_order(i)) for i in range(40)]
+    path = tmp_path / "postmart_don_hang_20241118.csv"
+    plain_blocks = []
+    read_plain = fast._pm_plain_frame
+    monkeypatch.setattr(fast, "_pm_plain_frame", lambda *a: plain_blocks.append(read_plain(*a)) or plain_blocks[-1])
+    _postmart_text(path, lines)
+    code, rows = _same_as_reference(path)
+    assert code == "ok" and len(rows) == 40
+    assert len(plain_blocks) > 1 and all(block is not None for block in plain_blocks)
+    for variant in (lines[:9] + [""] + lines[9:],                                       # a blank line
+                    lines[:12] + [lines[12].rsplit(";", 1)[0] + ";"] + lines[13:],       # last column blank
+                    lines[:20] + [lines[20].replace(";VN;", ";V\rN;")] + lines[21:],    # a CR inside a value
+                    lines[:20] + [lines[20] + "\r"] + lines[21:]):                      # CR CR LF
+        _postmart_text(path, variant)
+        _same_as_reference(path)
+    path.write_bytes(path.read_bytes() + b"\r")                                         # a bare CR at the end
+    _same_as_reference(path)
+
+
 def test_postmart_lines_of_separators_only_are_skipped(tmp_path, small_chunks):
     lines = [";".join(pm_order(i)) for i in range(30)]
     lines[3] = ";" * 12

@@ -191,23 +191,24 @@ def _postmart_frames(path: Path, extract: Extract, out: _Columns) -> Iterator[pl
                 last = raw.decode("utf-8", "replace")
                 if reference.ends_after_separator(last, last.split(";")):
                     raise reference.cut_after_separator(line0)
-            plain = raw
-            if b"\r" in plain:              # CRLF line ends (the csv module's default) are plain too
-                plain = plain.replace(b"\r\n", b"\n")
-                if plain.endswith(b"\r"):
-                    plain = plain[:-1]
-            if b'"' in plain or b"\r" in plain or b"\x00" in plain:
+            # CRLF line ends (the csv module's default) are plain too: polars drops the CR of a line end
+            # (counted, not replaced: no copy of the block); any other CR is not plain
+            crs = raw.count(b"\r")
+            if crs and crs != raw.count(b"\r\n") + raw.endswith(b"\r"):
                 break
-            n = plain.count(b"\n") + 1
-            frame = _pm_plain_frame(plain, n, out)
+            if b'"' in raw or b"\x00" in raw:
+                break
+            n = raw.count(b"\n") + 1
+            frame = _pm_plain_frame(raw, n, out)
             if frame is not None:
                 try:
                     # plain lines: a value holds no line break; a tab or backslash would be in the block
-                    frame = _pm_checked(frame, line0, kinds, headings, b"\\" in plain or b"\t" in plain)
+                    frame = _pm_checked(frame, line0, kinds, headings, b"\\" in raw or b"\t" in raw)
                 except LandingError:
                     frame = None        # e.g. a line of nothing but separators: the exact reader skips it
             if frame is None:
-                frame = _pm_exact_chunk([line.split(";") for line in plain.decode("utf-8").split("\n")],
+                text = raw.decode("utf-8").replace("\r\n", "\n").removesuffix("\r")
+                frame = _pm_exact_chunk([line.split(";") for line in text.split("\n")],
                                         line0, kinds, headings, out)
             if frame.height:
                 yield frame
