@@ -181,7 +181,9 @@ period_levels as (
        or (l.scope_level, l.scope_code, l.map_version, l.platform)
           in (select scope_level, scope_code, map_version, platform from new_scopes)
     {% endif %}
-    group by 1, 2, 3, 4, 5, 6, 7
+    -- the most distinct column first: the sort this grouping takes compares fewer columns per pair
+    -- (5.6M levels x dates, national week, 1 week of history: 8.5 s against 15 s sorted by indicator first)
+    group by l.scope_code, l.indicator_code, l.platform, l.scope_level, l.map_version, pd.period_type, pd.period_key
 
 ),
 
