@@ -645,14 +645,18 @@ def test_fast_copy_path_postmart_crlf_line_ends(tmp_path, small_chunks, monkeypa
     code, rows = _same_as_reference(path)
     assert code == "ok" and len(rows) == 40
     assert len(plain_blocks) > 1 and all(block is not None for block in plain_blocks)
+    plain_count = len(plain_blocks)
     for variant in (lines[:9] + [""] + lines[9:],                                       # a blank line
                     lines[:12] + [lines[12].rsplit(";", 1)[0] + ";"] + lines[13:],       # last column blank
                     lines[:20] + [lines[20].replace(";VN;", ";V\rN;")] + lines[21:],    # a CR inside a value
                     lines[:20] + [lines[20] + "\r"] + lines[21:]):                      # CR CR LF
         _postmart_text(path, variant)
         _same_as_reference(path)
+    _postmart_text(path, lines)
     path.write_bytes(path.read_bytes() + b"\r")                                         # a bare CR at the end
-    _same_as_reference(path)
+    plain_blocks.clear()
+    assert _same_as_reference(path)[0] == "ok"
+    assert len(plain_blocks) == plain_count and all(block is not None for block in plain_blocks)
 
 
 def test_postmart_lines_of_separators_only_are_skipped(tmp_path, small_chunks):
