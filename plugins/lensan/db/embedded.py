@@ -149,8 +149,9 @@ def ensure_running() -> ConnectionInfo:
                 log_file.touch()
                 os.chown(log_file, pwd.getpwnam(user).pw_uid, -1)
             # No Unix socket: the path under a deep LENSAN_HOME can exceed the 107-byte limit.
-            options = f"-h 127.0.0.1 -p {port} -k '' -c max_connections=200 -c fsync=off" \
-                if settings.load().embedded_fast else f"-h 127.0.0.1 -p {port} -k '' -c max_connections=200"
+            options = f"-h 127.0.0.1 -p {port} -k '' -c max_connections=200"
+            if settings.load().embedded_fast:
+                options += " -c fsync=off"
             _run_as(user, [_pg_bin("pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-l", str(log_file),
                            "-o", options, "start"])
             (warehouse_dir / "port").write_text(str(port))

@@ -194,9 +194,7 @@ def _postmart_frames(path: Path, extract: Extract, out: _Columns) -> Iterator[pl
             # CRLF line ends (the csv module's default) are plain too: polars drops the CR of a line end
             # (counted, not replaced: no copy of the block); any other CR is not plain
             crs = raw.count(b"\r")
-            if crs and crs != raw.count(b"\r\n") + raw.endswith(b"\r"):
-                break
-            if b'"' in raw or b"\x00" in raw:
+            if (crs and crs != raw.count(b"\r\n") + raw.endswith(b"\r")) or b'"' in raw or b"\x00" in raw:
                 break
             n = raw.count(b"\n") + 1
             frame = _pm_plain_frame(raw, n, out)
