@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 from lensan import settings
@@ -199,6 +200,13 @@ def test_warehouse_start_url_stop(tmp_path):
     assert "postgresql://" in started.stdout
     url = run_cli("warehouse", "url", home=tmp_path, check=True).stdout.strip()
     assert url.startswith("postgresql://") and "127.0.0.1" in url
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:   # checkpoints far apart, no WAL for new tables (lensan.db.embedded)
+            cur.execute("select current_setting('max_wal_size'), current_setting('wal_level')")
+            assert cur.fetchone() == ("8GB", "minimal")
+    finally:
+        conn.close()
     stopped = run_cli("warehouse", "stop", home=tmp_path, check=True)
     assert "Đã dừng" in stopped.stdout and "stopped" in stopped.stdout
     again = run_cli("warehouse", "stop", home=tmp_path, check=True)
