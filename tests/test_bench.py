@@ -59,9 +59,9 @@ def test_bench_json_has_every_figure(bench):
     assert result["landing_row_check"]["quarantined"] == 0
     assert result["checkpoint_before_each_method"] is True        # the embedded superuser may CHECKPOINT
     cpu = result["cpu"]                                           # the embedded server's /proc is readable
-    for method in ("copy", "land"):
-        assert cpu[method]["client_cpu_s"] >= 0 and cpu[method]["server_cpu_s"] > 0, cpu
-    assert cpu["land"]["client_cpu_s"] > 0
+    for method in ("copy", "land"):     # a number, not None; the tiny bare COPY may take under one clock tick
+        assert cpu[method]["client_cpu_s"] >= 0 and cpu[method]["server_cpu_s"] >= 0, cpu
+    assert cpu["land"]["client_cpu_s"] > 0 and cpu["land"]["server_cpu_s"] > 0
     floor = (cpu["land"]["client_cpu_s"] + cpu["land"]["server_cpu_s"]) / cpu["cores"]
     assert cpu["landing_floor_s"] == pytest.approx(floor, abs=0.01)
     assert cpu["lensan_vs_copy_ceiling"] == pytest.approx(result["methods"][0]["seconds"] / floor, rel=0.02)
