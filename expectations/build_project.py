@@ -224,8 +224,9 @@ SUITES = {
         gxe.ExpectColumnValuesToBeInSet(column="indicator_code", value_set=codes),
         gxe.ExpectColumnValuesToBeInSet(column="scope_level", value_set=["unit", "province", "region", "nation"]),
         gxe.ExpectColumnValuesToBeInSet(column="platform", value_set=["postmart", "voso", "all"]),
-        # no compound-uniqueness expectation here: the unique index fct_indicator_values__key rejects a
-        # duplicate on insert, and GX's self-join check read rows x dim_admin_unit (minutes per gate)
+        # no compound-uniqueness expectation here: the model's last post-hook fails a build that writes a
+        # duplicate key (macros/checks.sql), and GX's self-join check read rows x dim_admin_unit (minutes
+        # per gate)
         gxe.ExpectColumnValuesToBeBetween(column="cumulative_value", min_value=0),
         gxe.ExpectColumnValuesToBeBetween(column="value_in_period", min_value=0,
             row_condition=Column("indicator_code").is_in(flow_codes)),

@@ -433,12 +433,12 @@ def test_dbt_docs_generate(built):
     assert "source.lensan.ops.published_values" in catalog["sources"]
 
 
-@pytest.mark.parametrize("table", ["marts.fct_indicator_values", "intermediate.int_indicators__members_per_unit",
+@pytest.mark.parametrize("table", ["intermediate.int_indicators__members_per_unit",
                                    "intermediate.int_platforms__orders", "marts.fct_reported_values",
                                    "marts.fct_reconciliation", "marts.fct_plausibility"])
 def test_natural_keys_are_unique_indexes(built, db, table):
     """The natural keys are enforced by unique indexes (a duplicate fails the insert), not by data tests
-    scanning all history on every incremental build."""
+    scanning all history on every incremental build; fct_indicator_values' by its post-hook (below)."""
     import psycopg2.errors
 
     try:
@@ -451,7 +451,8 @@ def test_natural_keys_are_unique_indexes(built, db, table):
 
 @pytest.mark.parametrize("column, value", [("platform", "'shopee'"), ("scope_level", "'district'"),
                                            ("map_version", "'2024'"), ("attainment_flag", "'low'"),
-                                           ("indicator_code", "null"), ("period_key", "null")])
+                                           ("indicator_code", "null"), ("period_key", "null"),
+                                           ("scope_code", "null"), ("platform", "null")])
 def test_indicator_values_reject_a_value_outside_their_domain(built, db, column, value):
     """The contract's constraints check each row of fct_indicator_values as it is inserted (data tests
     would read every period after every build)."""
@@ -487,6 +488,40 @@ def test_all_below_a_platform_fails_the_build_and_keeps_the_rows(built, db):
     finally:
         with db.cursor() as cur:
             cur.execute(bump, (-1000,))
+        db.commit()
+    assert _rows(db, stored) == before
+
+
+def test_a_duplicate_key_fails_the_build_and_keeps_the_rows(built, db):
+    """One row per key: the key index is not unique (each unique check visited the row the window
+    delete removed, a cost growing with history), so the last post-hook counts the rows of every
+    group written; a period's active accounts stored twice give two rows of one key: the build fails,
+    its rows kept."""
+    from lensan.transform import dbt as lensan_dbt
+
+    stored = """select count(*), sum(cumulative_value),
+                       (select upto_file_id from ops.build_watermarks where model = 'fct_indicator_values')
+                from marts.fct_indicator_values"""
+    before = _rows(db, stored)
+    twice = """insert into intermediate.int_indicators__active_accounts
+               select * from intermediate.int_indicators__active_accounts
+               where platform = 'postmart' and scope_level = 'nation' and period_type = 'week'
+               order by period_key desc limit 1 returning period_key"""
+    with db.cursor() as cur:
+        cur.execute(twice)
+        (week,), = cur.fetchall()
+    db.commit()
+    try:
+        with pytest.raises(lensan_dbt.DbtError,
+                           match=f"fct_indicator_values_one_row_per_key.*{week}, nation VN.*active_accounts"):
+            lensan_dbt.run_dbt(["run", "--select", "fct_indicator_values", "--full-refresh"])
+    finally:
+        with db.cursor() as cur:
+            cur.execute("""delete from intermediate.int_indicators__active_accounts
+                           where ctid = (select max(ctid) from intermediate.int_indicators__active_accounts
+                                         where platform = 'postmart' and scope_level = 'nation'
+                                           and period_type = 'week' and period_key = %s)""", (week,))
+            assert cur.rowcount == 1
         db.commit()
     assert _rows(db, stored) == before
 

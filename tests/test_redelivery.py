@@ -172,3 +172,50 @@ def test_a_withdrawn_delivery_is_left_out_of_staging(redelivered, db):
                         "where file_id = %s", (second,))
         conn.commit()
         conn.close()
+
+
+def test_an_unknown_order_status_stops_the_build_until_withdrawn(redelivered, db, lensan_home):
+    """A later extract with a status no label maps ("Đang giao": in delivery) lands, but the build
+    stops at the change driver's test, which counts the file's row; withdrawn, the build passes again.
+    The test reads the files this build takes in only (not every row of history)."""
+    from lensan import landing
+    from lensan.db import warehouse as wh
+    from lensan.transform import dbt as lensan_dbt
+
+    # the test above withdrew the second delivery and put it back without a build: rebuild first
+    lensan_dbt.run_dbt(["build", "--exclude", "resource_type:seed", "resource_type:unit_test", "--full-refresh"])
+    day = "20261115"
+    source = lensan_home / "redelivery_files" / "landing" / "postmart" / f"postmart_don_hang_{day}.csv"
+    lines = source.read_bytes().decode("utf-8").split("\r\n")
+    header = lines[0].lstrip("\ufeff").split(";")
+    status = header.index("Trạng thái")
+    values = lines[1].split(";")
+    values[status] = "Đang giao"
+    lines[1] = ";".join(values)
+    name = f"postmart_don_hang_{day}.csv"
+    again = lensan_home / "landing" / "postmart" / name
+    again.write_bytes("\r\n".join(lines).encode("utf-8"))
+    later = source.stat().st_mtime + 24 * 3600
+    os.utime(again, (later, later))
+    result = landing.land_pending()
+    assert [item.name for item in result.landed] == [name] and result.quarantined == []
+    (file_id,), = _query(db, "select max(file_id) from raw.landed_files where name_hash = %s", (name_key(name),))
+
+    with pytest.raises(lensan_dbt.DbtError, match="new_orders_and_activities_have_known_codes"):
+        lensan_dbt.run_dbt(["build", "--exclude", "resource_type:seed", "resource_type:unit_test"])
+    assert _query(db, """select rows_with_unknown_code, rows_without_id from intermediate.int_indicators__changes
+                         where file_id = %s""", (file_id,)) == [(1, 0)]
+    # the earlier files are not counted again: only this build's new files are read
+    assert _query(db, "select sum(rows_with_unknown_code) from intermediate.int_indicators__changes") == [(1,)]
+
+    conn = wh.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("update raw.landed_files set withdrawn_at = now(), withdrawn_reason = 'test' "
+                        "where file_id = %s", (file_id,))
+        conn.commit()
+    finally:
+        conn.close()
+    lensan_dbt.run_dbt(["build", "--exclude", "resource_type:seed", "resource_type:unit_test"])
+    assert _query(db, "select coalesce(sum(rows_with_unknown_code), 0) from intermediate.int_indicators__changes") \
+        == [(0,)]

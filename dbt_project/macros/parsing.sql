@@ -48,13 +48,17 @@
     end
 {%- endmacro %}
 
-{#- Order status of either platform -> success | cancelled | returned (else the raw value, so
-    accepted_values tests catch it). -#}
+{#- Order status of either platform -> success | cancelled | returned (else the raw value, which
+    the change driver's test `int_indicators__changes.rows_with_unknown_code` catches). -#}
+{% macro order_status_labels() -%}
+    {{ return({'thành công': 'success', 'thanh cong': 'success', 'delivered': 'success',
+               'success': 'success', 'hủy': 'cancelled', 'huỷ': 'cancelled', 'huy': 'cancelled',
+               'cancelled': 'cancelled', 'canceled': 'cancelled', 'hoàn': 'returned',
+               'hoan': 'returned', 'returned': 'returned'}) }}
+{%- endmacro %}
+
 {% macro normalise_order_status(column) -%}
-    {{ normalise_label(column, {'thành công': 'success', 'thanh cong': 'success', 'delivered': 'success',
-                                'success': 'success', 'hủy': 'cancelled', 'huỷ': 'cancelled', 'huy': 'cancelled',
-                                'cancelled': 'cancelled', 'canceled': 'cancelled', 'hoàn': 'returned',
-                                'hoan': 'returned', 'returned': 'returned'}) }}
+    {{ normalise_label(column, order_status_labels()) }}
 {%- endmacro %}
 
 {#- The platforms' Vietnamese or English labels -> one code (both platforms use either). -#}
@@ -67,10 +71,19 @@
     end
 {%- endmacro %}
 
+{% macro activity_type_labels() -%}
+    {{ return({'đăng sp': 'post_product', 'post_product': 'post_product', 'tìm kiếm': 'search',
+               'search': 'search', 'nhắn tin': 'message', 'message': 'message',
+               'giao dịch': 'transaction', 'transaction': 'transaction'}) }}
+{%- endmacro %}
+
 {% macro normalise_activity_type(column) -%}
-    {{ normalise_label(column, {'đăng sp': 'post_product', 'post_product': 'post_product', 'tìm kiếm': 'search',
-                                'search': 'search', 'nhắn tin': 'message', 'message': 'message',
-                                'giao dịch': 'transaction', 'transaction': 'transaction'}) }}
+    {{ normalise_label(column, activity_type_labels()) }}
+{%- endmacro %}
+
+{#- SQL: the codes a label map gives, as a list of text literals for `in (...)` -#}
+{% macro label_codes(labels) -%}
+    {%- for code in labels.values() | unique | sort %}'{{ code }}'{{ ', ' if not loop.last }}{% endfor -%}
 {%- endmacro %}
 
 {% macro normalise_shop_status(column) -%}
