@@ -526,6 +526,39 @@ def test_a_duplicate_key_fails_the_build_and_keeps_the_rows(built, db):
     assert _rows(db, stored) == before
 
 
+def test_two_builds_of_an_incremental_model_take_turns(built, db):
+    """A build of fct_indicator_values started while another holds the model (here: this test's
+    transaction holds its lock) waits for it to end instead of deleting and inserting the same window
+    side by side (no unique index would stop the copies); it then runs to the end."""
+    import threading
+
+    from lensan.transform import dbt as lensan_dbt
+
+    with db.cursor() as cur:
+        cur.execute("select pg_advisory_xact_lock(hashtext('lensan.build:marts.fct_indicator_values'))")
+    failures = []
+
+    def build():
+        try:
+            lensan_dbt.run_dbt(["run", "--select", "fct_indicator_values"])
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    thread = threading.Thread(target=build)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 180
+        waiting = 0
+        while thread.is_alive() and time.monotonic() < deadline and not waiting:
+            time.sleep(0.5)
+            waiting = _value(db, "select count(*) from pg_locks where locktype = 'advisory' and not granted")
+        assert waiting == 1 and thread.is_alive()
+    finally:
+        db.rollback()   # the lock is released with the transaction
+        thread.join(timeout=600)
+    assert not thread.is_alive() and failures == []
+
+
 def test_a_rebuilt_table_keeps_its_indexes(built, db):
     """A table model built again is a new table, and gets its indexes again: the old table, renamed by
     dbt until it drops it after the hooks, held the index names (the gate's week index and the

@@ -164,6 +164,15 @@ left join lateral (
     {{ parts | join(', ') }}
 {%- endmacro %}
 
+{#- pre-hook of every incremental model: two builds of it (the DAG's and one started by hand) take
+    turns, the second waiting for the first to commit. Each then deletes its window from what the
+    other committed: run side by side, both would delete the same old rows and insert their own, and
+    no unique index stops the copies (fct_indicator_values checks its keys on the groups it writes,
+    seeing only committed rows). Released at commit or rollback. -#}
+{% macro lock_incremental_model() -%}
+    select pg_advisory_xact_lock(hashtext('lensan.build:{{ this.schema }}.{{ this.identifier }}'))
+{%- endmacro %}
+
 {#- pre-hook of an incremental model keyed by source rows: no valid watermark (raw reset) -> start
     again from nothing, so rows of files no longer in raw do not linger -#}
 {% macro reset_without_watermark() -%}
