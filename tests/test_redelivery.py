@@ -33,6 +33,21 @@ def _query(conn, sql: str, params=()) -> list[tuple]:
     return rows
 
 
+def _set_withdrawn(file_id: int, withdrawn: bool) -> None:
+    """Withdraw a landed file (as `lensan withdraw` records it), or put it back."""
+    from lensan.db import warehouse as wh
+
+    conn = wh.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("update raw.landed_files set withdrawn_at = case when %s then now() end, "
+                        "withdrawn_reason = case when %s then 'test' end where file_id = %s",
+                        (withdrawn, withdrawn, file_id))
+        conn.commit()
+    finally:
+        conn.close()
+
+
 def _corrected(text: str, later: set[str]) -> tuple[str, str, str]:
     """The postmart extract corrected: its first successful order cancelled (same update time) and the
     amount of another order changed, both orders that no later extract updates (`later`). Returns (text,
@@ -150,28 +165,19 @@ def test_staging_and_marts_gates_pass(redelivered):
 
 
 def test_a_withdrawn_delivery_is_left_out_of_staging(redelivered, db):
-    from lensan.db import warehouse as wh
     from lensan.transform import dbt as lensan_dbt
 
     (second,), = _query(db, "select max(file_id) from raw.landed_files where name_hash = %s", (name_key(PM_NAME),))
-    conn = wh.connect()
+    _set_withdrawn(second, True)
     try:
-        with conn.cursor() as cur:
-            cur.execute("update raw.landed_files set withdrawn_at = now(), withdrawn_reason = 'test' "
-                        "where file_id = %s", (second,))
-        conn.commit()
         lensan_dbt.run_dbt(["build", "--exclude", "resource_type:seed", "resource_type:unit_test", "--full-refresh"])
-        assert _query(conn, "select count(*) from staging.stg_postmart__orders where file_id = %s", (second,)) \
+        assert _query(db, "select count(*) from staging.stg_postmart__orders where file_id = %s", (second,)) \
             == [(0,)]
-        assert _query(conn, "select count(*) from raw.postmart_orders where file_id = %s", (second,))[0][0] > 0
-        assert _query(conn, "select order_status from intermediate.int_platforms__orders where order_id = %s",
+        assert _query(db, "select count(*) from raw.postmart_orders where file_id = %s", (second,))[0][0] > 0
+        assert _query(db, "select order_status from intermediate.int_platforms__orders where order_id = %s",
                       (redelivered["cancelled"],)) == [("success",)]
     finally:
-        with conn.cursor() as cur:
-            cur.execute("update raw.landed_files set withdrawn_at = null, withdrawn_reason = null "
-                        "where file_id = %s", (second,))
-        conn.commit()
-        conn.close()
+        _set_withdrawn(second, False)
 
 
 def test_an_unknown_order_status_stops_the_build_until_withdrawn(redelivered, db, lensan_home):
@@ -179,7 +185,6 @@ def test_an_unknown_order_status_stops_the_build_until_withdrawn(redelivered, db
     stops at the change driver's test, which counts the file's row; withdrawn, the build passes again.
     The test reads the files this build takes in only (not every row of history)."""
     from lensan import landing
-    from lensan.db import warehouse as wh
     from lensan.transform import dbt as lensan_dbt
 
     # the test above withdrew the second delivery and put it back without a build: rebuild first
@@ -208,14 +213,7 @@ def test_an_unknown_order_status_stops_the_build_until_withdrawn(redelivered, db
     # the earlier files are not counted again: only this build's new files are read
     assert _query(db, "select sum(rows_with_unknown_code) from intermediate.int_indicators__changes") == [(1,)]
 
-    conn = wh.connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute("update raw.landed_files set withdrawn_at = now(), withdrawn_reason = 'test' "
-                        "where file_id = %s", (file_id,))
-        conn.commit()
-    finally:
-        conn.close()
+    _set_withdrawn(file_id, True)
     lensan_dbt.run_dbt(["build", "--exclude", "resource_type:seed", "resource_type:unit_test"])
     assert _query(db, "select coalesce(sum(rows_with_unknown_code), 0) from intermediate.int_indicators__changes") \
         == [(0,)]
