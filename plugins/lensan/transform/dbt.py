@@ -4,6 +4,7 @@
   target `warehouse`) and returns the directory; Cosmos and the CLI pass it to dbt.
 * `run_dbt(args)` runs dbt in-process (`dbtRunner`) with --project-dir/--profiles-dir set and raises
   `DbtError` when the command fails (a failing model, test or unit test).
+  Ready nodes start longest chain first (`lensan.transform.scheduling`).
 * `ensure_manifest()` runs `dbt parse` when LENSAN_HOME/dbt/target/manifest.json is missing or older than any project
   file, and returns its path (Cosmos loads it with LoadMode.DBT_MANIFEST).
 
@@ -99,9 +100,13 @@ def run_dbt(args: list[str]) -> None:
     """Run a dbt command in-process, e.g. run_dbt(["build"]); raise DbtError when it fails."""
     from dbt.cli.main import dbtRunner
 
+    from lensan.transform import scheduling
+
     command = _with_dirs(list(args), profiles_dir())
+    threads = command[command.index("--threads") + 1] if "--threads" in command else THREADS
     # dbtRunner is not re-entrant across threads; serialise in-process invocations.
     with _lock:
+        scheduling.install(int(threads))
         result = dbtRunner().invoke(["--no-send-anonymous-usage-stats", *command])
     if result.success:
         return

@@ -124,10 +124,11 @@ def render(result: dict) -> list[str]:
     lines = [f"national history (SF {result['scale']:g}, provinces {result['provinces']}, new week {result['week']}; "
              f"{result['command']})",
              f"  {'history':>7} {'orders':>10} {'generate s':>10} {'land hist s':>11} {'full build s':>12} "
-             f"{'land s':>7} {'incremental s':>13}"]
+             f"{'land s':>7} {'incremental s':>13} {'checkpoints in it':>17}"]
     for h, c in sorted(result["cases"].items(), key=lambda kv: int(kv[0])):
         lines.append(f"  {h:>7} {c['orders_generated']:>10,} {c['generate_s']:>10.1f} {c['history_land_s']:>11.1f} "
-                     f"{c['full_build_s']:>12.1f} {c['land_s']:>7.1f} {c['incremental_build_s']:>13.1f}")
+                     f"{c['full_build_s']:>12.1f} {c['land_s']:>7.1f} {c['incremental_build_s']:>13.1f} "
+                     f"{c.get('checkpoints_during_build', '?'):>17}")
     for h, sizes in sorted(result["table_sizes"].items(), key=lambda kv: int(kv[0])):
         lines.append(f"  tables with {h} week(s) of history ({int(h) + 1} weeks of data): rows, MB, per week")
         for name, s in sizes.items():

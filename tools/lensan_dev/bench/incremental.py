@@ -15,8 +15,10 @@ in a child process:
 2. the history files (platform extracts dated before the new week's Monday, the weekly forms of the
    history weeks, the household registers) are landed (`land_pending`), then `dbt seed` and a full
    `dbt build` (timed: `full_build_s`);
-3. the new week's files (its 7 daily extracts per entity and platform, its weekly forms) are landed
-   (`land_s`) and the weekly incremental build runs: `dbt build --exclude resource_type:seed
+3. after `vacuum (analyze)` and a CHECKPOINT (what happens between two weekly runs; the checkpoints
+   during the build are counted: `checkpoints_during_build`), the new week's files (its 7 daily
+   extracts per entity and platform, its weekly forms) are landed (`land_s`) and the weekly
+   incremental build runs: `dbt build --exclude resource_type:seed
    resource_type:unit_test`, i.e. every model (incremental ones touch only the changed weeks) and
    every data test (timed: `incremental_build_s`); unit tests run on fixed mock rows, their cost does
    not depend on history, so they are left out like seeds; then the biggest raw / intermediate / marts
@@ -46,6 +48,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lensan_dev.bench.child import emit_result, run_child
+from lensan_dev.bench.common import checkpoint
 from lensan_dev.bench.e2e import slowest_nodes
 
 TARGET_RATIO = 1.5
@@ -166,6 +169,23 @@ def vacuum_analyze() -> None:
         conn.close()
 
 
+def checkpoints_run() -> int:
+    """Checkpoints the server has run since its statistics were reset."""
+    from lensan.db import warehouse
+
+    conn = warehouse.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select to_regclass('pg_catalog.pg_stat_checkpointer') is not null")
+            if cur.fetchone()[0]:   # PostgreSQL 17 and later
+                cur.execute("select num_timed + num_requested from pg_stat_checkpointer")
+            else:
+                cur.execute("select checkpoints_timed + checkpoints_req from pg_stat_bgwriter")
+            return int(cur.fetchone()[0])
+    finally:
+        conn.close()
+
+
 def timed(result: dict, key: str, fn: Callable[[], Any]) -> Any:
     """fn()'s value; its wall-clock seconds (2 decimals) go to result[key]."""
     started = time.perf_counter()
@@ -213,15 +233,20 @@ def run_case(history: int, week: str, provinces: list[str], orders: int, seed: i
 
         say(f"  h{history}: publishing {len(weeks) - 1} history week(s); first revision pass")
         result["revise"] = revise_bench.before_new_week(weeks[:-1], week)
-    # between two weekly runs autovacuum has long finished with the history's bulk load; do it now so
-    # the measured build does not share the 2 cores with it (the same for every history length)
+    # between two weekly runs autovacuum has long finished with the history's bulk load, and a checkpoint
+    # (checkpoint_timeout) has long written its pages; do both now, so the measured build neither shares
+    # the 2 cores with them nor meets a checkpoint the history's WAL requested (the same for every history
+    # length: the new week's landing and build then reach the same point of the WAL)
     timed(result, "vacuum_analyze_s", vacuum_analyze)
+    result["checkpoint_before_new_week"] = checkpoint()
 
     result["new_week_files"] = move_files(gen_home, home, week, new_week=True)
     landed = timed(result, "land_s", land_pending)
     result["new_week_rows"] = landed.rows
     say(f"  h{history}: new week landed ({landed.rows:,} rows); incremental build")
+    checkpoints_before = checkpoints_run()
     timed(result, "incremental_build_s", lambda: run_dbt(INCREMENTAL_COMMAND))
+    result["checkpoints_during_build"] = checkpoints_run() - checkpoints_before
     result["slowest_nodes"] = slowest_nodes(top=1000)   # every node: where the extra time of history goes
     conn = warehouse.connect()
     try:

@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lensan_dev.bench.child import emit_result, run_step
-from lensan_dev.bench.common import PLATFORMS
+from lensan_dev.bench.common import PLATFORMS, checkpoint
 from lensan_dev.bench.bi import measure_hook as measure_bi
 from lensan_dev.bench.e2e import measure_end_to_end, step_end_to_end
 from lensan_dev.bench.history import measure_hook as measure_history
@@ -101,26 +101,6 @@ def _stop_warehouse() -> None:
         print(f"  (could not stop the embedded warehouse: {exc})", file=sys.stderr)
 
 
-def _checkpoint() -> bool:
-    """CHECKPOINT, so that each method starts from the same server state: the checkpoint that the
-    previous method's WAL (~0.5 GB per million orders) triggers does not run during the next one. False
-    when the role may not (an external server)."""
-    import psycopg2
-
-    from lensan.db import warehouse
-
-    conn = warehouse.connect()
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("checkpoint")
-        return True
-    except psycopg2.errors.InsufficientPrivilege:
-        return False
-    finally:
-        conn.close()
-
-
 def run_benchmark(scale: float = 1.0, home: Path | None = None, out: Path | None = None, week: str | None = None,
                   seed: int = 1034, to_sql_sample: int = DEFAULT_TO_SQL_SAMPLE, profile: str = "auto",
                   skip_e2e: bool = False, keep: bool = False,
@@ -164,13 +144,13 @@ def _run_benchmark(scale, home, out, week, seed, to_sql_sample, profile, skip_e2
         rows = {p: decoded[p]["rows"] for p in PLATFORMS}
         mb = {p: decoded[p]["input_mb"] for p in PLATFORMS}
         say("[3/6] (a) bare COPY FROM STDIN")
-        checkpoints = [_checkpoint()]
+        checkpoints = [checkpoint()]
         copy = run_step("copy", home, {})
         say("[4/6] (b) lensan landing (land_pending)")
-        checkpoints.append(_checkpoint())
+        checkpoints.append(checkpoint())
         land = run_step("land", home, {})
         say(f"[5/6] (c) pandas DataFrame.to_sql (sample ≤ {to_sql_sample:,} rows)")
-        checkpoints.append(_checkpoint())
+        checkpoints.append(checkpoint())
         to_sql = run_step("to_sql", home, {"sample": to_sql_sample, "total_rows": rows})
         result["checkpoint_before_each_method"] = all(checkpoints)
         result["raw"] = {"copy": copy, "land": land, "to_sql": to_sql}
