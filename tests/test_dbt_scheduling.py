@@ -31,11 +31,9 @@ class _Manifest:
         return node_id
 
 
-def _start_order(graph: nx.DiGraph) -> list[str]:
-    """The order one dbt thread takes the nodes off dbt's own queue."""
-    from dbt.graph.queue import GraphQueue
-
-    queue = GraphQueue(graph.copy(), _Manifest(), set(graph.nodes))
+def _start_order(queue_class, graph: nx.DiGraph) -> list[str]:
+    """The order one dbt thread takes the nodes off dbt's queue."""
+    queue = queue_class(graph.copy(), _Manifest(), set(graph.nodes))
     started = []
     while not queue.empty():
         node = queue.get(block=False)
@@ -56,26 +54,23 @@ _GRAPH = [("model.changes", "model.fct_reported_values"),
 
 @pytest.fixture
 def dbt_queue():
-    """dbt's GraphQueue class, restored after the test."""
+    """dbt's GraphQueue with its own order (an earlier run_dbt of the session installed ours);
+    left so after the test: the next run_dbt installs ours again."""
     from dbt.graph.queue import GraphQueue
 
-    saved = {name: GraphQueue.__dict__[name] for name in ("get", "_get_scores")}
+    scheduling.uninstall()
     yield GraphQueue
-    for name, value in saved.items():
-        setattr(GraphQueue, name, value)
-    for name in ("_dbt_get", "_lensan_threads"):
-        if name in GraphQueue.__dict__:
-            delattr(GraphQueue, name)
+    scheduling.uninstall()
 
 
 def test_dbt_takes_the_longest_chain_first_once_installed(dbt_queue):
     # a shallow mart ties in depth with the head of the long chain and sorts first by name: dbt's own
     # order starts it first
     graph = nx.DiGraph(_GRAPH)
-    own_order = _start_order(graph)
+    own_order = _start_order(dbt_queue, graph)
     assert own_order.index("model.fct_reported_values") < own_order.index("model.int_orders")
     scheduling.install(threads=1)
-    order = _start_order(graph)
+    order = _start_order(dbt_queue, graph)
     assert order[:3] == ["model.changes", "model.int_orders", "model.int_members"]
     # still a topological order: nothing before what it depends on
     assert all(order.index(a) < order.index(b) for a, b in graph.edges)

@@ -40,24 +40,40 @@ def longest_chain_first(graph) -> dict[str, int]:
     return {node: -length for node, length in below.items()}
 
 
+_dbt_own: dict = {}     # GraphQueue's own get and _get_scores, kept by install() for uninstall()
+_workers = 1
+
+
+def _get(self, block: bool = True, timeout: float | None = None):
+    # dbt's loop takes every ready node off the queue at once and the thread pool runs them first in,
+    # first out: the ranking would only order nodes ready at the same instant
+    with self.lock:
+        while len(self.in_progress) >= _workers or self.inner.empty():
+            self.some_task_done.wait(1.0)   # re-checked each second: a missed notify never hangs the build
+    return _dbt_own["get"](self, block, timeout)
+
+
+def _get_scores(self, graph) -> dict[str, int]:
+    return longest_chain_first(graph)
+
+
 def install(threads: int) -> None:
     """Make dbt's graph queue (dbt.graph.queue.GraphQueue, dbt-core 1.11) rank ready nodes by
     `longest_chain_first` and hand a node out only when one of the `threads` workers is free and
     every node made ready by the last one done is queued; idempotent."""
     from dbt.graph.queue import GraphQueue
 
-    GraphQueue._lensan_threads = threads
-    if hasattr(GraphQueue, "_dbt_get"):
-        return
-    GraphQueue._dbt_get = GraphQueue.get
+    global _workers
+    _workers = threads
+    if GraphQueue.get is not _get:
+        _dbt_own.update(get=GraphQueue.get, _get_scores=GraphQueue._get_scores)
+        GraphQueue.get = _get
+        GraphQueue._get_scores = _get_scores
 
-    def get(self, block: bool = True, timeout: float | None = None):
-        # dbt's loop takes every ready node off the queue at once and the thread pool runs them first
-        # in, first out: the ranking would only order nodes ready at the same instant
-        with self.lock:
-            while len(self.in_progress) >= GraphQueue._lensan_threads or self.inner.empty():
-                self.some_task_done.wait(1.0)   # re-checked each second: a missed notify never hangs the build
-        return GraphQueue._dbt_get(self, block, timeout)
 
-    GraphQueue.get = get
-    GraphQueue._get_scores = lambda self, graph: longest_chain_first(graph)
+def uninstall() -> None:
+    """dbt's own order again (the next `run_dbt` installs this one)."""
+    from dbt.graph.queue import GraphQueue
+
+    for name, member in _dbt_own.items():
+        setattr(GraphQueue, name, member)
