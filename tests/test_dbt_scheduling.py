@@ -15,13 +15,13 @@ pytestmark = pytest.mark.unit
 def test_longest_chain_below_counts_the_nodes_of_the_longest_path_down():
     successors = {"orders": ["assert_latest", "marts_a"], "assert_latest": ["members"], "members": ["values"],
                   "marts_a": ["values"], "values": [], "forms": ["values"]}
-    assert scheduling.longest_chain_below(successors) == {
+    assert scheduling.longest_chain_below(nx.DiGraph(successors)) == {
         "orders": 3, "assert_latest": 2, "members": 1, "marts_a": 1, "values": 0, "forms": 1}
 
 
 def test_a_deep_graph_does_not_recurse():
     chain = {f"n{i}": [f"n{i + 1}"] for i in range(5000)} | {"n5000": []}
-    assert scheduling.longest_chain_below(chain)["n0"] == 5000
+    assert scheduling.longest_chain_below(nx.DiGraph(chain))["n0"] == 5000
 
 
 class _Manifest:

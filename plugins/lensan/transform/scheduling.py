@@ -15,29 +15,21 @@ worker is free.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
 
+def longest_chain_below(graph) -> dict[str, int]:
+    """Nodes in the longest path from each node of a networkx DiGraph (edges downstream) to a node
+    without successors (0 for those)."""
+    import networkx as nx
 
-def longest_chain_below(successors: Mapping[Hashable, Iterable[Hashable]]) -> dict[Hashable, int]:
-    """Nodes in the longest path from each node to a node without successors (0 for those)."""
-    below: dict[Hashable, int] = {}
-    for root in successors:
-        stack = [(root, iter(successors.get(root, ())))]
-        while stack:
-            node, children = stack[-1]
-            child = next(children, None)
-            if child is None:
-                stack.pop()
-                below[node] = 1 + max((below[c] for c in successors.get(node, ())), default=-1)
-            elif child not in below:
-                stack.append((child, iter(successors.get(child, ()))))
+    below: dict[str, int] = {}
+    for node in reversed(list(nx.topological_sort(graph))):
+        below[node] = 1 + max((below[child] for child in graph.successors(node)), default=-1)
     return below
 
 
 def longest_chain_first(graph) -> dict[str, int]:
     """dbt queue scores (lower starts first) of a networkx DiGraph whose edges point downstream."""
-    below = longest_chain_below({node: list(graph.successors(node)) for node in graph.nodes})
-    return {node: -length for node, length in below.items()}
+    return {node: -length for node, length in longest_chain_below(graph).items()}
 
 
 _dbt_own: dict = {}     # GraphQueue's own get and _get_scores, kept by install() for uninstall()

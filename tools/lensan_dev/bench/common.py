@@ -85,3 +85,20 @@ def checkpoint() -> bool:
         return False
     finally:
         conn.close()
+
+
+def checkpoints_run() -> int:
+    """Checkpoints the server has run since its statistics were reset."""
+    from lensan.db import warehouse
+
+    conn = warehouse.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select to_regclass('pg_catalog.pg_stat_checkpointer') is not null")
+            if cur.fetchone()[0]:   # PostgreSQL 17 and later
+                cur.execute("select num_timed + num_requested from pg_stat_checkpointer")
+            else:
+                cur.execute("select checkpoints_timed + checkpoints_req from pg_stat_bgwriter")
+            return int(cur.fetchone()[0])
+    finally:
+        conn.close()

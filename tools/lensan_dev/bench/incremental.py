@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lensan_dev.bench.child import emit_result, run_child
-from lensan_dev.bench.common import checkpoint
+from lensan_dev.bench.common import checkpoint, checkpoints_run
 from lensan_dev.bench.e2e import slowest_nodes
 
 TARGET_RATIO = 1.5
@@ -169,23 +169,6 @@ def vacuum_analyze() -> None:
         conn.close()
 
 
-def checkpoints_run() -> int:
-    """Checkpoints the server has run since its statistics were reset."""
-    from lensan.db import warehouse
-
-    conn = warehouse.connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute("select to_regclass('pg_catalog.pg_stat_checkpointer') is not null")
-            if cur.fetchone()[0]:   # PostgreSQL 17 and later
-                cur.execute("select num_timed + num_requested from pg_stat_checkpointer")
-            else:
-                cur.execute("select checkpoints_timed + checkpoints_req from pg_stat_bgwriter")
-            return int(cur.fetchone()[0])
-    finally:
-        conn.close()
-
-
 def timed(result: dict, key: str, fn: Callable[[], Any]) -> Any:
     """fn()'s value; its wall-clock seconds (2 decimals) go to result[key]."""
     started = time.perf_counter()
@@ -236,7 +219,7 @@ def run_case(history: int, week: str, provinces: list[str], orders: int, seed: i
     # between two weekly runs autovacuum has long finished with the history's bulk load, and a checkpoint
     # (checkpoint_timeout) has long written its pages; do both now, so the measured build neither shares
     # the 2 cores with them nor meets a checkpoint the history's WAL requested (the same for every history
-    # length: the new week's landing and build then reach the same point of the WAL)
+    # length: the new week's landing and build start from a checkpoint)
     timed(result, "vacuum_analyze_s", vacuum_analyze)
     result["checkpoint_before_new_week"] = checkpoint()
 
