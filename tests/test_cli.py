@@ -204,7 +204,7 @@ def test_warehouse_start_url_stop(tmp_path):
     try:
         with conn.cursor() as cur:   # checkpoints far apart, no WAL for new tables (lensan.db.embedded)
             cur.execute("select current_setting('max_wal_size'), current_setting('wal_level')")
-            assert cur.fetchone() == ("8GB", "minimal")
+            assert cur.fetchone() == ("16GB", "minimal")
     finally:
         conn.close()
     stopped = run_cli("warehouse", "stop", home=tmp_path, check=True)
