@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from types import SimpleNamespace
 
 import networkx as nx
 import pytest
@@ -25,23 +24,11 @@ def test_a_deep_graph_does_not_recurse():
     assert scheduling.longest_chain_below(nx.DiGraph(chain))["n0"] == 5000
 
 
-class _Node(str):
-    """A node id standing in for the manifest's node, with the model config the queue reads."""
-
-    def __new__(cls, node_id: str, meta: dict):
-        node = super().__new__(cls, node_id)
-        node.config = SimpleNamespace(meta=meta)
-        return node
-
-
 class _Manifest:
-    """GraphQueue.get() looks the node up in the manifest; `meta` by node id, {} for the others."""
-
-    def __init__(self, meta: dict | None = None):
-        self.meta = meta or {}
+    """GraphQueue.get() looks the node up in the manifest; the node ids stand in for nodes here."""
 
     def expect(self, node_id):
-        return _Node(node_id, self.meta.get(node_id, {}))
+        return node_id
 
 
 def _start_order(queue_class, graph: nx.DiGraph) -> list[str]:
@@ -104,45 +91,3 @@ def test_a_node_is_handed_out_only_when_a_worker_is_free(dbt_queue):
     queue.mark_done("model.changes")
     waiter.join(5)
     assert taken == ["model.int_orders"]
-
-
-def _taken_while(queue, busy_node: str, ready_within: float = 0.5) -> list[str]:
-    """What a second dbt thread takes off `queue` while `busy_node` runs, then once it is done."""
-    taken = []
-    waiter = threading.Thread(target=lambda: taken.append(queue.get()), daemon=True)
-    waiter.start()
-    waiter.join(ready_within)
-    while_busy = list(taken)
-    queue.mark_done(busy_node)
-    waiter.join(5)
-    return while_busy + ["|"] + taken[len(while_busy):]
-
-
-def test_nothing_starts_beside_a_node_that_keeps_two_cores_busy(dbt_queue):
-    # on 2 threads, with `changes` (cores: 2) running, `forms` (ready too) waits although a thread is free
-    scheduling.install(threads=2)
-    graph = nx.DiGraph(_GRAPH)
-    queue = dbt_queue(graph, _Manifest({"model.changes": {"cores": 2}}), set(graph.nodes))
-    assert queue.get() == "model.changes"
-    assert _taken_while(queue, "model.changes") == ["|", "model.int_orders"]
-
-
-def test_a_node_of_one_core_leaves_the_other_thread_free(dbt_queue):
-    # the same graph without the meta: the second thread takes `forms` at once
-    scheduling.install(threads=2)
-    graph = nx.DiGraph(_GRAPH)
-    queue = dbt_queue(graph, _Manifest(), set(graph.nodes))
-    assert queue.get() == "model.changes"
-    assert _taken_while(queue, "model.changes") == ["model.forms", "|"]
-
-
-def test_a_two_core_node_ready_starts_beside_a_running_node(dbt_queue):
-    # it is on the chain: it is not held back until the other thread is free
-    scheduling.install(threads=2)
-    graph = nx.DiGraph(_GRAPH)
-    queue = dbt_queue(graph, _Manifest({"model.int_orders": {"cores": 2}}), set(graph.nodes))
-    assert queue.get() == "model.changes"
-    assert queue.get() == "model.forms"
-    queue.mark_done("model.changes")
-    assert queue.get() == "model.int_orders"    # model.forms still running
-    assert _taken_while(queue, "model.int_orders") == ["|", "model.int_members"]

@@ -11,12 +11,6 @@ ready changes: dbt still starts a node after every node it depends on, tests inc
 dbt's own loop takes every node off its queue as soon as it is ready and hands it to the thread
 pool, which runs them first in, first out; so the queue here also hands a node out only when a
 worker is free.
-
-A model whose query PostgreSQL runs with parallel workers keeps two cores busy: its config says so
-(`meta: {cores: 2}`) and it counts as that many workers while it runs. It starts as soon as it is
-ready (it is on the chain), but nothing else starts beside it on 2 threads: `running_levels` took
-16–17 s alone and 21–28 s beside the nodes the chain had postponed, while `fct_indicator_values`,
-next on the chain, ran ~57 s with the other thread idle.
 """
 
 from __future__ import annotations
@@ -38,26 +32,15 @@ def longest_chain_first(graph) -> dict[str, int]:
     return {node: -length for node, length in longest_chain_below(graph).items()}
 
 
-def cores(node) -> int:
-    """The workers a dbt node counts as while it runs: its `meta.cores`, else 1."""
-    meta = getattr(getattr(node, "config", None), "meta", None) or {}
-    return int(meta.get("cores", 1))
-
-
 _dbt_own: dict = {}     # GraphQueue's own get and _get_scores, kept by install() for uninstall()
 _workers = 1
-
-
-def _may_start_another(queue) -> bool:
-    busy = sum(cores(queue.manifest.expect(node_id)) for node_id in queue.in_progress)
-    return busy < _workers and not queue.inner.empty()
 
 
 def _get(self, block: bool = True, timeout: float | None = None):
     # dbt's loop takes every ready node off the queue at once and the thread pool runs them first in,
     # first out: the ranking would only order nodes ready at the same instant
     with self.lock:
-        while not _may_start_another(self):
+        while len(self.in_progress) >= _workers or self.inner.empty():
             self.some_task_done.wait(1.0)   # re-checked each second: a missed notify never hangs the build
     return _dbt_own["get"](self, block, timeout)
 
@@ -68,8 +51,8 @@ def _get_scores(self, graph) -> dict[str, int]:
 
 def install(threads: int) -> None:
     """Make dbt's graph queue (dbt.graph.queue.GraphQueue, dbt-core 1.11) rank ready nodes by
-    `longest_chain_first` and hand a node out only when one of the `threads` workers is free (a node
-    counting as its `cores`) and every node made ready by the last one done is queued; idempotent."""
+    `longest_chain_first` and hand a node out only when one of the `threads` workers is free and
+    every node made ready by the last one done is queued; idempotent."""
     from dbt.graph.queue import GraphQueue
 
     global _workers

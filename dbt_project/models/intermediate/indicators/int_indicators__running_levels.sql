@@ -1,7 +1,4 @@
-{#- meta.cores: its query runs with PostgreSQL's parallel workers, so nothing starts beside it on
-    2 threads (lensan.transform.scheduling) -#}
 {{ config(
-    meta={'cores': 2},
     pre_hook=["{{ running_levels_pre_hook() }}"],
     post_hook=["{{ create_index('as_of_date', 'day') }}",
                "{{ create_index('indicator_code, scope_level, scope_code, map_version, platform', 'series') }}"]
