@@ -2,11 +2,15 @@
     pre_hook=["{{ reset_without_watermark() }}"],
     post_hook=["{{ create_index('period_type, period_key', 'period') }}",
                "drop index if exists {{ this.schema }}.{{ this.identifier }}__key",
-               "{{ create_index(probe_key(['account_id', 'period_key', 'platform', 'period_type', 'unit_map_version'],
-                                          ['unit_code']), 'probe', include='unit_code') }}"]
+               "drop index if exists {{ this.schema }}.{{ this.identifier }}__probe",
+               "{{ create_index(probe_key(['period_type', 'period_key', 'account_id', 'platform', 'unit_map_version'],
+                                          ['unit_code']), 'period_probe', include='unit_code') }}"]
 ) }}  {#- the probe's index holds every column it compares (stored_row_probe() below): looked up in the
-    index only (the `key` index of earlier builds, without them, is dropped) -#}
-{%- set key = ['account_id', 'period_key', 'platform', 'period_type', 'unit_map_version'] -%}
+    index only. Period first: a week's new rows go to the ends of their week and month and into their
+    half-year and year, not all over an index of every period (26 national weeks: 245 MB of WAL
+    instead of 559 MB, inserted in 2.9 s instead of 4.0-4.7 s into a freshly built index). The
+    indexes of earlier builds (`key`, without every column; `probe`, account first) are dropped. -#}
+{%- set key = ['period_type', 'period_key', 'account_id', 'platform', 'unit_map_version'] -%}
 {#- N.1 active accounts, first-seen form: one row per period (week, month, half-year, year),
     account and reporting unit it was active in. Kept at the unit grain, not expanded to scopes and
     platform 'all' (8x the rows: 30M for a national week); int_indicators__active_accounts counts

@@ -24,7 +24,7 @@ dates as (select * from {{ ref('int_calendar__asof_dates') }}),
 
 {% if window %}
 -- the last as-of date kept by the pre-hook (NULL when nothing was kept)
-kept as (select max(as_of_date) as as_of_date from {{ this }}),
+kept as (select {{ last_level_before(window) }} as as_of_date),
 
 kept_levels as (
 
