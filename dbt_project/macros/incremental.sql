@@ -210,10 +210,10 @@ left join lateral (
     entry deleted (960,870 with 26 national weeks) in each of the select's four reads of the window
     (the select 16.4-22.5 s before, 13.4-14.6 s after, three runs each). -#}
 {% macro levels_window() -%}
+    {%- set below = "coalesce(" ~ changed_from() ~ ", 'infinity'::date)" -%}
     least({{ changed_from() }},
           (select min(lvd.as_of_date) from {{ ref('int_calendar__asof_dates') }} as lvd
-           where lvd.as_of_date > coalesce({{ last_level_before("coalesce(" ~ changed_from() ~ ", 'infinity'::date)") }},
-                                           '-infinity'::date)))
+           where lvd.as_of_date > coalesce({{ last_level_before(below) }}, '-infinity'::date)))
 {%- endmacro %}
 
 {#- SQL: the last as-of date stored before `bound` (after the window's delete: the last one kept) -#}
