@@ -7,6 +7,7 @@ import math
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,19 @@ def test_bench_generated_a_form_for_every_commune(bench):
     assert codes == expected
     registers = {p.name.split("_")[3] for p in (home / "bench" / "rest" / "household_register").iterdir()}
     assert registers == expected
+
+
+def test_landing_ideas_hash_on_the_server_gives_landings_rows(bench):
+    """#17's landing ideas (lensan_dev.bench.landing_ideas) on the bench's postmart orders: the HMAC
+    computed by PostgreSQL's sha256() from the key pads gives exactly the rows landing writes."""
+    home, _, _ = bench
+    env = dict(os.environ, LENSAN_HOME=str(home), PYTHONPATH=f"{ROOT / 'tools'}:{ROOT / 'plugins'}")
+    env.pop("LENSAN_WAREHOUSE_URL", None)
+    proc = subprocess.run([sys.executable, "-m", "lensan_dev.bench.landing_ideas",
+                           str(home / "bench" / "orders" / "postmart"), "--limit", "3", "--rounds", "1"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["files"] == 3 and result["rows"] > 0
+    assert {arm: runs[0]["rows"] for arm, runs in result["runs"].items()} == dict.fromkeys(result["runs"], result["rows"])
+    assert result["same_rows_as_landing"]["server"] is True
