@@ -132,7 +132,7 @@ def citizen_id(value: object) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _valid_vn_9_digit_patterns() -> tuple[str, str]:
+def valid_vn_9_digit_patterns() -> tuple[str, str]:
     """(general, any type) anchored patterns a valid 9-digit VN national number matches, from the same
     metadata `phonenumbers.is_valid_number` reads (a number is valid when it matches the general
     description and one number type whose possible lengths include its own)."""
@@ -152,7 +152,7 @@ def _valid_vn_9_digit_patterns() -> tuple[str, str]:
 
 @lru_cache(maxsize=1)
 def _compiled_patterns() -> tuple[re.Pattern, re.Pattern]:
-    general, typed = _valid_vn_9_digit_patterns()
+    general, typed = valid_vn_9_digit_patterns()
     return re.compile(general, re.ASCII), re.compile(typed, re.ASCII)
 
 
@@ -167,7 +167,7 @@ def phone_series(raw: "pl.Series") -> "pl.Series":
     the vectorised rule (usual spellings of a valid VN number) does not decide."""
     import polars as pl
 
-    general, typed = _valid_vn_9_digit_patterns()
+    general, typed = valid_vn_9_digit_patterns()
     name = raw.name
     frame = raw.rename("raw").to_frame().with_columns(pl.col("raw").str.replace_all(_SEPARATORS, "").alias("c"))
     frame = frame.with_columns(pl.col("c").str.extract(_USUAL, 1).alias("nsn")).with_columns(

@@ -31,7 +31,7 @@ import json
 import time
 from pathlib import Path
 
-from lensan_dev.bench.methods import _ESC, _cpu_seconds, _cpu_used, _decoded_rows
+from lensan_dev.bench.methods import COPY_ESCAPES, cpu_seconds, cpu_used, decoded_rows
 
 ARMS = ("bare", "client", "no_hash", "server", "file_bytes")
 TARGET = "bench.ideas_postmart_orders"
@@ -78,8 +78,8 @@ class Ideas:
         self.bare_text = scratch / "ideas_bare.copy"
         with open(self.bare_text, "w", encoding="utf-8", newline="\n") as fh:
             for file_id, (path, extract) in enumerate(zip(files, self.extracts), start=1):
-                for row_number, values in enumerate(_decoded_rows(path, "postmart"), start=1):
-                    cells = ["\\N" if v is None else v.translate(_ESC) for v in values]
+                for row_number, values in enumerate(decoded_rows(path, "postmart"), start=1):
+                    cells = ["\\N" if v is None else v.translate(COPY_ESCAPES) for v in values]
                     fh.write(f"{file_id}\t{extract.extract_date}\t" + "\t".join(cells) + f"\t{row_number}\n")
 
     def _copy_chunks(self, cur, table: str, hasher) -> None:
@@ -129,7 +129,7 @@ class Ideas:
         def by_range(value) -> str:
             return "case " + " ".join(f"when rn <= {r[3]} then {value(r)}" for r in ranges) + " end"
 
-        general, typed = identity._valid_vn_9_digit_patterns()   # the phone rule's usual spellings (identity)
+        general, typed = identity.valid_vn_9_digit_patterns()   # the phone rule's usual spellings (identity)
         hashed = HMAC_SQL.format(x="'0' || nsn")
         phone = f"case when nsn ~ %(general)s and nsn ~ %(typed)s then {hashed} end"
         values = [phone if c == PHONE else f"nullif(btrim({c}, %(ws)s), '')" for c in self.columns]
@@ -162,11 +162,11 @@ def measure(files: list[Path], key: bytes, rounds: int, scratch: Path) -> dict:
                     cur.execute(f"truncate {TARGET}")
                     conn.commit()
                     cur.execute("checkpoint")
-                    before = _cpu_seconds()
+                    before = cpu_seconds()
                     started = time.perf_counter()
                     getattr(ideas, arm)(cur)
                     conn.commit()
-                    run = {"s": round(time.perf_counter() - started, 3), **_cpu_used(before)}
+                    run = {"s": round(time.perf_counter() - started, 3), **cpu_used(before)}
                     cur.execute(f"select count(*) from {TARGET}")
                     run["rows"] = cur.fetchone()[0]
                     if round_number == 0:

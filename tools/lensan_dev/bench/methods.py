@@ -18,7 +18,7 @@ from lensan_dev.generate.scale import peak_rss_mb
 TO_SQL_CHUNKSIZE = 10_000
 
 
-def _cpu_seconds() -> tuple[float, float | None]:
+def cpu_seconds() -> tuple[float, float | None]:
     """(this process's CPU seconds, all threads; the embedded server's, or None)."""
     from lensan.db import embedded
 
@@ -26,8 +26,8 @@ def _cpu_seconds() -> tuple[float, float | None]:
     return usage.ru_utime + usage.ru_stime, embedded.cpu_seconds()
 
 
-def _cpu_used(since: tuple[float, float | None]) -> dict:
-    client, server = _cpu_seconds()
+def cpu_used(since: tuple[float, float | None]) -> dict:
+    client, server = cpu_seconds()
     return {"client_cpu_s": round(client - since[0], 2),
             "server_cpu_s": None if server is None or since[1] is None else round(server - since[1], 2)}
 
@@ -60,7 +60,7 @@ def step_generate(home: Path, scale: float, week: str, seed: int) -> dict:
             "peak_rss_mb": peak_rss_mb()}
 
 
-def _decoded_rows(path: Path, platform: str):
+def decoded_rows(path: Path, platform: str):
     """The raw text values of an orders file, as landing stores them (before validation / hashing)."""
     if platform == "postmart":
         with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -78,7 +78,7 @@ def _decoded_rows(path: Path, platform: str):
                 yield [None if record[f] is None else str(record[f]) for f in fields]
 
 
-_ESC = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def step_decode(home: Path) -> dict:
@@ -90,8 +90,8 @@ def step_decode(home: Path) -> dict:
         with open(folder / f"{platform}.copy", "w", encoding="utf-8", newline="\n") as fh:
             for file_id, path in enumerate(order_files(home, platform), start=1):
                 extract_date = _extract_date(path.name, platform)
-                for row_number, values in enumerate(_decoded_rows(path, platform), start=1):
-                    cells = ["\\N" if v is None else v.translate(_ESC) for v in values]
+                for row_number, values in enumerate(decoded_rows(path, platform), start=1):
+                    cells = ["\\N" if v is None else v.translate(COPY_ESCAPES) for v in values]
                     fh.write(f"{file_id}\t{extract_date}\t{row_number}\t" + "\t".join(cells) + "\n")
                     rows += 1
         out[platform] = {"rows": rows, "input_mb": sum(p.stat().st_size for p in order_files(home, platform)) / 1e6,
@@ -112,7 +112,7 @@ def step_copy(home: Path) -> dict:
     conn = warehouse.connect()
     bench_tables(conn, "copy")
     out = {}
-    cpu_before = _cpu_seconds()
+    cpu_before = cpu_seconds()
     try:
         for platform in PLATFORMS:
             path = bench_dir(home) / "decoded" / f"{platform}.copy"
@@ -126,7 +126,7 @@ def step_copy(home: Path) -> dict:
             out[platform] = {"rows": rows, "seconds": time.perf_counter() - started}
     finally:
         conn.close()
-    return {"platforms": out, "peak_rss_mb": peak_rss_mb(), **_cpu_used(cpu_before)}
+    return {"platforms": out, "peak_rss_mb": peak_rss_mb(), **cpu_used(cpu_before)}
 
 
 def step_land(home: Path) -> dict:
@@ -135,7 +135,7 @@ def step_land(home: Path) -> dict:
     out = {}
     for platform in PLATFORMS:
         link_into_landing(order_files(home, platform), home, platform)
-    cpu_before = _cpu_seconds()
+    cpu_before = cpu_seconds()
     for platform in PLATFORMS:
         started = time.perf_counter()
         summary = land_pending([platform])
@@ -143,7 +143,7 @@ def step_land(home: Path) -> dict:
         out[platform] = {"rows": summary.rows, "seconds": seconds, "files": len(summary.landed),
                          "quarantined": [q.__dict__ for q in summary.quarantined],
                          "duplicates": len(summary.duplicates)}
-    return {"platforms": out, "peak_rss_mb": peak_rss_mb(), **_cpu_used(cpu_before)}
+    return {"platforms": out, "peak_rss_mb": peak_rss_mb(), **cpu_used(cpu_before)}
 
 
 def _warm_worker(pause: float) -> None:
@@ -173,11 +173,11 @@ def land_groups_in_workers(groups: list[list[tuple[str, str]]], workers: int) ->
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         list(pool.map(_warm_worker, [0.5] * workers))
-        cpu_before = _cpu_seconds()
+        cpu_before = cpu_seconds()
         started = time.perf_counter()
         parts = list(pool.map(_land_one_group, groups))
         seconds = time.perf_counter() - started
-        cpu = _cpu_used(cpu_before)
+        cpu = cpu_used(cpu_before)
     cpu["client_cpu_s"] = round(sum(part["cpu_s"] for part in parts), 2)   # the workers', not this process's
     rows = sum(part["rows"] for part in parts)
     return {"workers": workers, "groups": len(groups), "rows": rows, "seconds": seconds,
