@@ -40,6 +40,15 @@ def pseudonymise(kind: str, value: object, key: bytes | None = None) -> str | No
     return hmac.new(secret, f"{kind}:{text}".encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def hmac_key_pads(key: bytes) -> tuple[bytes, bytes]:
+    """HMAC-SHA256's inner and outer key pads (RFC 2104): the hashes of `pad + message` make the HMAC."""
+    block = hashlib.sha256().block_size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
 class Pseudonymiser:
     """`pseudonymise` under one key, fast and cached, for a landing run: the same hex HMAC-SHA256.
 
@@ -56,12 +65,9 @@ class Pseudonymiser:
             self._key_text: str | None = secret.decode("utf-8")
         except UnicodeDecodeError:
             self._key_text = None
-        block = hashlib.sha256().block_size
-        if len(secret) > block:
-            secret = hashlib.sha256(secret).digest()
-        secret = secret.ljust(block, b"\0")
-        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in secret))
-        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in secret))
+        inner_pad, outer_pad = hmac_key_pads(secret)
+        self._inner = hashlib.sha256(inner_pad)
+        self._outer = hashlib.sha256(outer_pad)
         self._max = max_cache
         self._cache: dict[str, dict[str, str]] = {}
 

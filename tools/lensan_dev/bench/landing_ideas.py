@@ -26,12 +26,13 @@ does when every phone is in one of the usual spellings (the others it leaves NUL
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import time
 from pathlib import Path
 
-from lensan_dev.bench.methods import COPY_ESCAPES, cpu_seconds, cpu_used, decoded_rows
+from lensan.landing.pseudonymise import hmac_key_pads
+from lensan_dev.bench.common import copy_columns
+from lensan_dev.bench.methods import cpu_seconds, cpu_used, decoded_copy_lines
 
 ARMS = ("bare", "client", "no_hash", "server", "file_bytes")
 TARGET = "bench.ideas_postmart_orders"
@@ -41,15 +42,6 @@ HMAC_SQL = "encode(sha256(%(opad)s || sha256(%(ipad)s || convert_to('phone:' || 
 
 def _delivered_name(path: Path) -> str:
     return path.name.split("__", 1)[-1]
-
-
-def _key_pads(key: bytes) -> tuple[bytes, bytes]:
-    """HMAC-SHA256's inner and outer key pads (RFC 2104), as Pseudonymiser computes them."""
-    block = hashlib.sha256().block_size
-    if len(key) > block:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(block, b"\0")
-    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
 class _CanonicalOnly:
@@ -74,13 +66,10 @@ class Ideas:
         self.key = key
         self.columns = list(self.extracts[0].columns)
         self.all_columns = list(fast.copy_columns(self.extracts[0]))
-        self.ipad, self.opad = _key_pads(key)
+        self.ipad, self.opad = hmac_key_pads(key)
         self.bare_text = scratch / "ideas_bare.copy"
         with open(self.bare_text, "w", encoding="utf-8", newline="\n") as fh:
-            for file_id, (path, extract) in enumerate(zip(files, self.extracts), start=1):
-                for row_number, values in enumerate(decoded_rows(path, "postmart"), start=1):
-                    cells = ["\\N" if v is None else v.translate(COPY_ESCAPES) for v in values]
-                    fh.write(f"{file_id}\t{extract.extract_date}\t" + "\t".join(cells) + f"\t{row_number}\n")
+            fh.writelines(decoded_copy_lines(files, "postmart"))
 
     def _copy_chunks(self, cur, table: str, hasher) -> None:
         from lensan.landing.load import CopyStream
@@ -95,7 +84,7 @@ class Ideas:
 
     def bare(self, cur) -> None:
         with open(self.bare_text, "rb") as fh:
-            cur.copy_expert(f"copy {TARGET} ({', '.join(self.all_columns)}) from stdin", fh, size=1 << 18)
+            cur.copy_expert(f"copy {TARGET} ({', '.join(copy_columns('postmart'))}) from stdin", fh, size=1 << 18)
 
     def client(self, cur) -> None:
         from lensan.landing.pseudonymise import Pseudonymiser

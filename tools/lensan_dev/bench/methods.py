@@ -60,7 +60,7 @@ def step_generate(home: Path, scale: float, week: str, seed: int) -> dict:
             "peak_rss_mb": peak_rss_mb()}
 
 
-def decoded_rows(path: Path, platform: str):
+def _decoded_rows(path: Path, platform: str):
     """The raw text values of an orders file, as landing stores them (before validation / hashing)."""
     if platform == "postmart":
         with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -78,7 +78,17 @@ def decoded_rows(path: Path, platform: str):
                 yield [None if record[f] is None else str(record[f]) for f in fields]
 
 
-COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_ESC = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def decoded_copy_lines(files: list[Path], platform: str):
+    """COPY text lines of orders files' raw values, in `common.copy_columns` order: file_id (1, 2, … in
+    the files' order), extract date, row number, the values."""
+    for file_id, path in enumerate(files, start=1):
+        extract_date = _extract_date(path.name, platform)
+        for row_number, values in enumerate(_decoded_rows(path, platform), start=1):
+            cells = ["\\N" if v is None else v.translate(_ESC) for v in values]
+            yield f"{file_id}\t{extract_date}\t{row_number}\t" + "\t".join(cells) + "\n"
 
 
 def step_decode(home: Path) -> dict:
@@ -88,12 +98,9 @@ def step_decode(home: Path) -> dict:
     for platform in PLATFORMS:
         rows = 0
         with open(folder / f"{platform}.copy", "w", encoding="utf-8", newline="\n") as fh:
-            for file_id, path in enumerate(order_files(home, platform), start=1):
-                extract_date = _extract_date(path.name, platform)
-                for row_number, values in enumerate(decoded_rows(path, platform), start=1):
-                    cells = ["\\N" if v is None else v.translate(COPY_ESCAPES) for v in values]
-                    fh.write(f"{file_id}\t{extract_date}\t{row_number}\t" + "\t".join(cells) + "\n")
-                    rows += 1
+            for line in decoded_copy_lines(order_files(home, platform), platform):
+                fh.write(line)
+                rows += 1
         out[platform] = {"rows": rows, "input_mb": sum(p.stat().st_size for p in order_files(home, platform)) / 1e6,
                          "copy_text_mb": (folder / f"{platform}.copy").stat().st_size / 1e6}
     return out
