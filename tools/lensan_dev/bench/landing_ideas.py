@@ -1,5 +1,5 @@
-"""Issue #17's ideas for landing / bare COPY ≥ 0.7, measured on postmart orders files (README "Why 0.7 is
-missed"). Each arm loads the same files into an empty table shaped like raw.postmart_orders (primary key,
+"""Issue #17's ideas for landing / bare COPY ≥ 0.7, measured on postmart orders files (docs/performance.md,
+"Why 0.7 is missed"). Each arm loads the same files into an empty table shaped like raw.postmart_orders (primary key,
 WAL-logged) in one transaction, after a CHECKPOINT; the arms alternate, `--rounds` times:
 
   bare        COPY of the files' values, decoded beforehand (the benchmark's bare COPY)
