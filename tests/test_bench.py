@@ -128,3 +128,4 @@ def test_landing_ideas_hash_on_the_server_gives_landings_rows(bench):
     assert result["files"] == 3 and result["rows"] > 0
     assert {arm: runs[0]["rows"] for arm, runs in result["runs"].items()} == dict.fromkeys(result["runs"], result["rows"])
     assert result["same_rows_as_landing"]["server"] is True
+    assert not (home / "warehouse" / "pgdata" / "postmaster.pid").exists()   # the tool stops the server it started

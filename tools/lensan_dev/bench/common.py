@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 PLATFORMS = ("postmart", "voso")
@@ -102,3 +103,18 @@ def checkpoints_run() -> int:
             return int(cur.fetchone()[0])
     finally:
         conn.close()
+
+
+def stop_embedded_warehouse() -> None:
+    """Stop the embedded server of LENSAN_HOME, if there is one: a bench leaves no server behind."""
+    from lensan import settings
+
+    if settings.external_warehouse_url():
+        return
+    try:
+        from lensan.db import embedded
+
+        if (settings.load().home / "warehouse").exists():
+            embedded.stop(mode="fast")
+    except Exception as exc:  # noqa: BLE001
+        print(f"  (could not stop the embedded warehouse: {exc})", file=sys.stderr)

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from lensan.landing.pseudonymise import hmac_key_pads
-from lensan_dev.bench.common import copy_columns
+from lensan_dev.bench.common import copy_columns, stop_embedded_warehouse
 from lensan_dev.bench.methods import cpu_seconds, cpu_used, decoded_copy_lines
 
 ARMS = ("bare", "client", "no_hash", "server", "file_bytes")
@@ -178,13 +178,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--limit", type=int, default=70, help="files, by extract date")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="leave the embedded warehouse running")
     args = parser.parse_args(argv)
     from lensan import settings
 
     files = sorted(args.folder.rglob("*postmart_don_hang_*.csv"), key=_delivered_name)[:args.limit]
     if not files:
         raise SystemExit(f"no postmart_don_hang_*.csv under {args.folder}")
-    result = measure(files, settings.pseudonym_key(), args.rounds, settings.home_dir("bench"))
+    try:
+        result = measure(files, settings.pseudonym_key(), args.rounds, settings.home_dir("bench"))
+    finally:
+        if not args.keep:
+            stop_embedded_warehouse()
     print(f"{result['files']} files, {result['rows']:,} rows; seconds (client / server CPU s), per round")
     for arm, runs in result["runs"].items():
         cells = "  ".join(f"{r['s']:6.2f} ({r['client_cpu_s']} / {r['server_cpu_s']})" for r in runs)

@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lensan_dev.bench.child import emit_result, run_step
-from lensan_dev.bench.common import PLATFORMS, checkpoint
+from lensan_dev.bench.common import PLATFORMS, checkpoint, stop_embedded_warehouse
 from lensan_dev.bench.bi import measure_hook as measure_bi
 from lensan_dev.bench.e2e import measure_end_to_end, step_end_to_end
 from lensan_dev.bench.history import measure_hook as measure_history
@@ -81,24 +81,10 @@ def _prepare_home(home: Path) -> None:
         if not (home / HOME_MARKER).exists():
             raise SystemExit(f"{home} is not empty and is not a bench home (no {HOME_MARKER}); refusing to wipe it")
         os.environ["LENSAN_HOME"] = str(home)
-        _stop_warehouse()
+        stop_embedded_warehouse()
         shutil.rmtree(home)
     home.mkdir(parents=True, exist_ok=True)
     (home / HOME_MARKER).write_text("throw-away LENSAN_HOME of lensan_dev.bench; wiped by the next run\n")
-
-
-def _stop_warehouse() -> None:
-    from lensan import settings
-
-    if settings.external_warehouse_url():
-        return
-    try:
-        from lensan.db import embedded
-
-        if (settings.load().home / "warehouse").exists():
-            embedded.stop(mode="fast")
-    except Exception as exc:  # noqa: BLE001
-        print(f"  (could not stop the embedded warehouse: {exc})", file=sys.stderr)
 
 
 def run_benchmark(scale: float = 1.0, home: Path | None = None, out: Path | None = None, week: str | None = None,
@@ -215,7 +201,7 @@ def _run_benchmark(scale, home, out, week, seed, to_sql_sample, profile, skip_e2
         (out / "bench.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str),
                                         encoding="utf-8")
         if not keep:
-            _stop_warehouse()
+            stop_embedded_warehouse()
     say(render(result, hooks_only=True))
     say(render_targets(result))
     say(f"written: {out / 'bench.json'}")
