@@ -46,7 +46,8 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- pre-hook statement: everything, when this model has no valid watermark (a raw reset). A statement
+{#- pre-hook statement: everything, when this model's changed date is '-infinity' (no valid watermark
+    after a raw reset, or a household register landed: it re-attributes all periods). A statement
     of its own: the condition is then a one-time filter, checked once before any row is read. OR-ed
     with the window's condition, it made every row a candidate: each delete of a window scanned the
     whole table, which grows with history (fct_quality_checks 0.6 s with 1 national week, 2.5-3.3 s
