@@ -10,21 +10,36 @@ checked as ({{ order_versions() }}
 ),
 {% else %}
 changed_files as (select file_id from {{ ref('int_indicators__changes') }}),
-changed as materialized (
-    select platform, order_id, ordered_at from ({{ order_versions('changed_files') }}) as c
-),
 -- an order's versions are all in extracts dated on or after its order date (a day of margin for the
--- time zone): only those files are read, not every version of the history
+-- time zone): only those files are read, not every version of history. The change driver already
+-- holds each new orders file's earliest local order date: the new versions are not parsed for it.
 candidate_files as (
     select f.file_id from {{ source('raw', 'landed_files') }} as f
     where f.source in ('postmart', 'voso')
-      and (f.file_date >= coalesce((select min(ordered_at)::date - 1 from changed), '-infinity'::date)
+      and (f.file_date >= coalesce((select min(chg.changed_from) - 1
+                                    from {{ ref('int_indicators__changes') }} as chg
+                                    where exists (select 1 from {{ source('postmart', 'postmart_orders') }} as r
+                                                  where r.file_id = chg.file_id)
+                                       or exists (select 1 from {{ source('voso', 'voso_orders') }} as r
+                                                  where r.file_id = chg.file_id)), '-infinity'::date)
            or f.file_date is null
            or f.file_id in (select file_id from changed_files))
 ),
+-- every candidate file new (a first build, a raw reset): all their orders changed, nothing to look
+-- up; else only the orders of the new files. Two branches, each behind a one-time filter checked
+-- before any row is read (OR-ed into one condition, the lookup was planned as a subplan per row)
+all_new as (
+    select not exists (select 1 from candidate_files as c
+                       where c.file_id not in (select file_id from changed_files)) as yes
+),
 checked as (
     select v.* from ({{ order_versions('candidate_files') }}) as v
-    where (v.platform, v.order_id) in (select platform, order_id from changed)
+    where (select yes from all_new)
+    union all
+    select v.* from ({{ order_versions('candidate_files') }}) as v
+    where not (select yes from all_new)
+      and (v.platform, v.order_id) in (select c.platform, c.order_id
+                                       from ({{ order_versions('changed_files') }}) as c)
 ),
 {% endif %}
 newest as (
