@@ -8,6 +8,7 @@ and GX projects, seeds) and fixed domain constants live here too, so every entry
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
@@ -50,6 +51,13 @@ def _channels(raw: str | None) -> tuple[str, ...]:
 
 
 def _home(raw: str | None) -> Path:
+    return _resolved_home(raw, os.getcwd())
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved_home(raw: str | None, cwd: str) -> Path:
+    # memoised per value and working directory: resolve() walks the path on disk, and landing reads
+    # the settings several times a file (a national week lands ~7,000 files)
     return (PROJECT_ROOT / ".lensan" if raw == "./.lensan" else Path(raw)).resolve()
 
 
