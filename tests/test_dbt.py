@@ -28,6 +28,7 @@ Hand computation (province 22, platform 'all' unless said otherwise):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from decimal import Decimal
 
@@ -716,3 +717,46 @@ def test_weekly_report(built, db):
 # are available). The truth is "as known at the week's end"; the warehouse uses each order's LATEST
 # status, so flows and markets may only be lower (orders returned later), never higher; every other
 # indicator must match exactly.
+
+
+# The staging macros as compiled, on spellings people and platforms use: each macro's quick first test
+# (landing's usual spelling) and its general rules give these values (the session's time zone UTC).
+STAGING_SPELLINGS = [
+    ("parse_local_timestamp('v')", ["17/11/2026 08:00:00", "1/7/2026 08:00:00", " 17/11/2026 08:00:00 ", "", None,
+                                    "2026-11-17 08:00:00", "2026-11-17T08:00:00+00:00"],
+     ["2026-11-17 01:00:00+00", "2026-07-01 01:00:00+00", "2026-11-17 01:00:00+00", None, None,
+      "2026-11-17 01:00:00+00", "2026-11-17 08:00:00+00"]),
+    ("parse_utc_timestamp('v')", ["2026-11-16T03:15:00Z", " 2026-11-16T03:15:00Z ", "2026-11-16T10:15:00+07:00",
+                                  "2026-11-16 03:15:00", ""],
+     ["2026-11-16 03:15:00+00", "2026-11-16 03:15:00+00", "2026-11-16 03:15:00+00", "2026-11-16 03:15:00+00", None]),
+    ("parse_vn_number('v')", ["1234", "1.234", "1.234,5", "12,5", "2.5", " 12 ", "1 234", "007", "", " ", None],
+     ["1234", "1234", "1234.5", "12.5", "2.5", "12", "1234", "7", None, None, None]),
+    ("pad_code('v', 2)", ["1", "79", " 7 ", "A1", "", "205"], ["01", "79", "07", "A1", None, "205"]),
+    ("normalise_order_status('v')", ["Thành công", "THÀNH CÔNG", "tha\u0300nh co\u0302ng", " Hủy ", "Huỷ", "Hoàn",
+                                     "Delivered", "canceled", "Lost"],
+     ["success", "success", "success", "cancelled", "cancelled", "returned", "success", "cancelled", "lost"]),
+    ("normalise_activity_type('v')", ["Đăng SP", "tìm kiếm", "Nhắn tin ", "TRANSACTION"],
+     ["post_product", "search", "message", "transaction"]),
+    ("parse_bool('v')", ["Có", "KHÔNG", " x ", "co", "false", "1", "maybe", ""],
+     ["true", "false", "true", "true", "false", "true", None, None]),
+]
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled_staging_macros() -> dict[str, str]:
+    """Every call of STAGING_SPELLINGS compiled in one dbt invocation."""
+    from lensan.transform import dbt as lensan_dbt
+
+    calls = [call for call, _, _ in STAGING_SPELLINGS]
+    compiled = lensan_dbt.compile_sql("\n-- next call --\n".join("{{ " + call + " }}" for call in calls))
+    return dict(zip(calls, compiled.split("\n-- next call --\n")))
+
+
+@pytest.mark.parametrize("call, spellings, expected", STAGING_SPELLINGS, ids=[c for c, _, _ in STAGING_SPELLINGS])
+def test_staging_macros_read_every_spelling(warehouse, db, call, spellings, expected):
+    expression = _compiled_staging_macros()[call]
+    with db.cursor() as cur:
+        cur.execute("set local timezone = 'UTC'")
+        cur.execute(f"select ({expression.replace('%', '%%')})::text from unnest(%s::text[]) with ordinality as s (v, i) "
+                    "order by i", (spellings,))
+        assert [row[0] for row in cur.fetchall()] == expected

@@ -116,11 +116,13 @@
                                 'input': 'input'}) }}
 {%- endmacro %}
 
-{#- A zero-padded code ('205' stays, 7090 -> '07090'). -#}
+{#- A zero-padded code (7090 -> '07090'); a longer one stays as typed ('205' as a province code: lpad
+    would cut it to '20', another province's code). -#}
 {% macro pad_code(column, width) -%}
     case when length({{ column }}) = {{ width }} and strpos({{ column }}, ' ') = 0 then {{ column }}
          when nullif(trim({{ column }}), '') is null then null
-         when trim({{ column }}) ~ '^\d+$' then lpad(trim({{ column }}), {{ width }}, '0')
+         when trim({{ column }}) ~ '^\d+$' and length(trim({{ column }})) < {{ width }}
+             then lpad(trim({{ column }}), {{ width }}, '0')
          else trim({{ column }}) end
 {%- endmacro %}
 

@@ -122,6 +122,18 @@ def run_dbt(args: list[str]) -> None:
     raise DbtError(f"dbt {' '.join(map(str, args))} failed: {detail}")
 
 
+def compile_sql(sql: str) -> str:
+    """`sql` (Jinja calling the project's macros) as dbt compiles it for the warehouse."""
+    from dbt.cli.main import dbtRunner
+
+    with _lock:
+        result = dbtRunner().invoke(["--no-send-anonymous-usage-stats", "--quiet",
+                                     *_with_dirs(["compile", "--inline", sql], profiles_dir())])
+    if not result.success:
+        raise DbtError(f"dbt compile --inline failed: {result.exception!r}")
+    return result.result.results[0].node.compiled_code
+
+
 def _newest_project_mtime() -> float:
     root = project_dir()
     newest = 0.0

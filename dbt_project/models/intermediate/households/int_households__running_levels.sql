@@ -48,18 +48,35 @@ scoped as (
 
 ),
 
+-- each household once per scope and date, with whether any of its rows meets each count's condition:
+-- one aggregate, where six count(distinct) sorted the scoped rows six times (a national week:
+-- 10 s instead of 28 s). count(distinct x) filter (where p) = the households with p on some row.
+per_household as (
+
+    select
+        scope_level, scope_code, map_version, as_of_date, household_code,
+        bool_or(not is_backfilled)                                                 as is_digitized,
+        bool_or(is_trained_digital)                                                as is_trained_digital,
+        bool_or(is_trained_logistics)                                              as is_trained_logistics,
+        bool_or(is_converted and not is_backfilled)                                as is_converted,
+        bool_or(is_trained_digital or is_trained_logistics)                        as is_trained_any,
+        bool_or(has_order_after_training and (is_trained_digital or is_trained_logistics)) as is_trained_with_order
+    from scoped
+    group by 1, 2, 3, 4, 5
+
+),
+
 levels as (
 
     select
         scope_level, scope_code, map_version, as_of_date,
-        count(distinct household_code) filter (where not is_backfilled)                 as hh_digitized,
-        count(distinct household_code) filter (where is_trained_digital)                as hh_trained_digital,
-        count(distinct household_code) filter (where is_trained_logistics)              as hh_trained_logistics,
-        count(distinct household_code) filter (where is_converted and not is_backfilled) as hh_converted,
-        count(distinct household_code) filter (where is_trained_digital or is_trained_logistics) as hh_trained_any,
-        count(distinct household_code) filter (where has_order_after_training
-                                                 and (is_trained_digital or is_trained_logistics)) as hh_trained_with_order
-    from scoped
+        count(household_code) filter (where is_digitized)          as hh_digitized,
+        count(household_code) filter (where is_trained_digital)    as hh_trained_digital,
+        count(household_code) filter (where is_trained_logistics)  as hh_trained_logistics,
+        count(household_code) filter (where is_converted)          as hh_converted,
+        count(household_code) filter (where is_trained_any)        as hh_trained_any,
+        count(household_code) filter (where is_trained_with_order) as hh_trained_with_order
+    from per_household
     group by 1, 2, 3, 4
 
 )
