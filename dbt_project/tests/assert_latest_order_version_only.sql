@@ -16,12 +16,8 @@ changed_files as (select file_id from {{ ref('int_indicators__changes') }}),
 candidate_files as (
     select f.file_id from {{ source('raw', 'landed_files') }} as f
     where f.source in ('postmart', 'voso')
-      and (f.file_date >= coalesce((select min(chg.changed_from) - 1
-                                    from {{ ref('int_indicators__changes') }} as chg
-                                    where exists (select 1 from {{ source('postmart', 'postmart_orders') }} as r
-                                                  where r.file_id = chg.file_id)
-                                       or exists (select 1 from {{ source('voso', 'voso_orders') }} as r
-                                                  where r.file_id = chg.file_id)), '-infinity'::date)
+      and (f.file_date >= coalesce((select min(chg.orders_from) - 1 from {{ ref('int_indicators__changes') }} as chg),
+                                   '-infinity'::date)
            or f.file_date is null
            or f.file_id in (select file_id from changed_files))
 ),

@@ -7,6 +7,8 @@
         row is new or changes what the row is attributed to or counted as;
       household registers: -infinity (a snapshot re-attributes households over all periods);
       weekly forms: nothing (they feed fct_reported_values, not the platform indicators).
+    orders_from: an orders file's earliest local order date, null for other files (the order test
+    assert_latest_order_version_only looks for versions in the extracts from that date on).
     It also counts, per new file, the order and activity rows the models cannot use: a status or
     activity type outside the codes, no order or account id. Its data tests fail the build on them
     (the rows of the files this build takes in, in the snapshot that fixes the newest file), where
@@ -38,7 +40,8 @@ changes as (
 
     select file_id, min({{ local_date('ordered_at') }}) as changed_from,
            count(*) filter (where order_status not in ({{ label_codes(order_status_labels()) }})) as unknown_codes,
-           count(*) filter (where order_id is null) as missing_ids
+           count(*) filter (where order_id is null) as missing_ids,
+           min({{ local_date('ordered_at') }}) as orders_from
     from (select file_id, ordered_at, order_status, order_id from {{ ref('stg_postmart__orders') }}
           union all select file_id, ordered_at, order_status, order_id from {{ ref('stg_voso__orders') }}) as o
     where file_id > (select since_file_id from marks)
@@ -47,14 +50,14 @@ changes as (
     union all
     select file_id, min({{ local_date('occurred_at') }}),
            count(*) filter (where activity_type not in ({{ label_codes(activity_type_labels()) }})),
-           count(*) filter (where account_id is null)
+           count(*) filter (where account_id is null), null::date
     from (select file_id, occurred_at, activity_type, account_id from {{ ref('stg_postmart__activities') }}
           union all select file_id, occurred_at, activity_type, account_id from {{ ref('stg_voso__activities') }}) as a
     where file_id > (select since_file_id from marks)
     group by file_id
 
     union all
-    select file_id, min({{ local_date('posted_at') }}), 0, 0
+    select file_id, min({{ local_date('posted_at') }}), 0, 0, null::date
     from (select file_id, posted_at from {{ ref('stg_postmart__info_posts') }}
           union all select file_id, posted_at from {{ ref('stg_voso__info_posts') }}) as p
     where file_id > (select since_file_id from marks)
@@ -65,7 +68,7 @@ changes as (
     union all
     select n.file_id,
            min(case when n.first_same_file_id < n.file_id then n.extract_date
-                    else least(n.extract_date, {{ local_date('n.created_at') }}) end), 0, 0
+                    else least(n.extract_date, {{ local_date('n.created_at') }}) end), 0, 0, null::date
     from new_shops as n
     group by n.file_id
 
@@ -73,23 +76,24 @@ changes as (
     union all
     select n.file_id,
            min(case when n.first_same_file_id < n.file_id then n.extract_date
-                    else least(n.extract_date, {{ local_date('n.listed_at') }}) end), 0, 0
+                    else least(n.extract_date, {{ local_date('n.listed_at') }}) end), 0, 0, null::date
     from new_products as n
     group by n.file_id
 
     union all
-    select distinct file_id, '-infinity'::date, 0, 0
+    select distinct file_id, '-infinity'::date, 0, 0, null::date
     from {{ ref('stg_household_register__households') }}
     where file_id > (select since_file_id from marks)
 
     -- the newest landed file: the watermark the models record
     union all
-    select max(file_id), null::date, 0, 0 from {{ source('raw', 'landed_files') }}
+    select max(file_id), null::date, 0, 0, null::date from {{ source('raw', 'landed_files') }}
 
 )
 
 select file_id, min(changed_from) as changed_from,
-       sum(unknown_codes)::bigint as rows_with_unknown_code, sum(missing_ids)::bigint as rows_without_id
+       sum(unknown_codes)::bigint as rows_with_unknown_code, sum(missing_ids)::bigint as rows_without_id,
+       min(orders_from) as orders_from
 from changes
 where file_id is not null
 group by file_id
