@@ -96,8 +96,9 @@ def _with_dirs(args: list[str], profiles: Path) -> list[str]:
     return args
 
 
-def run_dbt(args: list[str]) -> None:
-    """Run a dbt command in-process, e.g. run_dbt(["build"]); raise DbtError when it fails."""
+def run_dbt(args: list[str]):
+    """Run a dbt command in-process, e.g. run_dbt(["build"]); its result (dbt's own, e.g. the nodes run);
+    raise DbtError when it fails."""
     from dbt.cli.main import dbtRunner
 
     from lensan.transform import scheduling
@@ -109,7 +110,7 @@ def run_dbt(args: list[str]) -> None:
         scheduling.install(int(threads))
         result = dbtRunner().invoke(["--no-send-anonymous-usage-stats", *command])
     if result.success:
-        return
+        return result.result
     failures = []
     res = result.result
     for node_result in getattr(res, "results", None) or []:
@@ -124,14 +125,7 @@ def run_dbt(args: list[str]) -> None:
 
 def compile_sql(sql: str) -> str:
     """`sql` (Jinja calling the project's macros) as dbt compiles it for the warehouse."""
-    from dbt.cli.main import dbtRunner
-
-    with _lock:
-        result = dbtRunner().invoke(["--no-send-anonymous-usage-stats", "--quiet",
-                                     *_with_dirs(["compile", "--inline", sql], profiles_dir())])
-    if not result.success:
-        raise DbtError(f"dbt compile --inline failed: {result.exception!r}")
-    return result.result.results[0].node.compiled_code
+    return run_dbt(["compile", "--inline", sql, "--quiet"]).results[0].node.compiled_code
 
 
 def _newest_project_mtime() -> float:
