@@ -118,6 +118,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("LENSAN_PORTAL_UPLOADS_PER_MIN", "portal_uploads_per_min", "6",
              "uploads per minute of one signed-in account (burst of the same size)", _number),
 )
+_BY_FIELD = {v.field: v for v in VARIABLES}
 
 
 @dataclass(frozen=True)
@@ -167,8 +168,14 @@ def load() -> Settings:
     return Settings(**{v.field: _value(v) for v in VARIABLES})
 
 
+def value(field: str) -> Any:
+    """One setting (a `Settings` attribute) as the environment gives it now: what `load()` reads for it,
+    without parsing the other variables (landing reads a few settings several times a file)."""
+    return _value(_BY_FIELD[field])
+
+
 def lensan_home() -> Path:
-    home = load().home
+    home = value("home")
     home.mkdir(parents=True, exist_ok=True)
     return home
 
@@ -189,11 +196,11 @@ def landing_dir(source: str | None = None) -> Path:
 
 
 def external_warehouse_url() -> str | None:
-    return load().warehouse_url
+    return value("warehouse_url")
 
 
 def pseudonym_key() -> bytes:
-    key = load().pseudonym_key
+    key = value("pseudonym_key")
     if key:
         return key.encode("utf-8")
     key_file = home_dir("secrets") / "pseudonym.key"

@@ -52,10 +52,18 @@ class ArchiveCopy:
             self.tmp.unlink(missing_ok=True)
 
 
+_PRIVATE: set[Path] = set()     # folders private_dir walked in this process
+
+
 def private_dir(folder: Path) -> Path:
     """`folder` (inside LENSAN_HOME) and every folder between, created owner-only (0700); one made before
     with group/other access loses it (never gains any): the archive and the quarantine hold clear
     personal data (docs/security.md)."""
+    try:    # walked before by this process, and still there owner-only: one stat, not one per level
+        if folder in _PRIVATE and stat.S_IMODE(os.stat(folder, follow_symlinks=False).st_mode) & 0o077 == 0:
+            return folder
+    except FileNotFoundError:
+        pass
     current = settings.lensan_home()
     for part in folder.relative_to(current).parts:
         current = current / part
@@ -63,7 +71,13 @@ def private_dir(folder: Path) -> Path:
         mode = stat.S_IMODE(current.stat().st_mode)
         if mode & 0o077:
             os.chmod(current, mode & 0o700)
+    _PRIVATE.add(folder)
     return folder
+
+
+def arrival_time(info: os.stat_result) -> dt.datetime:
+    """When a file arrived: its mtime in the landing folder, as raw.landed_files.arrived_at keeps it."""
+    return dt.datetime.fromtimestamp(info.st_mtime, tz=dt.timezone.utc)
 
 
 def copy_to_archive(path: Path, source: str) -> ArchiveCopy:
@@ -81,7 +95,7 @@ def copy_to_archive(path: Path, source: str) -> ArchiveCopy:
     if not stat.S_ISREG(info.st_mode):
         src.close()
         raise NotARegularFile(path)
-    arrived_at = dt.datetime.fromtimestamp(info.st_mtime, tz=dt.timezone.utc)
+    arrived_at = arrival_time(info)
     digest = hashlib.sha256()
     size = 0
     if info.st_size > safety.max_file_bytes():

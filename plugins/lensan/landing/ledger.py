@@ -35,20 +35,30 @@ def lock_key(sha: str) -> int:
 
 
 @contextlib.contextmanager
+def _own_statements(conn) -> Iterator[None]:
+    """Statements of the block each committed on its own (autocommit): a lock, a lookup, an unlock cost one
+    round trip each instead of three (BEGIN, statement, COMMIT); landing takes ~7,000 files a week."""
+    conn.rollback()     # nothing may be open when autocommit changes (no round trip when nothing is)
+    was = conn.autocommit
+    conn.autocommit = True
+    try:
+        yield
+    finally:
+        conn.autocommit = was
+
+
+@contextlib.contextmanager
 def sha_lock(conn, sha: str) -> Iterator[None]:
     """Hold the session advisory lock of `sha` for the block; on exit roll back whatever the block left
     open, then release it."""
     key = lock_key(sha)
-    with conn.cursor() as cur:
+    with _own_statements(conn), conn.cursor() as cur:
         cur.execute("select pg_advisory_lock(%s)", (key,))
-    conn.commit()
     try:
         yield
     finally:
-        conn.rollback()
-        with conn.cursor() as cur:
+        with _own_statements(conn), conn.cursor() as cur:
             cur.execute("select pg_advisory_unlock(%s)", (key,))
-        conn.commit()
 
 
 @dataclass(frozen=True)
@@ -70,12 +80,11 @@ class Existing:
 
 def find(conn, sha: str) -> Existing | None:
     """The file with this SHA-256, if it has landed or been quarantined before."""
-    with conn.cursor() as cur:
+    with _own_statements(conn), conn.cursor() as cur:
         cur.execute("""select file_id, status, reason_code, reason_vi, reason_en, reason_detail, public_name,
                               archive_dir, entity, unit_code, period_key, file_date
                        from raw.landed_files where sha256 = %s""", (sha,))
         existing = cur.fetchone()
-    conn.rollback()
     return Existing(*existing) if existing is not None else None
 
 

@@ -66,7 +66,7 @@ def check_file(path: Path, source: str | None = None) -> CheckResult:
     result = CheckResult(ok=True, source=source, name=path.name)
     try:
         result.source = source = names.source_of(path, source)
-        arrived_at = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.timezone.utc)
+        arrived_at = archive.arrival_time(path.stat())
         parsed = load.parse(path, source, path.name, arrived_at, _no_hash)
         if isinstance(parsed, weekly_form.WeeklyForm):
             result.entity = "form"

@@ -26,15 +26,15 @@ _XML_DANGER = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 def max_file_bytes() -> int:
-    return int(settings.load().max_file_mb * MB)
+    return int(settings.value("max_file_mb") * MB)
 
 
 def max_gzip_uncompressed_bytes() -> int:
-    return int(settings.load().max_gzip_uncompressed_mb * MB)
+    return int(settings.value("max_gzip_uncompressed_mb") * MB)
 
 
 def max_line_chars() -> int:
-    return int(settings.load().max_line_kb * 1024)
+    return int(settings.value("max_line_kb") * 1024)
 
 
 def check_size(path: Path) -> int:
@@ -52,9 +52,8 @@ def check_xlsx(path: Path, kind: str = "XLSX") -> None:
     """Refuse what is not a zip, zip bombs and XML with DOCTYPE/ENTITY declarations — before openpyxl.
 
     `kind` "ODS": an OpenDocument spreadsheet (its parts differ; the same limits apply)."""
-    limits = settings.load()
-    max_total = int(limits.max_xlsx_uncompressed_mb * MB)
-    max_ratio = limits.max_xlsx_ratio
+    max_total = int(settings.value("max_xlsx_uncompressed_mb") * MB)
+    max_ratio = settings.value("max_xlsx_ratio")
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
