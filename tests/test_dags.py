@@ -198,7 +198,8 @@ def _pending(home: Path) -> set[tuple[str, str]]:
 
 def test_file_groups_keep_each_key_whole_and_in_delivery_order(tmp_path, monkeypatch):
     """Every pending file is in exactly one group; the files of one extract entity-day (two names of
-    one day), of one register unit, and all weekly forms share a group, in delivery (mtime) order."""
+    one day), of one register unit, the weekly forms that arrived at the same time and the forms of
+    identical bytes share a group, in delivery (mtime, then name) order; other forms spread out."""
     from lensan.landing import groups
     from lensan_dev.generate import generate
 
@@ -212,6 +213,18 @@ def test_file_groups_keep_each_key_whole_and_in_delivery_order(tmp_path, monkeyp
     registers = sorted((tmp_path / "landing" / "household_register").iterdir())
     again = registers[0].with_name(registers[0].name.replace("20261115", "20261116"))
     again.write_bytes(registers[0].read_bytes())
+    forms = sorted((tmp_path / "landing" / "weekly_form").iterdir())
+    assert len(forms) >= 6
+    for form in forms:   # one arrival time each, as an upload or an e-mail gives them
+        os.utime(form, (1_800_000_000 + forms.index(form), 1_800_000_000 + forms.index(form)))
+    # two versions of a week saved into one zip: the same arrival time, the name tells them apart
+    tied = forms[1].with_name("Bao cao tuan 45 (sua lai).xlsx")
+    tied.write_bytes(forms[2].read_bytes()[:-1] + b"\0")
+    os.utime(tied, (1_800_000_003, 1_800_000_003))
+    os.utime(forms[3], (1_800_000_003, 1_800_000_003))
+    copy = forms[4].with_name("ban sao " + forms[4].name)   # the same bytes, sent again later
+    copy.write_bytes(forms[4].read_bytes())
+    os.utime(copy, (1_800_000_900, 1_800_000_900))
 
     planned = groups.plan_groups(max_groups=4)
     assert 1 < len(planned) <= 4 and all(planned)
@@ -220,14 +233,18 @@ def test_file_groups_keep_each_key_whole_and_in_delivery_order(tmp_path, monkeyp
     where = {path: i for i, group in enumerate(planned) for _, path in group}
     keys: dict[tuple, set[int]] = {}
     for source, path in flat:
-        keys.setdefault(groups.group_key(source, Path(path).name), set()).add(where[path])
+        if source != "weekly_form":
+            keys.setdefault(groups.group_key(source, Path(path).name), set()).add(where[path])
     assert all(len(found) == 1 for found in keys.values()), "a key split over groups"
     assert where[str(day)] == where[str(resent)]
     group = [path for _, path in planned[where[str(day)]]]
     assert group.index(str(day)) < group.index(str(resent))
     assert where[str(registers[0])] == where[str(again)]
-    forms = {where[path] for source, path in flat if source == "weekly_form"}
-    assert len(forms) == 1
+    assert where[str(tied)] == where[str(forms[3])]
+    group = [path for _, path in planned[where[str(tied)]]]
+    assert group.index(str(tied)) < group.index(str(forms[3]))    # "Bao cao ..." < "bao_cao_..."
+    assert where[str(copy)] == where[str(forms[4])]
+    assert len({where[path] for source, path in flat if source == "weekly_form"}) > 1
     # nothing pending: no group (the orchestration then lands one empty group)
     for _, path in flat:
         Path(path).unlink()
