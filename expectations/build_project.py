@@ -97,9 +97,13 @@ QUERIES = {
     # rolled up to one row per week x province (scope_key) x rule, so a failure lists every affected
     # province (never truncated) and row_key names the units / indicators concerned. One neutral row per
     # week of marts.dim_period keeps every week validatable even when nothing was reported.
+    # The violations' keys are sorted apart: an ordered aggregate over the group made PostgreSQL 16 sort
+    # every check of the week by its key first (0.45 s a query for 157,000 checks, ~60 ms so; GX runs
+    # the query about a dozen times a gate).
     "marts_quality_checks": """SELECT c.week_key as period_key, c.scope_key, c.rule_code, c.severity,
        count(*) as checks, sum(c.is_violation) as violations,
-       left(string_agg(case when c.is_violation = 1 then c.row_key end, ', ' order by c.row_key), 1000) as row_key
+       left((select string_agg(k, ', ' order by k)
+               from unnest(array_agg(c.row_key) filter (where c.is_violation = 1)) as k), 1000) as row_key
   from marts.fct_quality_checks as c
  where {c_week}
  group by c.week_key, c.scope_key, c.rule_code, c.severity
