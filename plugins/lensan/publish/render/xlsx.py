@@ -11,6 +11,8 @@ import datetime as dt
 import io
 import re
 import zipfile
+from copy import copy
+from typing import Callable
 
 from lensan import settings
 from lensan.publish.render.formatting import FORMULA_PREFIXES, display_tt, notes_text, vn_number
@@ -29,6 +31,25 @@ UNITS_SHEET = "Tình hình báo cáo"
 UNIT_STATUS_VI = {"on_time": "Đúng hạn", "late": "Muộn", "missing": "Chưa báo cáo"}
 # the attainment % of a flagged row: its fill and the marker after the number (the cell stays a number)
 FLAG_FILLS = {"above_target": "FFE699", "implausibly_low": "F8CBAD"}
+
+
+class _Styles:
+    """Cell styles of one workbook, each set once by its attributes and then copied by name. openpyxl
+    hashes a font, border or alignment on every assignment: half of a national publication's time went
+    there. What is copied is openpyxl's own array of the cell's style ids (as its worksheet copier does),
+    so the workbook written is the same. Set a cell's text after its style (a quote prefix is part of it)."""
+
+    def __init__(self):
+        self._arrays: dict[str, object] = {}
+
+    def apply(self, cell, name: str, attributes: Callable[[], dict]) -> None:
+        array = self._arrays.get(name)
+        if array is None:
+            for key, value in attributes().items():
+                setattr(cell, key, value)
+            self._arrays[name] = copy(cell._style)
+        else:
+            cell._style = copy(array)
 
 
 def _set_text(cell, text: str | None) -> None:
@@ -65,12 +86,22 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
     top_left = Alignment(horizontal="left", vertical="top", wrap_text=True)
     font = "Times New Roman"
 
+    styles = _Styles()
+
     def text_cell(row, col, value, **style):
         cell = ws.cell(row=row, column=col)
         if value is not None:
             _set_text(cell, str(value))
         for key, val in style.items():
             setattr(cell, key, val)
+        return cell
+
+    def styled_text(row, col, value, name, **style):
+        """text_cell of a style used on every row (`name`: its attributes never differ)."""
+        cell = ws.cell(row=row, column=col)
+        styles.apply(cell, name, lambda: style)
+        if value is not None:
+            _set_text(cell, str(value))
         return cell
 
     def banner(row, value, size=12, bold=False, italic=False):
@@ -110,17 +141,16 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
             r += 1
         for row in section_rows:
             own = row.get("tt") == section
-            fnt = bold_font if own else body_font
-            text_cell(r, 1, display_tt(row), font=fnt, alignment=center, border=border)
-            text_cell(r, 2, row["indicator_label_vi"], font=fnt, alignment=left, border=border)
-            text_cell(r, 3, row["unit_vi"], font=body_font, alignment=center, border=border)
+            fnt, weight = (bold_font, "bold") if own else (body_font, "body")
+            styled_text(r, 1, display_tt(row), f"tt_{weight}", font=fnt, alignment=center, border=border)
+            styled_text(r, 2, row["indicator_label_vi"], f"label_{weight}", font=fnt, alignment=left, border=border)
+            styled_text(r, 3, row["unit_vi"], "unit", font=body_font, alignment=center, border=border)
             for col, fld in zip((4, 5, 6, 7), period.value_fields):
                 cell = ws.cell(row=r, column=col)
                 value = row[fld]
                 cell.value = value
-                cell.font = body_font
-                cell.border = border
-                cell.alignment = Alignment(horizontal="right", vertical="center")
+                styles.apply(cell, "value", lambda: dict(font=body_font, border=border,
+                                                         alignment=Alignment(horizontal="right", vertical="center")))
                 if value is not None:
                     pct = fld in ("growth_pct", "target_attainment_pct")
                     cell.number_format = "#,##0.0" if pct else ("#,##0" if float(value).is_integer() else "#,##0.00")
@@ -130,7 +160,7 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
                     cell.font = Font(name=font, size=11, bold=True)
                     cell.number_format = f'#,##0.0" {ATTAINMENT_FLAGS[flag][0]}"'
             notes = notes_text(row)
-            text_cell(r, 8, notes, font=Font(name=font, size=10), alignment=top_left, border=border)
+            styled_text(r, 8, notes, "notes", font=Font(name=font, size=10), alignment=top_left, border=border)
             # LibreOffice/Excel do not grow rows for wrapped text written by openpyxl: size them here
             height = max(13.5 * _wrapped_lines(row["indicator_label_vi"], COLUMN_WIDTHS[1] * 1.12),
                          13.5 * _wrapped_lines(row["unit_vi"], COLUMN_WIDTHS[2] * 1.12),
@@ -195,10 +225,10 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
     charts.add_chart_sheet(wb, rows=rows, scope_name=name, period_label=f"{period.title} — {period.label}",
                            provinces=provinces, font_name=font)
     if completeness and completeness.get("units"):
-        _add_units_sheet(wb, completeness["units"], f"{period.title} — {period.label}", name, font)
-    _add_platform_sheet(wb, rows, period, f"{period.title} — {period.label}", name, font)
+        _add_units_sheet(wb, styles, completeness["units"], f"{period.title} — {period.label}", name, font)
+    _add_platform_sheet(wb, styles, rows, period, f"{period.title} — {period.label}", name, font)
     if product_types is not None:
-        _add_product_sheet(wb, product_types, f"{period.title} — {period.label}", name, font)
+        _add_product_sheet(wb, styles, product_types, f"{period.title} — {period.label}", name, font)
     wb.properties.title = f"{period.title} {period.key} — {name}"
     wb.properties.created = stamp
     buffer = io.BytesIO()
@@ -206,7 +236,7 @@ def render_xlsx(week_key: str, week_start: dt.date, week_end: dt.date, level: st
     return _deterministic_zip(buffer.getvalue(), stamp)
 
 
-def _add_units_sheet(wb, units: list[dict], period_label: str, scope_name: str, font: str) -> None:
+def _add_units_sheet(wb, styles: _Styles, units: list[dict], period_label: str, scope_name: str, font: str) -> None:
     """Sheet `Tình hình báo cáo` of a province: every expected unit, its status and the form rows it filled
     out of those it owes."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -227,22 +257,25 @@ def _add_units_sheet(wb, units: list[dict], period_label: str, scope_name: str, 
         _set_text(cell, heading)
         cell.font, cell.fill, cell.border = Font(name=font, bold=True), fill, border
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    def unit_cell():
+        return dict(border=border, font=Font(name=font, size=10))
+
     for r, unit in enumerate(units, start=4):
         texts = (unit["unit_code"], unit["unit_name"], UNIT_STATUS_VI.get(unit["status"], unit["status"]))
         for col, text in enumerate(texts, start=1):
             cell = ws.cell(row=r, column=col)
+            styles.apply(cell, "unit_cell", unit_cell)
             _set_text(cell, text)
-            cell.border, cell.font = border, Font(name=font, size=10)
         for col, key in ((4, "reported_rows"), (5, "expected_rows")):
             cell = ws.cell(row=r, column=col, value=unit[key])
-            cell.border, cell.font = border, Font(name=font, size=10)
+            styles.apply(cell, "unit_cell", unit_cell)
     for col, width in zip("ABCDE", (11, 34, 16, 16, 16)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = ws.cell(row=4, column=1)
     _print_setup(ws, 3, landscape=False)
 
 
-def _add_platform_sheet(wb, rows: list[dict], period: Period, period_label: str, scope_name: str,
+def _add_platform_sheet(wb, styles: _Styles, rows: list[dict], period: Period, period_label: str, scope_name: str,
                         font: str) -> None:
     """Sheet `Theo sàn`: every indicator for both platforms together, postmart.vn and voso.vn (in the
     period, cumulative), with the note on households counted on both platforms."""
@@ -277,14 +310,14 @@ def _add_platform_sheet(wb, rows: list[dict], period: Period, period_label: str,
     for r, row in enumerate(rows, start=header + 1):
         for col, text in enumerate((display_tt(row), row["indicator_label_vi"], row["unit_vi"]), start=1):
             cell = ws.cell(row=r, column=col)
+            styles.apply(cell, "platform_text", lambda: dict(border=border, font=Font(name=font, size=10),
+                                                             alignment=Alignment(wrap_text=True, vertical="center")))
             _set_text(cell, text)
-            cell.border, cell.font = border, Font(name=font, size=10)
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
         for col, fld in enumerate(value_fields, start=4):
             value = row.get(fld)
             cell = ws.cell(row=r, column=col, value=value)
-            cell.border, cell.font = border, Font(name=font, size=10)
-            cell.alignment = Alignment(vertical="center")
+            styles.apply(cell, "platform_value", lambda: dict(border=border, font=Font(name=font, size=10),
+                                                              alignment=Alignment(vertical="center")))
             if value is not None:
                 cell.number_format = "#,##0" if float(value).is_integer() else "#,##0.00"
         ws.row_dimensions[r].height = max(15.0, 13.5 * _wrapped_lines(row["indicator_label_vi"], 44))
@@ -294,7 +327,8 @@ def _add_platform_sheet(wb, rows: list[dict], period: Period, period_label: str,
     _print_setup(ws, header)
 
 
-def _add_product_sheet(wb, product_types: list[dict], period_label: str, scope_name: str, font: str) -> None:
+def _add_product_sheet(wb, styles: _Styles, product_types: list[dict], period_label: str, scope_name: str,
+                       font: str) -> None:
     """Sheet `Thống kê theo loại sản phẩm`: orders, tonnes and revenue per platform and product type."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
@@ -321,11 +355,11 @@ def _add_product_sheet(wb, product_types: list[dict], period_label: str, scope_n
                  PRODUCT_GROUP_VI.get(row["product_group"], row["product_group"]), row["product_type"])
         for col, text in enumerate(texts, start=1):
             cell = ws.cell(row=r, column=col)
+            styles.apply(cell, "product_text", lambda: dict(border=border))
             _set_text(cell, str(text) if text is not None else None)
-            cell.border = border
         for col, fld, fmt in ((4, "orders", "#,##0"), (5, "volume_t", "#,##0.000"), (6, "revenue_vnd", "#,##0")):
             cell = ws.cell(row=r, column=col, value=row[fld])
-            cell.number_format, cell.border = fmt, border
+            styles.apply(cell, f"product_{fmt}", lambda: dict(number_format=fmt, border=border))
     if not product_types:
         ws.cell(row=header + 1, column=1, value="Không có đơn hàng thành công trong tháng.")
     for col, width in zip("ABCDEF", (14, 14, 24, 16, 16, 20)):
