@@ -26,24 +26,44 @@ months as (
     {% if is_incremental() %} and period_end >= {{ changed_from() }} {% endif %}
 ),
 
-scoped as (
+-- summed per month, province, platform and product type before the scopes are expanded: a national
+-- week's 800,000 successful orders expanded to 4.8M rows took 8.8 s to group
+by_province as (
 
     select
         to_char(o.ordered_date, 'YYYY-MM')      as month_key,
+        o.current_province_code,
+        o.region_code,
+        o.platform,
+        coalesce(o.product_group, 'unknown')    as product_group,
+        coalesce(o.product_type, 'Không rõ')    as product_type,
+        count(*)                                as orders,
+        sum(o.weight_t)                         as weight_t,
+        sum(o.amount_vnd)                       as amount_vnd
+    from orders as o
+    group by 1, 2, 3, 4, 5, 6
+
+),
+
+scoped as (
+
+    select
+        b.month_key,
         s.scope_level,
         s.scope_code,
         p.platform_scope                        as platform,
-        coalesce(o.product_group, 'unknown')    as product_group,
-        coalesce(o.product_type, 'Không rõ')    as product_type,
-        o.weight_t,
-        o.amount_vnd
-    from orders as o
+        b.product_group,
+        b.product_type,
+        b.orders,
+        b.weight_t,
+        b.amount_vnd
+    from by_province as b
     cross join lateral (values
-        ('province'::text, o.current_province_code),
-        ('region'::text,   o.region_code),
+        ('province'::text, b.current_province_code),
+        ('region'::text,   b.region_code),
         ('nation'::text,   '{{ var("nation_code") }}'::text)
     ) as s (scope_level, scope_code)
-    cross join lateral (values (o.platform), ('all'::text)) as p (platform_scope)
+    cross join lateral (values (b.platform), ('all'::text)) as p (platform_scope)
     where s.scope_code is not null
 
 )
@@ -58,7 +78,7 @@ select
     s.platform::text                         as platform,
     s.product_group::text                    as product_group,
     s.product_type::text                     as product_type,
-    count(*)::bigint                         as orders,
+    sum(s.orders)::bigint                    as orders,
     coalesce(sum(s.weight_t), 0)::numeric    as volume_t,
     coalesce(sum(s.amount_vnd), 0)::numeric  as revenue_vnd
 from scoped as s
