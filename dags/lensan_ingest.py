@@ -14,9 +14,9 @@ DOC = """
 Every 30 minutes: make sure the warehouse and the `raw` schema exist, then land every file waiting
 in `LENSAN_HOME/landing/<source>/` (`weekly_form`, `household_register`, `postmart`, `voso`; formats
 in `docs/raw_formats.md`). `plan_groups` splits the pending files into groups (`lensan.landing.groups`:
-one entity-day of an extract, one unit's registers, all weekly forms stay together, in delivery order)
-and `land` is mapped over them, so the workers of a CeleryExecutor share the batch; `summarize` adds
-the groups up. Each file is archived byte for byte, parsed and loaded in one transaction; a file that
+one entity-day of an extract, one unit's registers, the forms of one arrival time stay together, in
+delivery order) and `land` is mapped over them, so the workers of a CeleryExecutor share the batch;
+`summarize` adds the groups up. Each file is archived byte for byte, parsed and loaded in one transaction; a file that
 cannot be parsed goes to `quarantine/` with a reason (Vietnamese and English); a file already landed
 (same SHA-256) is a no-op. A group whose file failed for infrastructure reasons fails (→ retry).
 

@@ -22,8 +22,8 @@ def prepare_warehouse() -> str:
 
 def plan_groups() -> list[list[list[str]]]:
     """The pending files as groups of [source, path] for the mapped `land` task (lensan.landing.groups:
-    the files of one entity-day, of one register unit, and all weekly forms stay in one group, in
-    delivery order). One empty group when nothing is pending, so the run still records its summary."""
+    the files of one entity-day, of one register unit, and the weekly forms of one arrival time (or of
+    identical bytes) stay in one group, in delivery order). One empty group when nothing is pending, so the run still records its summary."""
     from lensan.landing import groups
 
     planned = groups.plan_groups()
