@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from lensan_dev.bench.child import run_step
-from lensan_dev.bench.common import PLATFORMS, bench_dir, link_into_landing, order_files, reset_landed_orders
+from lensan_dev.bench.common import PLATFORMS, bench_dir, checkpoint, link_into_landing, order_files, \
+    reset_landed_orders
 from lensan_dev.bench.methods import land_groups_in_workers
 from lensan_dev.generate.scale import peak_rss_mb
 
@@ -26,6 +27,7 @@ def step_end_to_end(home: Path, week: str) -> dict:
     conn = warehouse.connect()
     reset_landed_orders(conn)
     conn.close()
+    checkpoint()
     for platform in PLATFORMS:
         link_into_landing(order_files(home, platform), home, platform)
     rest = bench_dir(home) / "rest"

@@ -11,8 +11,8 @@ import resource
 import time
 from pathlib import Path
 
-from lensan_dev.bench.common import ORDER_ENTITY, PLATFORMS, TABLE, bench_dir, bench_tables, copy_columns, \
-    link_into_landing, order_files, reset_landed_orders
+from lensan_dev.bench.common import ORDER_ENTITY, PLATFORMS, TABLE, bench_dir, bench_tables, checkpoint, \
+    copy_columns, link_into_landing, order_files, reset_landed_orders
 from lensan_dev.generate.scale import peak_rss_mb
 
 TO_SQL_CHUNKSIZE = 10_000
@@ -203,12 +203,8 @@ def step_land_workers(home: Path, workers: int) -> dict:
 
     conn = warehouse.connect()
     reset_landed_orders(conn)
-    conn.autocommit = True
-    with conn.cursor() as cur:   # the deletes' dead rows must not be vacuumed during the measurement
-        for platform in PLATFORMS:
-            cur.execute(f"vacuum raw.{TABLE[platform]}")
-        cur.execute("checkpoint")
     conn.close()
+    checkpoint()
     for platform in PLATFORMS:
         link_into_landing(order_files(home, platform), home, platform)
     return land_groups_in_workers(plan_groups(list(PLATFORMS)), workers)
