@@ -493,6 +493,35 @@ def test_register_csv_and_xlsx(tmp_path):
         assert first["head_name_hash"].startswith("name:") and first["phone_hash"].startswith("phone:")
 
 
+def test_register_xlsx_cells_as_excel_stores_them(tmp_path):
+    """Numbers typed into cells (phone, CCCD, commune code) read as the whole numbers they are, dates as
+    dates, a blank row skipped, the first worksheet read even behind a chart sheet: the same register as
+    the text cells give."""
+    import openpyxl
+    from openpyxl.chart import BarChart
+
+    hashes = lambda kind, value: f"{kind}:{value}" if value else None  # noqa: E731
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([h for h, _ in household_register.COLUMNS])
+    ws.append(["HH205-00001", "Nguyễn Văn A", 912345678, 1203004567, 7090, "Hộ SXNN", "Lúa",
+               dt.datetime(2024, 11, 5), None, "Cơ bản"])
+    ws.append([None] * 10)
+    ws.append(["HH205-00002", "Trần Thị B", "0912 345 679", "001203004568", "07090", "HTX", "Chè",
+               "05/11/2024", dt.date(2024, 11, 6), "Nâng cao"])
+    chart = wb.create_chartsheet("Biểu đồ", 0)
+    chart.add_chart(BarChart())
+    path = tmp_path / "danh_sach_ho_205_20241124.xlsx"
+    wb.save(path)
+    reg = household_register.parse(path, hasher=hashes)
+    rows = [dict(zip(("row_number",) + household_register.RAW_COLUMNS, row)) for row in reg.rows]
+    assert [r["household_code"] for r in rows] == ["HH205-00001", "HH205-00002"]
+    assert rows[0]["phone_hash"] == "phone:912345678" and rows[0]["citizen_id_hash"] == "citizen_id:1203004567"
+    assert rows[0]["commune_code"] == rows[1]["commune_code"] == "07090"
+    assert rows[0]["trained_digital_on"] == rows[1]["trained_digital_on"] == dt.date(2024, 11, 5)
+    assert rows[1]["trained_logistics_on"] == dt.date(2024, 11, 6)
+
+
 @pytest.mark.parametrize("mutate, code", [
     (lambda rows: rows[1].__setitem__(7, "31/02/2024"), "BAD_DATE"),
     (lambda rows: rows[1].__setitem__(0, "HH205-00001"), "DUPLICATE_HOUSEHOLD_CODE"),

@@ -49,7 +49,7 @@ def check_size(path: Path) -> int:
 
 
 def check_xlsx(path: Path, kind: str = "XLSX") -> None:
-    """Refuse what is not a zip, zip bombs and XML with DOCTYPE/ENTITY declarations — before openpyxl.
+    """Refuse what is not a zip, zip bombs and XML with DOCTYPE/ENTITY declarations — before any reader.
 
     `kind` "ODS": an OpenDocument spreadsheet (its parts differ; the same limits apply)."""
     max_total = int(settings.value("max_xlsx_uncompressed_mb") * MB)

@@ -107,19 +107,9 @@ def _read_csv(path: Path) -> Iterator[list[object]]:
 
 
 def _read_xlsx(path: Path) -> Iterator[list[object]]:
-    import openpyxl
+    from lensan.landing.parsers import workbook
 
-    safety.check_xlsx(path)
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise LandingError("UNREADABLE", expected="XLSX", reason=f"{type(exc).__name__}: {exc}") from None
-    try:
-        sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
-            yield list(row)
-    finally:
-        workbook.close()
+    yield from workbook.first_worksheet_values(path)
 
 
 def parse(path: Path, arrived_at: dt.datetime | None = None, hasher: Hasher | None = None,
