@@ -1,9 +1,10 @@
 """Settings: the only reader of the `LENSAN_*` environment variables.
 
 `load()` returns one frozen `Settings` read from the environment at that moment (cheap; a test's
-`monkeypatch.setenv` is seen by the next call); `value(field)` reads just one of them. `VARIABLES` documents every variable; the README's
-configuration table is checked against it (tests/test_settings.py). Paths of the repository (dbt
-and GX projects, seeds) and fixed domain constants live here too, so every entry point agrees.
+`monkeypatch.setenv` is seen by the next call); `value(field)` reads just one of them. `VARIABLES`
+documents every variable; the README's configuration table is checked against it
+(tests/test_settings.py). Paths of the repository (dbt and GX projects, seeds) and fixed domain
+constants live here too, so every entry point agrees.
 """
 
 from __future__ import annotations
