@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import io
 import logging
 import os
 import re
@@ -80,21 +81,27 @@ def arrival_time(info: os.stat_result) -> dt.datetime:
     return dt.datetime.fromtimestamp(info.st_mtime, tz=dt.timezone.utc)
 
 
-def copy_to_archive(path: Path, source: str) -> ArchiveCopy:
-    """Copy to a temporary file under archive/<source>/ while hashing (fsync'd before it counts)."""
-    # O_NOFOLLOW + fstat: a file swapped for a symlink (or a FIFO/device) after listing is refused,
-    # never followed or blocked on.
+def open_regular(path: Path) -> tuple[io.BufferedReader, os.stat_result]:
+    """The landing entry opened for reading, with its stat; NotARegularFile for a link, FIFO or device.
+    O_NOFOLLOW + fstat: a file swapped for a symlink (or a FIFO/device) after listing is refused, never
+    followed or blocked on."""
     try:
-        src_fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise NotARegularFile(path) from None
         raise
-    src = os.fdopen(src_fd, "rb")
-    info = os.fstat(src_fd)
+    src = os.fdopen(fd, "rb")
+    info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         src.close()
         raise NotARegularFile(path)
+    return src, info
+
+
+def copy_to_archive(path: Path, source: str) -> ArchiveCopy:
+    """Copy to a temporary file under archive/<source>/ while hashing (fsync'd before it counts)."""
+    src, info = open_regular(path)
     arrived_at = arrival_time(info)
     digest = hashlib.sha256()
     size = 0

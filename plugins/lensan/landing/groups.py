@@ -20,8 +20,6 @@ workers get about the same work: a key weighs its bytes plus `FILE_WEIGHT` a fil
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
 from pathlib import Path
 
 from lensan import settings
@@ -102,13 +100,10 @@ def _form_marks(path: Path) -> list[object]:
     size limit, which is refused unread); nothing for anything else or what cannot be opened now
     (landing decides about it)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
+        fh, info = archive.open_regular(path)
+    except (OSError, archive.NotARegularFile):
         return []
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return []
+    with fh:
         arrived = ("arrived_at", archive.arrival_time(info))
         if info.st_size > safety.max_file_bytes():
             return [arrived]

@@ -78,12 +78,7 @@ def read(path: Path, max_rows: int, max_cols: int) -> list[Sheet]:
                            "(không phải tệp bảng tính .xlsx / .xls / .ods)")
     if kind in (XLSX, ODS):
         safety.check_xlsx(path, kind)      # zip bombs, XML entity attacks — before any reader
-    import python_calamine
-
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own types (and others) for broken workbooks
-        raise LandingError("UNREADABLE", expected=kind, reason=f"{type(exc).__name__}: {exc}") from None
+    workbook = _calamine(path, kind)
     try:
         sheets = []
         for index, name in enumerate(workbook.sheet_names):
@@ -102,6 +97,16 @@ def read(path: Path, max_rows: int, max_cols: int) -> list[Sheet]:
     return sheets
 
 
+def _calamine(path: Path, kind: str):
+    """The workbook opened by calamine; UNREADABLE when it cannot open it."""
+    import python_calamine
+
+    try:
+        return python_calamine.CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own types (and others) for broken workbooks
+        raise LandingError("UNREADABLE", expected=kind, reason=f"{type(exc).__name__}: {exc}") from None
+
+
 def first_worksheet_values(path: Path) -> list[list[object]]:
     """The cached values of an .xlsx's first worksheet (charts and dialog sheets are not worksheets),
     None for a blank cell, rows from A1, a whole number as an int (calamine gives every number as a float):
@@ -110,10 +115,7 @@ def first_worksheet_values(path: Path) -> list[list[object]]:
     import python_calamine
 
     safety.check_xlsx(path)      # not an .xlsx, zip bombs, XML entity attacks — before any reader
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own types (and others) for broken workbooks
-        raise LandingError("UNREADABLE", expected=XLSX, reason=f"{type(exc).__name__}: {exc}") from None
+    workbook = _calamine(path, XLSX)
     try:
         names = [m.name for m in workbook.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
         if not names:
