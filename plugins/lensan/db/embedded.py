@@ -29,6 +29,11 @@ EMBEDDED_USER = "postgres"
 # wal_level=minimal: no WAL for the tables a build creates (the embedded warehouse feeds no replica).
 # Crash-safe as before.
 BULK_WRITE_OPTIONS = "-c max_wal_size=16GB -c checkpoint_timeout=30min -c wal_level=minimal -c max_wal_senders=0"
+# Text sorts in code point order, as C.UTF-8 does, but by byte comparison: PostgreSQL 16 compares
+# C.UTF-8 text through strcoll() without abbreviated keys (the builds' sorts and index builds on text
+# keys); the collation "C" gives the same order (UTF-8 bytes sort as code points) with memcmp().
+# Character classes, upper() and lower() keep C.UTF-8. docker-compose.yml's warehouse is initialised alike.
+INITDB_LOCALE = ("--locale=C.UTF-8", "--lc-collate=C")
 
 
 def _pg_bin(name: str) -> str:
@@ -150,7 +155,7 @@ def ensure_running() -> ConnectionInfo:
                 _prepare_permissions(pgdata, user)
             if not (pgdata / "PG_VERSION").exists():
                 _run_as(user, [_pg_bin("initdb"), "-D", str(pgdata), "--auth=trust", "--encoding=UTF8",
-                               "--locale=C.UTF-8", "-U", EMBEDDED_USER])
+                               *INITDB_LOCALE, "-U", EMBEDDED_USER])
             port = _sticky_port(warehouse_dir / "port")
             log_file = warehouse_dir / "postgres.log"
             if user:
