@@ -23,7 +23,9 @@ Triggered by the Asset `lensan_raw` (new raw data landed). Steps:
 1. `prepare` — warehouse up, `LENSAN_HOME/dbt/profiles.yml` written for the current warehouse
    (`lensan.transform.dbt.profiles_dir()`), dbt manifest refreshed (`lensan dbt-manifest`).
 2. `dbt` — a Cosmos `DbtTaskGroup` rendered from the dbt manifest: every seed and **one task per
-   model** (`<model>.run`), each followed by its dbt tests (`<model>.test`).
+   model** (`<model>.run`), each followed by its dbt data tests (`<model>.test`). The unit tests
+   (fixed inputs) run in development and CI, not in scheduled builds, as dbt advises
+   (`lensan.transform.dbt.PRODUCTION_BUILD`).
 3. `gate_staging`, `gate_marts` — Great Expectations checkpoints; an error-severity failure fails
    the task (the log says which expectation and why) — on the marts, unless it concerns only some
    provinces/regions (`lensan.quality.policy`). The marts gate updates the Asset

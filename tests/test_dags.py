@@ -151,6 +151,28 @@ def test_transform_has_one_task_per_dbt_model(dagbag, manifest):
     assert gate.upstream_task_ids and all(u.startswith("dbt.") for u in gate.upstream_task_ids)
 
 
+def test_scheduled_dbt_tasks_leave_unit_tests_to_ci(dagbag, manifest, monkeypatch):
+    """The transform DAG's dbt tasks run with unit tests excluded (dbt's advice: they run in CI), and dbt
+    honours that environment: `dbt ls` of a model with unit tests lists its data tests but no unit test."""
+    from lensan.transform import dbt as lensan_dbt
+
+    dag = dagbag.dags["lensan_transform"]
+    test_task = dag.get_task("dbt.fct_indicator_values.test")
+    assert test_task.env == lensan_dbt.PRODUCTION_ENV
+
+    def listed(env: dict, *types: str) -> set[str]:
+        with monkeypatch.context() as patched:
+            for key, value in env.items():
+                patched.setenv(key, value)
+            return set(lensan_dbt.run_dbt(["ls", "--select", "fct_indicator_values", "--output", "name",
+                                           "--resource-type", *types, "--quiet"]))
+
+    data_tests = listed({}, "test")
+    everything = listed({}, "test", "unit_test")
+    assert data_tests and "ratios_from_same_scope_num_and_den" in everything - data_tests
+    assert listed(lensan_dbt.PRODUCTION_ENV, "test", "unit_test") == data_tests
+
+
 def test_transform_falls_back_without_manifest(tmp_path, monkeypatch, manifest):
     """Parsed with no profile (fresh LENSAN_HOME), the DAG still imports, with a single dbt_build task."""
     import importlib.util

@@ -65,15 +65,16 @@ def dbt_task_group(manifest: Path, profiles_yml: Path, default_args: dict):
         # CAUTIOUS: `dbt test --select <model>` runs only the tests whose parents are all selected.
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER,
                                          test_indirect_selection=TestIndirectSelection.CAUTIOUS),
+        operator_args={"env": lensan_dbt.PRODUCTION_ENV},   # no unit tests in scheduled builds
         default_args=default_args,
     )
 
 
 def dbt_build() -> None:
-    """Fallback when the manifest was missing at parse time: build the whole project."""
+    """Fallback when the manifest was missing at parse time: build the whole project (unit tests aside)."""
     from lensan.transform import dbt as lensan_dbt
 
-    lensan_dbt.run_dbt(["build"])
+    lensan_dbt.run_dbt(lensan_dbt.PRODUCTION_BUILD)
 
 
 def gate_staging(context) -> dict:

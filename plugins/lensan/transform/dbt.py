@@ -25,6 +25,12 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 PROFILE_NAME = "lensan"
 TARGET_NAME = "warehouse"
 THREADS = 2
+# Unit tests check the models' logic on fixed inputs: they run in development and CI (`make test`), not
+# in every scheduled build, as dbt advises ("When to run unit tests", docs.getdbt.com/docs/build/unit-tests).
+# The transform DAG's build and its per-model test tasks (Cosmos, through the environment) leave them out.
+PRODUCTION_EXCLUDED_RESOURCE_TYPES = "unit_test"
+PRODUCTION_BUILD = ["build", "--exclude-resource-type", PRODUCTION_EXCLUDED_RESOURCE_TYPES]
+PRODUCTION_ENV = {"DBT_EXCLUDE_RESOURCE_TYPES": PRODUCTION_EXCLUDED_RESOURCE_TYPES}
 # Files whose change makes the manifest stale.
 _PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
 _PROJECT_SUBDIRS = ("models", "macros", "seeds", "tests", "analyses", "snapshots")

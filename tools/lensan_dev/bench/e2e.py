@@ -21,7 +21,7 @@ def step_end_to_end(home: Path, week: str) -> dict:
     from lensan.quality.summary import GateFailed
     from lensan.publish import service as publish
     from lensan.db import warehouse
-    from lensan.transform.dbt import ensure_manifest, run_dbt
+    from lensan.transform.dbt import PRODUCTION_BUILD, ensure_manifest, run_dbt
     from lensan.landing.groups import plan_groups
 
     conn = warehouse.connect()
@@ -45,7 +45,7 @@ def step_end_to_end(home: Path, week: str) -> dict:
     timings["land_workers"] = LAND_WORKERS
     timings["quarantined"] = landed["quarantined"]
     t = time.perf_counter()
-    run_dbt(["build"])   # seeds included, as the transform DAG's task group builds them
+    run_dbt(PRODUCTION_BUILD)   # seeds included, unit tests not, as the transform DAG's task group builds
     timings["dbt_build_s"] = time.perf_counter() - t
     slowest = slowest_nodes()
     t = time.perf_counter()
